@@ -1,0 +1,33 @@
+// crius: the CRI daemon. Parses the command line and hands over to the server.
+#include <iostream>
+
+#include "conf/load.h"
+#include "conf/log.h"
+#include "conf/version.h"
+#include "server/daemon.h"
+
+int main(int argc, char** argv) {
+  using namespace crius;
+  // Before any thread exists, so that every thread inherits the mask.
+  server::block_signals();
+  try {
+    const conf::Options options = conf::parse_args(argc, argv);
+    if (options.help) {
+      std::cout << conf::usage();
+      return 0;
+    }
+    if (options.version) {
+      std::cout << "crius version " << kVersion << "\n";
+      return 0;
+    }
+    conf::Config config = conf::load(options);
+    if (options.command == "config") {
+      std::cout << conf::to_yaml(config);
+      return 0;
+    }
+    return server::run_daemon(options, std::move(config));
+  } catch (const std::exception& e) {
+    log::error("crius cannot start", {{"error", e.what()}});
+    return 1;
+  }
+}

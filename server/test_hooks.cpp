@@ -1,0 +1,35 @@
+#include "server/test_hooks.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <thread>
+
+#include "conf/log.h"
+
+namespace crius::server {
+
+TestHooks TestHooks::from_environment() {
+  TestHooks hooks;
+  if (const char* v = std::getenv("CRIUS_TEST_HOLD_RPC")) {
+    std::string spec = v;
+    auto colon = spec.find(':');
+    if (colon != std::string::npos) {
+      hooks.hold_rpc_ = spec.substr(0, colon);
+      hooks.release_file_ = spec.substr(colon + 1);
+      log::warn("test hook active: holding RPC until a file exists",
+                {{"rpc", hooks.hold_rpc_}, {"file", hooks.release_file_}});
+    }
+  }
+  return hooks;
+}
+
+void TestHooks::maybe_hold(std::string_view rpc) const {
+  if (hold_rpc_.empty() || rpc != hold_rpc_) return;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (::access(release_file_.c_str(), F_OK) != 0 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+}
+
+}  // namespace crius::server

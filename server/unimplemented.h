@@ -1,0 +1,63 @@
+// The CRI RPCs that later issues build. Each answers UNIMPLEMENTED with its
+// own name; an issue that builds one deletes its line here and defines the
+// RPC in the source file of its group.
+//
+// X(Rpc, Request, Response, dispatch): dispatch is `fast` for calls that only
+// read memory and `blocking` for calls that will do I/O, so that the thread
+// they run on is already the right one.
+#pragma once
+
+#define CRIUS_RUNTIME_SERVICE_UNIMPLEMENTED(X)                                              \
+  X(RunPodSandbox, RunPodSandboxRequest, RunPodSandboxResponse, blocking)                   \
+  X(StopPodSandbox, StopPodSandboxRequest, StopPodSandboxResponse, blocking)                \
+  X(RemovePodSandbox, RemovePodSandboxRequest, RemovePodSandboxResponse, blocking)          \
+  X(PodSandboxStatus, PodSandboxStatusRequest, PodSandboxStatusResponse, fast)              \
+  X(ListPodSandbox, ListPodSandboxRequest, ListPodSandboxResponse, fast)                    \
+  X(CreateContainer, CreateContainerRequest, CreateContainerResponse, blocking)             \
+  X(StartContainer, StartContainerRequest, StartContainerResponse, blocking)                \
+  X(StopContainer, StopContainerRequest, StopContainerResponse, blocking)                   \
+  X(RemoveContainer, RemoveContainerRequest, RemoveContainerResponse, blocking)             \
+  X(ListContainers, ListContainersRequest, ListContainersResponse, fast)                    \
+  X(ContainerStatus, ContainerStatusRequest, ContainerStatusResponse, fast)                 \
+  X(UpdateContainerResources, UpdateContainerResourcesRequest, UpdateContainerResourcesResponse, blocking) \
+  X(ReopenContainerLog, ReopenContainerLogRequest, ReopenContainerLogResponse, blocking)    \
+  X(ExecSync, ExecSyncRequest, ExecSyncResponse, blocking)                                  \
+  X(Exec, ExecRequest, ExecResponse, fast)                                                  \
+  X(Attach, AttachRequest, AttachResponse, fast)                                            \
+  X(PortForward, PortForwardRequest, PortForwardResponse, fast)                             \
+  X(ContainerStats, ContainerStatsRequest, ContainerStatsResponse, blocking)                \
+  X(ListContainerStats, ListContainerStatsRequest, ListContainerStatsResponse, blocking)    \
+  X(PodSandboxStats, PodSandboxStatsRequest, PodSandboxStatsResponse, blocking)             \
+  X(ListPodSandboxStats, ListPodSandboxStatsRequest, ListPodSandboxStatsResponse, blocking) \
+  X(UpdateRuntimeConfig, UpdateRuntimeConfigRequest, UpdateRuntimeConfigResponse, fast)     \
+  X(CheckpointContainer, CheckpointContainerRequest, CheckpointContainerResponse, blocking) \
+  X(ListMetricDescriptors, ListMetricDescriptorsRequest, ListMetricDescriptorsResponse, fast) \
+  X(ListPodSandboxMetrics, ListPodSandboxMetricsRequest, ListPodSandboxMetricsResponse, blocking) \
+  X(UpdatePodSandboxResources, UpdatePodSandboxResourcesRequest, UpdatePodSandboxResourcesResponse, blocking)
+
+// Server-streaming RPCs: X(Rpc, Request, StreamedResponse).
+#define CRIUS_RUNTIME_SERVICE_UNIMPLEMENTED_STREAMS(X)                          \
+  X(StreamPodSandboxes, StreamPodSandboxesRequest, StreamPodSandboxesResponse)       \
+  X(StreamContainers, StreamContainersRequest, StreamContainersResponse)             \
+  X(StreamContainerStats, StreamContainerStatsRequest, StreamContainerStatsResponse) \
+  X(StreamPodSandboxStats, StreamPodSandboxStatsRequest, StreamPodSandboxStatsResponse) \
+  X(GetContainerEvents, GetEventsRequest, ContainerEventResponse)                    \
+  X(StreamPodSandboxMetrics, StreamPodSandboxMetricsRequest, StreamPodSandboxMetricsResponse)
+
+#define CRIUS_IMAGE_SERVICE_UNIMPLEMENTED_STREAMS(X) \
+  X(StreamImages, StreamImagesRequest, StreamImagesResponse)
+
+#define CRIUS_IMAGE_SERVICE_UNIMPLEMENTED(X)                               \
+  X(ListImages, ListImagesRequest, ListImagesResponse, fast)               \
+  X(ImageStatus, ImageStatusRequest, ImageStatusResponse, fast)            \
+  X(PullImage, PullImageRequest, PullImageResponse, blocking)              \
+  X(RemoveImage, RemoveImageRequest, RemoveImageResponse, blocking)        \
+  X(ImageFsInfo, ImageFsInfoRequest, ImageFsInfoResponse, blocking)
+
+#define CRIUS_DECLARE_UNARY(Rpc, Req, Res, dispatch)                                                   \
+  grpc::ServerUnaryReactor* Rpc(grpc::CallbackServerContext* ctx, const ::runtime::v1::Req* request, \
+                                ::runtime::v1::Res* response) override;
+
+#define CRIUS_DECLARE_SERVER_STREAM(Rpc, Req, Res)                                                          \
+  grpc::ServerWriteReactor<::runtime::v1::Res>* Rpc(grpc::CallbackServerContext* ctx,                      \
+                                                    const ::runtime::v1::Req* request) override;

@@ -1,0 +1,209 @@
+#include "tests/e2e/daemon.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace crius::test {
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+TempDir::TempDir() {
+  std::string tmpl = (fs::temp_directory_path() / "crius-e2e-XXXXXX").string();
+  if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+  path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+void write_file(const std::string& path, const std::string& content) {
+  fs::create_directories(fs::path(path).parent_path());
+  std::ofstream(path) << content;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+int free_tcp_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+namespace {
+
+pid_t spawn(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
+            const std::string& out_path, const std::string& err_path) {
+  pid_t pid = ::fork();
+  if (pid != 0) return pid;
+  // Child: unblock everything the test runner may have blocked.
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  ::dup2(out, 1);
+  ::dup2(err, 2);
+  for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  ::execv(argv[0], argv.data());
+  ::_exit(127);
+}
+
+// Waits for pid up to timeout; kills it when it overstays. Returns the exit code.
+int wait_exit(pid_t pid, std::chrono::milliseconds timeout) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  int status = 0;
+  while (std::chrono::steady_clock::now() < until) {
+    pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    std::this_thread::sleep_for(10ms);
+  }
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, &status, 0);
+  return -1;
+}
+
+}  // namespace
+
+CommandResult run_crius(const std::vector<std::string>& args, int timeout_seconds) {
+  TempDir dir;
+  std::vector<std::string> argv{CRIUS_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  pid_t pid = spawn(argv, {}, dir / "out", dir / "err");
+  CommandResult r;
+  r.exit_code = wait_exit(pid, std::chrono::seconds(timeout_seconds));
+  r.out = read_file(dir / "out");
+  r.err = read_file(dir / "err");
+  return r;
+}
+
+std::vector<std::string> Daemon::args() const {
+  return {CRIUS_BINARY,
+          "--config",
+          dir_ / "crius.yaml",
+          "--root",
+          dir_ / "root",
+          "--state",
+          dir_ / "state",
+          "--network-cni-config-dir",
+          dir_ / "cni",
+          "--metrics-address",
+          metrics_address()};
+}
+
+Daemon::Daemon(DaemonOptions options) : metrics_port_(free_tcp_port()) {
+  write_file(dir_ / "crius.yaml", options.config_yaml);
+  fs::create_directories(dir_ / "cni");
+  auto argv = args();
+  argv.insert(argv.end(), options.extra_args.begin(), options.extra_args.end());
+  pid_ = spawn(argv, options.env, dir_ / "stdout", dir_ / "stderr");
+  if (!options.wait_ready) return;
+  if (!wait_for_log("crius is serving the CRI")) {
+    stop(SIGKILL);
+    throw std::runtime_error("crius did not become ready; its log:\n" + log());
+  }
+}
+
+Daemon::~Daemon() {
+  if (pid_ > 0) stop(SIGKILL);
+}
+
+bool Daemon::running() {
+  if (pid_ <= 0) return false;
+  int status = 0;
+  pid_t r = ::waitpid(pid_, &status, WNOHANG);
+  if (r == pid_) {
+    exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    pid_ = -1;
+    return false;
+  }
+  return true;
+}
+
+int Daemon::stop(int signal) {
+  if (pid_ > 0) {
+    ::kill(pid_, signal);
+    exit_code_ = wait_exit(pid_, 15s);
+    pid_ = -1;
+  }
+  return exit_code_;
+}
+
+std::string Daemon::log() const { return read_file(dir_ / "stderr"); }
+
+bool Daemon::wait_for_log(const std::string& needle, int timeout_ms) const {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < until) {
+    if (log().find(needle) != std::string::npos) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return false;
+}
+
+std::shared_ptr<grpc::Channel> Daemon::channel() {
+  if (!channel_) channel_ = grpc::CreateChannel("unix:" + socket(), grpc::InsecureChannelCredentials());
+  return channel_;
+}
+
+std::unique_ptr<runtime::v1::RuntimeService::Stub> Daemon::runtime() {
+  return runtime::v1::RuntimeService::NewStub(channel());
+}
+
+std::unique_ptr<runtime::v1::ImageService::Stub> Daemon::image() { return runtime::v1::ImageService::NewStub(channel()); }
+
+std::string http_get(const std::string& host_port, const std::string& path) {
+  auto colon = host_port.rfind(':');
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(std::stoi(host_port.substr(colon + 1))));
+  ::inet_pton(AF_INET, host_port.substr(0, colon).c_str(), &addr.sin_addr);
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return "";
+  }
+  const std::string req = "GET " + path + " HTTP/1.0\r\nHost: " + host_port + "\r\n\r\n";
+  if (::write(fd, req.data(), req.size()) < 0) {
+    ::close(fd);
+    return "";
+  }
+  std::string response;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) response.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return response;
+}
+
+}  // namespace crius::test

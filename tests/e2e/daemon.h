@@ -1,0 +1,81 @@
+// A crius daemon started for one test: private root, state, socket, CNI
+// config dir and metrics port under a temporary directory, stopped and
+// cleaned up by the destructor.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+#include <sys/types.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "server/proto/api.grpc.pb.h"
+
+namespace crius::test {
+
+// A temporary directory removed with everything under it.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+void write_file(const std::string& path, const std::string& content);
+std::string read_file(const std::string& path);
+int free_tcp_port();
+
+// Runs the crius binary with args; returns its exit code, stdout and stderr.
+struct CommandResult {
+  int exit_code = -1;
+  std::string out, err;
+};
+CommandResult run_crius(const std::vector<std::string>& args, int timeout_seconds = 20);
+
+struct DaemonOptions {
+  std::string config_yaml;                  // written to <dir>/crius.yaml
+  std::vector<std::string> extra_args;      // appended to the command line
+  std::map<std::string, std::string> env;   // added to the environment
+  bool wait_ready = true;
+};
+
+class Daemon {
+ public:
+  explicit Daemon(DaemonOptions options = DaemonOptions());
+  ~Daemon();
+
+  const TempDir& dir() const { return dir_; }
+  std::string socket() const { return dir_ / "state/crius.sock"; }
+  std::string metrics_address() const { return "127.0.0.1:" + std::to_string(metrics_port_); }
+  pid_t pid() const { return pid_; }
+  std::vector<std::string> args() const;
+
+  // Sends a signal and waits (bounded) for the exit; returns the exit code.
+  int stop(int signal = 15);
+  bool running();
+  // Everything the daemon wrote to stderr so far.
+  std::string log() const;
+  bool wait_for_log(const std::string& needle, int timeout_ms = 10000) const;
+
+  std::unique_ptr<runtime::v1::RuntimeService::Stub> runtime();
+  std::unique_ptr<runtime::v1::ImageService::Stub> image();
+  std::shared_ptr<grpc::Channel> channel();
+
+ private:
+  TempDir dir_;
+  int metrics_port_;
+  pid_t pid_ = -1;
+  int exit_code_ = -1;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+// The body of a plain HTTP/1.0 GET, or "" when the connection fails.
+std::string http_get(const std::string& host_port, const std::string& path);
+
+}  // namespace crius::test
