@@ -8,58 +8,24 @@
 #include <fstream>
 #include <initializer_list>
 
-#include "conf/load.h"
+#include "tests/unit/conf_fixture.h"
 
 namespace crius::conf {
 namespace {
 
 namespace fs = std::filesystem;
 
-// Like the fixture in conf_load_test.cpp: a private config dir, never /etc.
-class ConfValidate : public ::testing::Test {
+class ConfValidate : public ConfFixture {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "crius-conf-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    main_ = dir_ + "/crius.yaml";
-    write(main_, "");
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  void write(const std::string& path, const std::string& text) {
-    fs::create_directories(fs::path(path).parent_path());
-    std::ofstream(path) << text;
-  }
-
-  Config load_with(std::initializer_list<std::string> flags = {}) {
-    std::vector<std::string> args = {"crius", "--config", main_};
-    args.insert(args.end(), flags);
-    std::vector<const char*> argv;
-    for (const auto& a : args) argv.push_back(a.c_str());
-    return load(parse_args(static_cast<int>(argv.size()), argv.data()), +[] { return false; });
-  }
-
   // The error for `yaml` as the main file, or for `flags` over an empty one.
   std::string file_error(const std::string& yaml) {
     write(main_, yaml);
     return error({});
   }
-  std::string error(std::initializer_list<std::string> flags) {
-    try {
-      load_with(flags);
-    } catch (const ConfigError& e) {
-      return e.what();
-    }
-    ADD_FAILURE() << "load accepted the config";
-    return "";
-  }
   void accepts(const std::string& yaml) {
     write(main_, yaml);
     EXPECT_NO_THROW(load_with()) << yaml;
   }
-
-  std::string dir_, main_;
 };
 
 #define EXPECT_CONTAINS(text, part) EXPECT_NE(std::string(text).find(part), std::string::npos) << (text)
