@@ -13,6 +13,7 @@
 #include "conf/log.h"
 #include "conf/version.h"
 #include "server/metrics/http_server.h"
+#include "sandbox/pause.h"
 #include "server/socket_claim.h"
 
 namespace crius::server {
@@ -85,8 +86,16 @@ int run_daemon(const conf::Options& options, conf::Config config) {
   WorkPool pool(kWorkThreads);
   const TestHooks hooks = TestHooks::from_environment();
   Rpc rpc(registry, pool, hooks);
-  RuntimeService runtime_service(store, rpc);
-  ImageService image_service(store, rpc);
+  cni::Cni cni(config.root + "/cni-cache", cni::plugin_timeout_from_environment());
+  sandbox::Manager sandboxes(config.root, config.state, cni, sandbox::default_pause_binary());
+  sandboxes.load();
+  cni.gc(config.network, sandboxes.attached_ids());
+  RuntimeService runtime_service(store, rpc, sandboxes, cni);
+  image::Images images(config.root,
+                       (std::filesystem::path(options.config_file).parent_path() / "certs.d").string(),
+                       {.bytes = [&registry](uint64_t n) { registry.add_image_pull_bytes(n); },
+                        .layer_reused = [&registry] { registry.add_image_layer_reuse(); }});
+  ImageService image_service(store, rpc, images, registry);
 
   SocketClaim socket(config.listen);
   grpc::ServerBuilder builder;

@@ -1,30 +1,10 @@
 // Version, Status and RuntimeConfig: what kubelet asks at start and then
-// polls. All read memory and a directory listing, so they answer inline.
-#include <filesystem>
-
+// polls. All read memory and the CNI config directory, so they answer inline.
 #include "conf/load.h"
 #include "conf/version.h"
 #include "server/services.h"
 
 namespace crius::server {
-namespace {
-
-// kubelet waits for NetworkReady before running non-host-network pods; the
-// network is ready once a CNI network config is in place.
-std::optional<std::string> first_cni_config(const std::string& dir) {
-  std::error_code ec;
-  std::optional<std::string> first;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    const auto ext = entry.path().extension();
-    if ((ext == ".conf" || ext == ".conflist" || ext == ".json") && entry.is_regular_file(ec)) {
-      std::string name = entry.path().string();
-      if (!first || name < *first) first = name;
-    }
-  }
-  return first;
-}
-
-}  // namespace
 
 grpc::ServerUnaryReactor* RuntimeService::Version(grpc::CallbackServerContext* ctx, const v1::VersionRequest*,
                                                   v1::VersionResponse* res) {
@@ -46,12 +26,14 @@ grpc::ServerUnaryReactor* RuntimeService::Status(grpc::CallbackServerContext* ct
 
     auto* network = res->mutable_status()->add_conditions();
     network->set_type("NetworkReady");
-    if (first_cni_config(config->network.cni_config_dir)) {
+    // A valid config whose plugins are installed; re-read on every call, so
+    // a config that appears makes the network ready without a restart.
+    if (cni::Readiness r = cni_.readiness(config->network); r.ready) {
       network->set_status(true);
     } else {
       network->set_status(false);
       network->set_reason("NetworkPluginNotReady");
-      network->set_message("no CNI network config found in " + config->network.cni_config_dir);
+      network->set_message(r.message);
     }
     if (req->verbose()) (*res->mutable_info())["config"] = conf::to_json(*config).dump();
   });

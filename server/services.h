@@ -6,6 +6,9 @@
 // named SIGKILL, SIGTERM… that those headers' macros would rewrite.
 #pragma once
 
+#include "cni/network.h"
+#include "image/images.h"
+#include "sandbox/manager.h"
 #include "server/config_store.h"
 #include "server/proto/api.grpc.pb.h"
 #include "server/rpc.h"
@@ -17,7 +20,8 @@ namespace v1 = ::runtime::v1;
 
 class RuntimeService final : public v1::RuntimeService::CallbackService {
  public:
-  RuntimeService(ConfigStore& config, Rpc& rpc) : config_(config), rpc_(rpc) {}
+  RuntimeService(ConfigStore& config, Rpc& rpc, sandbox::Manager& sandboxes, cni::Cni& cni)
+      : config_(config), rpc_(rpc), sandboxes_(sandboxes), cni_(cni) {}
 
   grpc::ServerUnaryReactor* Version(grpc::CallbackServerContext*, const v1::VersionRequest*,
                                     v1::VersionResponse*) override;
@@ -26,24 +30,55 @@ class RuntimeService final : public v1::RuntimeService::CallbackService {
   grpc::ServerUnaryReactor* RuntimeConfig(grpc::CallbackServerContext*, const v1::RuntimeConfigRequest*,
                                           v1::RuntimeConfigResponse*) override;
 
+  // Pod sandboxes (sandbox_lifecycle.cpp, sandbox_status.cpp).
+  grpc::ServerUnaryReactor* RunPodSandbox(grpc::CallbackServerContext*, const v1::RunPodSandboxRequest*,
+                                          v1::RunPodSandboxResponse*) override;
+  grpc::ServerUnaryReactor* StopPodSandbox(grpc::CallbackServerContext*, const v1::StopPodSandboxRequest*,
+                                           v1::StopPodSandboxResponse*) override;
+  grpc::ServerUnaryReactor* RemovePodSandbox(grpc::CallbackServerContext*, const v1::RemovePodSandboxRequest*,
+                                             v1::RemovePodSandboxResponse*) override;
+  grpc::ServerUnaryReactor* PodSandboxStatus(grpc::CallbackServerContext*, const v1::PodSandboxStatusRequest*,
+                                             v1::PodSandboxStatusResponse*) override;
+  grpc::ServerUnaryReactor* ListPodSandbox(grpc::CallbackServerContext*, const v1::ListPodSandboxRequest*,
+                                           v1::ListPodSandboxResponse*) override;
+
   CRIUS_RUNTIME_SERVICE_UNIMPLEMENTED(CRIUS_DECLARE_UNARY)
   CRIUS_RUNTIME_SERVICE_UNIMPLEMENTED_STREAMS(CRIUS_DECLARE_SERVER_STREAM)
 
  private:
   ConfigStore& config_;
   Rpc& rpc_;
+  sandbox::Manager& sandboxes_;
+  cni::Cni& cni_;
 };
 
 class ImageService final : public v1::ImageService::CallbackService {
  public:
-  ImageService(ConfigStore& config, Rpc& rpc) : config_(config), rpc_(rpc) {}
+  ImageService(ConfigStore& config, Rpc& rpc, image::Images& images, metrics::Registry& metrics)
+      : config_(config), rpc_(rpc), images_(images), metrics_(metrics) {}
+
+  // Image RPCs (image_pull.cpp, image_query.cpp, image_remove.cpp).
+  grpc::ServerUnaryReactor* ListImages(grpc::CallbackServerContext*, const v1::ListImagesRequest*,
+                                       v1::ListImagesResponse*) override;
+  grpc::ServerUnaryReactor* ImageStatus(grpc::CallbackServerContext*, const v1::ImageStatusRequest*,
+                                        v1::ImageStatusResponse*) override;
+  grpc::ServerUnaryReactor* PullImage(grpc::CallbackServerContext*, const v1::PullImageRequest*,
+                                      v1::PullImageResponse*) override;
+  grpc::ServerUnaryReactor* RemoveImage(grpc::CallbackServerContext*, const v1::RemoveImageRequest*,
+                                        v1::RemoveImageResponse*) override;
+  grpc::ServerUnaryReactor* ImageFsInfo(grpc::CallbackServerContext*, const v1::ImageFsInfoRequest*,
+                                        v1::ImageFsInfoResponse*) override;
+  grpc::ServerWriteReactor<v1::StreamImagesResponse>* StreamImages(grpc::CallbackServerContext*,
+                                                                   const v1::StreamImagesRequest*) override;
 
   CRIUS_IMAGE_SERVICE_UNIMPLEMENTED(CRIUS_DECLARE_UNARY)
   CRIUS_IMAGE_SERVICE_UNIMPLEMENTED_STREAMS(CRIUS_DECLARE_SERVER_STREAM)
 
  private:
-  [[maybe_unused]] ConfigStore& config_;
+  ConfigStore& config_;
   Rpc& rpc_;
+  image::Images& images_;
+  metrics::Registry& metrics_;
 };
 
 }  // namespace crius::server

@@ -8,11 +8,6 @@
 #pragma once
 
 #define CRIUS_RUNTIME_SERVICE_UNIMPLEMENTED(X)                                              \
-  X(RunPodSandbox, RunPodSandboxRequest, RunPodSandboxResponse, blocking)                   \
-  X(StopPodSandbox, StopPodSandboxRequest, StopPodSandboxResponse, blocking)                \
-  X(RemovePodSandbox, RemovePodSandboxRequest, RemovePodSandboxResponse, blocking)          \
-  X(PodSandboxStatus, PodSandboxStatusRequest, PodSandboxStatusResponse, fast)              \
-  X(ListPodSandbox, ListPodSandboxRequest, ListPodSandboxResponse, fast)                    \
   X(CreateContainer, CreateContainerRequest, CreateContainerResponse, blocking)             \
   X(StartContainer, StartContainerRequest, StartContainerResponse, blocking)                \
   X(StopContainer, StopContainerRequest, StopContainerResponse, blocking)                   \
@@ -44,15 +39,9 @@
   X(GetContainerEvents, GetEventsRequest, ContainerEventResponse)                    \
   X(StreamPodSandboxMetrics, StreamPodSandboxMetricsRequest, StreamPodSandboxMetricsResponse)
 
-#define CRIUS_IMAGE_SERVICE_UNIMPLEMENTED_STREAMS(X) \
-  X(StreamImages, StreamImagesRequest, StreamImagesResponse)
+#define CRIUS_IMAGE_SERVICE_UNIMPLEMENTED_STREAMS(X)
 
-#define CRIUS_IMAGE_SERVICE_UNIMPLEMENTED(X)                               \
-  X(ListImages, ListImagesRequest, ListImagesResponse, fast)               \
-  X(ImageStatus, ImageStatusRequest, ImageStatusResponse, fast)            \
-  X(PullImage, PullImageRequest, PullImageResponse, blocking)              \
-  X(RemoveImage, RemoveImageRequest, RemoveImageResponse, blocking)        \
-  X(ImageFsInfo, ImageFsInfoRequest, ImageFsInfoResponse, blocking)
+#define CRIUS_IMAGE_SERVICE_UNIMPLEMENTED(X)
 
 #define CRIUS_DECLARE_UNARY(Rpc, Req, Res, dispatch)                                                   \
   grpc::ServerUnaryReactor* Rpc(grpc::CallbackServerContext* ctx, const ::runtime::v1::Req* request, \

@@ -18,6 +18,9 @@ std::string number(double v) {
   return std::string(buf, end);
 }
 
+// Upper bounds in seconds for a whole image pull.
+constexpr std::array<double, 11> kPullBounds = {0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600};
+
 }  // namespace
 
 std::string escape_label(std::string_view v) {
@@ -32,7 +35,33 @@ std::string escape_label(std::string_view v) {
   return out;
 }
 
-Registry::Registry(std::string version) : version_(std::move(version)) {}
+Registry::Registry(std::string version) : version_(std::move(version)) {
+  image_pull_duration_.buckets.assign(kPullBounds.size(), 0);
+}
+
+void Registry::observe_image_pull(std::string_view result, double seconds) {
+  std::lock_guard lock(mu_);
+  auto it = image_pulls_.find(result);
+  if (it == image_pulls_.end()) it = image_pulls_.emplace(std::string(result), 0).first;
+  ++it->second;
+  for (size_t i = 0; i < kPullBounds.size(); ++i)
+    if (seconds <= kPullBounds[i]) {
+      ++image_pull_duration_.buckets[i];
+      break;
+    }
+  ++image_pull_duration_.count;
+  image_pull_duration_.sum += seconds;
+}
+
+void Registry::add_image_pull_bytes(uint64_t n) {
+  std::lock_guard lock(mu_);
+  image_pull_bytes_ += n;
+}
+
+void Registry::add_image_layer_reuse() {
+  std::lock_guard lock(mu_);
+  ++image_layer_reuse_;
+}
 
 void Registry::observe_operation(std::string_view operation, std::string_view code, double seconds) {
   std::lock_guard lock(mu_);
@@ -85,6 +114,31 @@ std::string Registry::render() const {
     out += "crius_operations_latency_seconds_bucket{" + label + ",le=\"+Inf\"} " + std::to_string(h.count) + "\n";
     out += "crius_operations_latency_seconds_sum{" + label + "} " + number(h.sum) + "\n";
     out += "crius_operations_latency_seconds_count{" + label + "} " + std::to_string(h.count) + "\n";
+  }
+
+  out += "# HELP crius_image_pulls_total Image pulls finished, by result (success or failure).\n";
+  out += "# TYPE crius_image_pulls_total counter\n";
+  for (const auto& [result, n] : image_pulls_)
+    out += "crius_image_pulls_total{result=\"" + escape_label(result) + "\"} " + std::to_string(n) + "\n";
+  out += "# HELP crius_image_pull_bytes_total Bytes of blobs received from registries.\n";
+  out += "# TYPE crius_image_pull_bytes_total counter\n";
+  out += "crius_image_pull_bytes_total " + std::to_string(image_pull_bytes_) + "\n";
+  out += "# HELP crius_image_layer_reuse_total Layers a pull found already present and did not fetch.\n";
+  out += "# TYPE crius_image_layer_reuse_total counter\n";
+  out += "crius_image_layer_reuse_total " + std::to_string(image_layer_reuse_) + "\n";
+  out += "# HELP crius_image_pull_duration_seconds Time to pull an image.\n";
+  out += "# TYPE crius_image_pull_duration_seconds histogram\n";
+  {
+    const auto& h = image_pull_duration_;
+    uint64_t cumulative = 0;
+    for (size_t i = 0; i < kPullBounds.size(); ++i) {
+      cumulative += h.buckets[i];
+      out += "crius_image_pull_duration_seconds_bucket{le=\"" + number(kPullBounds[i]) + "\"} " +
+             std::to_string(cumulative) + "\n";
+    }
+    out += "crius_image_pull_duration_seconds_bucket{le=\"+Inf\"} " + std::to_string(h.count) + "\n";
+    out += "crius_image_pull_duration_seconds_sum " + number(h.sum) + "\n";
+    out += "crius_image_pull_duration_seconds_count " + std::to_string(h.count) + "\n";
   }
   return out;
 }

@@ -59,7 +59,7 @@ TEST(Daemon, StatusReportsRuntimeAndNetworkReadiness) {
   EXPECT_NE(json.find("\"cni_config_dir\":\"" + (d.dir() / "cni") + "\""), std::string::npos) << json;
 
   // A network config appearing makes the network ready, without a restart.
-  write_file(d.dir() / "cni/10-bridge.conflist", R"({"cniVersion":"1.0.0","name":"pods","plugins":[]})");
+  write_file(d.dir() / "cni/10-bridge.conflist", R"({"cniVersion":"1.0.0","name":"pods","plugins":[{"type":"loopback"}]})");
   v1::StatusResponse again;
   ASSERT_TRUE(d.runtime()->Status(ctx().get(), v1::StatusRequest(), &again).ok());
   EXPECT_TRUE(again.status().conditions(1).status());
@@ -79,12 +79,11 @@ TEST(Daemon, RuntimeConfigReportsTheCgroupDriver) {
 TEST(Daemon, UnbuiltRpcsAnswerUnimplementedNamingThemselves) {
   Daemon d;
   auto rt = d.runtime();
-  auto img = d.image();
   {
-    v1::RunPodSandboxResponse res;
-    auto s = rt->RunPodSandbox(ctx().get(), v1::RunPodSandboxRequest(), &res);
+    v1::StartContainerResponse res;
+    auto s = rt->StartContainer(ctx().get(), v1::StartContainerRequest(), &res);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-    EXPECT_NE(s.error_message().find("RunPodSandbox"), std::string::npos) << s.error_message();
+    EXPECT_NE(s.error_message().find("StartContainer"), std::string::npos) << s.error_message();
   }
   {
     v1::ExecSyncResponse res;
@@ -93,10 +92,10 @@ TEST(Daemon, UnbuiltRpcsAnswerUnimplementedNamingThemselves) {
     EXPECT_NE(s.error_message().find("ExecSync"), std::string::npos) << s.error_message();
   }
   {
-    v1::ListImagesResponse res;
-    auto s = img->ListImages(ctx().get(), v1::ListImagesRequest(), &res);
+    v1::CreateContainerResponse res;
+    auto s = rt->CreateContainer(ctx().get(), v1::CreateContainerRequest(), &res);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-    EXPECT_NE(s.error_message().find("ListImages"), std::string::npos) << s.error_message();
+    EXPECT_NE(s.error_message().find("CreateContainer"), std::string::npos) << s.error_message();
   }
   {
     auto c = ctx();
@@ -221,14 +220,14 @@ TEST(Daemon, MetricsCountEveryCall) {
     v1::VersionResponse res;
     ASSERT_TRUE(rt->Version(ctx().get(), v1::VersionRequest(), &res).ok());
   }
-  v1::RemovePodSandboxResponse rm;
-  EXPECT_FALSE(rt->RemovePodSandbox(ctx().get(), v1::RemovePodSandboxRequest(), &rm).ok());
+  v1::RemoveContainerResponse rm;
+  EXPECT_FALSE(rt->RemoveContainer(ctx().get(), v1::RemoveContainerRequest(), &rm).ok());
 
   const std::string body = http_get(d.metrics_address(), "/metrics");
   EXPECT_NE(body.find("200 OK"), std::string::npos) << body;
   EXPECT_NE(body.find("crius_operations_total{operation=\"Version\"} 3\n"), std::string::npos) << body;
-  EXPECT_NE(body.find("crius_operations_total{operation=\"RemovePodSandbox\"} 1\n"), std::string::npos) << body;
-  EXPECT_NE(body.find("crius_operations_errors_total{operation=\"RemovePodSandbox\",code=\"Unimplemented\"} 1\n"),
+  EXPECT_NE(body.find("crius_operations_total{operation=\"RemoveContainer\"} 1\n"), std::string::npos) << body;
+  EXPECT_NE(body.find("crius_operations_errors_total{operation=\"RemoveContainer\",code=\"Unimplemented\"} 1\n"),
             std::string::npos)
       << body;
   EXPECT_EQ(body.find("crius_operations_errors_total{operation=\"Version\""), std::string::npos) << body;

@@ -1,0 +1,394 @@
+#include "cni/network.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+
+#include "cni/atomic_file.h"
+#include "cni/exec.h"
+#include "conf/error.h"
+#include "conf/load.h"
+#include "conf/log.h"
+
+namespace crius::cni {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kIngressAnnotation = "kubernetes.io/ingress-bandwidth";
+constexpr const char* kEgressAnnotation = "kubernetes.io/egress-bandwidth";
+constexpr const char* kPodAnnotationsCapability = "io.kubernetes.cri.pod-annotations";
+// Burst for the bandwidth plugin when Kubernetes gives only a rate: as large
+// as the plugin accepts, i.e. no burst limit beyond the rate.
+constexpr uint64_t kUnlimitedBurst = 2147483647;
+
+std::string join(const std::vector<std::string>& v, const char* sep) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
+  return out;
+}
+
+bool has_capability(const json& plugin, const char* cap) {
+  auto caps = plugin.find("capabilities");
+  if (caps == plugin.end() || !caps->is_object()) return false;
+  auto c = caps->find(cap);
+  return c != caps->end() && c->is_boolean() && c->get<bool>();
+}
+
+// runtimeConfig holds only what the plugin declared a capability for.
+json runtime_config(const json& plugin, const Attachment& a) {
+  json rc = json::object();
+  if (has_capability(plugin, "portMappings") && !a.port_mappings.empty()) {
+    json ports = json::array();
+    for (const auto& p : a.port_mappings) {
+      json m = {{"hostPort", p.host_port}, {"containerPort", p.container_port}, {"protocol", p.protocol}};
+      if (!p.host_ip.empty()) m["hostIP"] = p.host_ip;
+      ports.push_back(m);
+    }
+    rc["portMappings"] = ports;
+  }
+  if (has_capability(plugin, "bandwidth")) {
+    json bw = json::object();
+    if (auto in = a.annotations.find(kIngressAnnotation); in != a.annotations.end()) {
+      bw["ingressRate"] = parse_bandwidth(in->second);
+      bw["ingressBurst"] = kUnlimitedBurst;
+    }
+    if (auto out = a.annotations.find(kEgressAnnotation); out != a.annotations.end()) {
+      bw["egressRate"] = parse_bandwidth(out->second);
+      bw["egressBurst"] = kUnlimitedBurst;
+    }
+    if (!bw.empty()) rc["bandwidth"] = bw;
+  }
+  if (has_capability(plugin, kPodAnnotationsCapability)) rc[kPodAnnotationsCapability] = a.annotations;
+  return rc;
+}
+
+std::vector<std::string> result_ips(const json& result) {
+  std::vector<std::string> v4, v6;
+  auto ips = result.find("ips");
+  if (ips == result.end() || !ips->is_array()) return {};
+  for (const auto& ip : *ips) {
+    if (!ip.is_object() || !ip.contains("address") || !ip["address"].is_string()) continue;
+    std::string addr = ip["address"].get<std::string>();
+    addr = addr.substr(0, addr.find('/'));
+    (addr.find(':') == std::string::npos ? v4 : v6).push_back(addr);
+  }
+  v4.insert(v4.end(), v6.begin(), v6.end());
+  return v4;
+}
+
+}  // namespace
+
+json Attachment::to_json() const {
+  json ports = json::array();
+  for (const auto& p : port_mappings)
+    ports.push_back({{"protocol", p.protocol}, {"containerPort", p.container_port}, {"hostPort", p.host_port},
+                     {"hostIP", p.host_ip}});
+  return {{"id", id},
+          {"netns", netns},
+          {"ifname", ifname},
+          {"podNamespace", pod_namespace},
+          {"podName", pod_name},
+          {"podUid", pod_uid},
+          {"portMappings", ports},
+          {"annotations", annotations}};
+}
+
+Attachment Attachment::from_json(const json& j) {
+  Attachment a;
+  a.id = j.value("id", "");
+  a.netns = j.value("netns", "");
+  a.ifname = j.value("ifname", "eth0");
+  a.pod_namespace = j.value("podNamespace", "");
+  a.pod_name = j.value("podName", "");
+  a.pod_uid = j.value("podUid", "");
+  for (const auto& p : j.value("portMappings", json::array()))
+    a.port_mappings.push_back({p.value("protocol", "tcp"), p.value("containerPort", 0), p.value("hostPort", 0),
+                               p.value("hostIP", "")});
+  a.annotations = j.value("annotations", std::map<std::string, std::string>());
+  return a;
+}
+
+uint64_t parse_bandwidth(const std::string& q) {
+  size_t i = 0;
+  while (i < q.size() && (std::isdigit(static_cast<unsigned char>(q[i])) || q[i] == '.')) ++i;
+  const std::string number = q.substr(0, i), suffix = q.substr(i);
+  if (number.empty()) throw InvalidArgument("bandwidth " + q + ": not a quantity");
+  static const std::map<std::string, double> kUnits = {
+      {"", 1},       {"k", 1e3},           {"M", 1e6},           {"G", 1e9},           {"T", 1e12},
+      {"P", 1e15},   {"E", 1e18},          {"Ki", 1024.0},       {"Mi", 1048576.0},    {"Gi", 1073741824.0},
+      {"Ti", 1099511627776.0}, {"Pi", 1125899906842624.0}, {"Ei", 1152921504606846976.0}};
+  auto unit = kUnits.find(suffix);
+  if (unit == kUnits.end()) throw InvalidArgument("bandwidth " + q + ": unknown unit " + suffix);
+  char* end = nullptr;
+  double v = std::strtod(number.c_str(), &end);
+  if (end != number.c_str() + number.size() || v <= 0) throw InvalidArgument("bandwidth " + q + ": not a quantity");
+  return static_cast<uint64_t>(std::llround(v * unit->second));
+}
+
+std::chrono::milliseconds plugin_timeout_from_environment() {
+  const char* v = std::getenv("CRIUS_CNI_PLUGIN_TIMEOUT");
+  if (v && *v) {
+    try {
+      auto t = conf::parse_duration(v);
+      if (t.count() > 0) return t;
+    } catch (const std::exception&) {
+    }
+    log::warn("ignoring an invalid CRIUS_CNI_PLUGIN_TIMEOUT", {{"value", v}});
+  }
+  return kDefaultPluginTimeout;
+}
+
+Cni::Cni(std::string cache_dir, std::chrono::milliseconds plugin_timeout)
+    : cache_dir_(std::move(cache_dir)), timeout_(plugin_timeout) {
+  std::error_code ec;
+  fs::create_directories(cache_dir_, ec);
+  if (ec) throw Internal("creating the CNI cache directory " + cache_dir_ + ": " + ec.message());
+}
+
+Readiness Cni::readiness(const conf::NetworkConfig& config) const {
+  Loaded l = load_first(config.cni_config_dir);
+  if (!l.network) return {false, l.problem};
+  for (const auto& p : l.network->plugins) {
+    const std::string type = p["type"].get<std::string>();
+    if (find_plugin(type, config.cni_plugin_dirs).empty())
+      return {false, "CNI plugin " + type + " of network " + l.network->name + " (" + l.network->file +
+                         ") is not installed in " + join(config.cni_plugin_dirs, ", ")};
+  }
+  if (version_at_least(l.network->cni_version, "1.1.0")) return plugin_status(*l.network, config.cni_plugin_dirs);
+  return {true, ""};
+}
+
+Readiness Cni::plugin_status(const NetworkList& net, const std::vector<std::string>& dirs) const {
+  constexpr auto kReuse = std::chrono::seconds(5);
+  const std::string key = net.file + "\n" + net.to_json().dump() + "\n" + join(dirs, ":");
+  {
+    std::lock_guard lock(status_mu_);
+    if (key == status_key_ && std::chrono::steady_clock::now() - status_at_ < kReuse) return status_;
+  }
+  Readiness out{true, ""};
+  const char* host_path = std::getenv("PATH");
+  // STATUS is short by nature; a slow plugin must not hold Status up for long.
+  const auto timeout = std::min<std::chrono::milliseconds>(timeout_, std::chrono::seconds(2));
+  for (const auto& plugin : net.plugins) {
+    const std::string type = plugin["type"].get<std::string>();
+    json conf = plugin;
+    conf["name"] = net.name;
+    conf["cniVersion"] = net.cni_version;
+    ExecResult r = exec_plugin(find_plugin(type, dirs),
+                               {"CNI_COMMAND=STATUS", "CNI_PATH=" + join(dirs, ":"),
+                                std::string("PATH=") + (host_path ? host_path : "/usr/sbin:/usr/bin:/sbin:/bin")},
+                               conf.dump(), timeout);
+    if (r.exit_code == 0) continue;
+    std::string msg = r.timed_out ? "no answer to STATUS" : r.err;
+    json err = json::parse(r.out, nullptr, false);
+    if (err.is_object() && err.contains("msg") && err["msg"].is_string()) msg = err["msg"].get<std::string>();
+    out = {false, "CNI plugin " + type + " of network " + net.name + " is not ready: " + msg};
+    break;
+  }
+  std::lock_guard lock(status_mu_);
+  status_key_ = key;
+  status_at_ = std::chrono::steady_clock::now();
+  status_ = out;
+  return out;
+}
+
+std::string Cni::cache_path(const std::string& id, const std::string& ifname) const {
+  return cache_dir_ + "/" + id + "-" + ifname + ".json";
+}
+
+void Cni::write_cache(const std::string& id, const std::string& ifname, const json& entry) const {
+  write_file_atomic(cache_path(id, ifname), entry.dump());
+}
+
+std::optional<json> Cni::cached(const std::string& id, const std::string& ifname) const {
+  auto text = read_file_if_exists(cache_path(id, ifname));
+  if (!text) return std::nullopt;
+  json j = json::parse(*text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    log::warn("ignoring a corrupt CNI cache entry", {{"path", cache_path(id, ifname)}});
+    return std::nullopt;
+  }
+  return j;
+}
+
+json Cni::invoke(const std::string& command, const NetworkList& net, size_t index, const Attachment& a,
+                 const std::vector<std::string>& dirs, const std::optional<json>& prev) {
+  const json& plugin = net.plugins[index];
+  const std::string type = plugin["type"].get<std::string>();
+  const std::string what = "CNI plugin " + type + " " + command + " (network " + net.name + ", pod sandbox " + a.id + ")";
+  const std::string path = find_plugin(type, dirs);
+  if (path.empty()) throw FailedPrecondition(what + ": plugin not found in " + join(dirs, ", "));
+
+  json conf = plugin;
+  conf["name"] = net.name;
+  conf["cniVersion"] = net.cni_version;
+  if (prev) conf["prevResult"] = *prev;
+  json rc = runtime_config(plugin, a);
+  if (!rc.empty()) conf["runtimeConfig"] = rc;
+
+  const char* host_path = std::getenv("PATH");
+  std::vector<std::string> env = {
+      "CNI_COMMAND=" + command,
+      "CNI_CONTAINERID=" + a.id,
+      "CNI_NETNS=" + a.netns,
+      "CNI_IFNAME=" + a.ifname,
+      "CNI_ARGS=IgnoreUnknown=1;K8S_POD_NAMESPACE=" + a.pod_namespace + ";K8S_POD_NAME=" + a.pod_name +
+          ";K8S_POD_INFRA_CONTAINER_ID=" + a.id + ";K8S_POD_UID=" + a.pod_uid,
+      "CNI_PATH=" + join(dirs, ":"),
+      // Plugins run iptables, ip and the like.
+      std::string("PATH=") + (host_path ? host_path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
+  };
+  const auto start = std::chrono::steady_clock::now();
+  ExecResult r = exec_plugin(path, env, conf.dump(), timeout_);
+  log::debug("CNI plugin call", {{"plugin", type},
+                                 {"command", command},
+                                 {"id", a.id},
+                                 {"exit", std::to_string(r.exit_code)},
+                                 {"ms", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                           std::chrono::steady_clock::now() - start)
+                                                           .count())}});
+  if (r.timed_out)
+    throw DeadlineExceeded(what + ": no answer within " + std::to_string(timeout_.count()) + "ms; killed");
+  if (r.exit_code != 0) {
+    // The spec's error: {"code", "msg", "details"} on stdout; else stderr.
+    std::string msg;
+    json err = json::parse(r.out, nullptr, false);
+    if (err.is_object() && err.contains("msg") && err["msg"].is_string()) {
+      msg = err["msg"].get<std::string>();
+      if (err.contains("details") && err["details"].is_string() && !err["details"].get<std::string>().empty())
+        msg += ": " + err["details"].get<std::string>();
+      if (err.contains("code") && err["code"].is_number()) msg += " (code " + std::to_string(err["code"].get<int>()) + ")";
+    } else {
+      msg = !r.err.empty() ? r.err : r.out;
+      while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+      if (msg.empty()) msg = "exit status " + std::to_string(r.exit_code);
+    }
+    throw Internal(what + " failed: " + msg);
+  }
+  if (command != "ADD") return json();
+  json result = json::parse(r.out, nullptr, false);
+  if (result.is_discarded() || !result.is_object()) throw Internal(what + ": the result is not a JSON object: " + r.out);
+  return result;
+}
+
+void Cni::del_chain(const NetworkList& net, const Attachment& a, const std::vector<std::string>& dirs,
+                    const std::optional<json>& prev, std::string* first_error) {
+  // prevResult on DEL exists from 0.4.0 on.
+  std::optional<json> p = version_at_least(net.cni_version, "0.4.0") ? prev : std::nullopt;
+  for (size_t i = net.plugins.size(); i-- > 0;) {
+    try {
+      invoke("DEL", net, i, a, dirs, p);
+    } catch (const Error& e) {
+      if (first_error && first_error->empty()) *first_error = e.what();
+      log::warn("CNI DEL failed", {{"id", a.id}, {"error", e.what()}});
+    }
+  }
+}
+
+AddResult Cni::add(const conf::NetworkConfig& config, const Attachment& a) {
+  Loaded l = load_first(config.cni_config_dir);
+  if (!l.network) throw FailedPrecondition("network not ready: " + l.problem);
+  const NetworkList& net = *l.network;
+  // The cache is written before the first plugin runs, so that a crash in
+  // the middle of ADD still leaves what DEL needs.
+  json entry = {{"network", net.to_json()}, {"file", net.file}, {"attachment", a.to_json()},
+                {"pluginDirs", config.cni_plugin_dirs}};
+  write_cache(a.id, a.ifname, entry);
+  std::optional<json> prev;
+  try {
+    for (size_t i = 0; i < net.plugins.size(); ++i) prev = invoke("ADD", net, i, a, config.cni_plugin_dirs, prev);
+  } catch (...) {
+    del_chain(net, a, config.cni_plugin_dirs, prev, nullptr);
+    std::error_code ec;
+    fs::remove(cache_path(a.id, a.ifname), ec);
+    throw;
+  }
+  entry["result"] = *prev;
+  try {
+    write_cache(a.id, a.ifname, entry);
+  } catch (...) {
+    del_chain(net, a, config.cni_plugin_dirs, prev, nullptr);
+    std::error_code ec;
+    fs::remove(cache_path(a.id, a.ifname), ec);
+    throw;
+  }
+  return {net.name, result_ips(*prev), *prev};
+}
+
+void Cni::del(const conf::NetworkConfig& config, const std::string& id, const std::string& ifname) {
+  auto entry = cached(id, ifname);
+  if (!entry) return;
+  NetworkList net = NetworkList::from_json(entry->at("network"), entry->value("file", ""));
+  Attachment a = Attachment::from_json(entry->at("attachment"));
+  std::vector<std::string> dirs = entry->value("pluginDirs", config.cni_plugin_dirs);
+  // Plugins may have moved since ADD: the current dirs are searched as well.
+  for (const auto& d : config.cni_plugin_dirs)
+    if (std::find(dirs.begin(), dirs.end(), d) == dirs.end()) dirs.push_back(d);
+  std::optional<json> prev;
+  if (entry->contains("result")) prev = entry->at("result");
+  std::string error;
+  del_chain(net, a, dirs, prev, &error);
+  if (!error.empty()) throw Internal(error);
+  std::error_code ec;
+  fs::remove(cache_path(id, ifname), ec);
+}
+
+void Cni::gc(const conf::NetworkConfig& config, const std::set<std::string>& live_ids) {
+  std::vector<nlohmann::json> valid;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(cache_dir_, ec)) {
+    if (e.path().extension() != ".json") continue;
+    auto text = read_file_if_exists(e.path());
+    json entry = text ? json::parse(*text, nullptr, false) : json();
+    if (!entry.is_object() || !entry.contains("attachment")) continue;
+    Attachment a = Attachment::from_json(entry["attachment"]);
+    if (live_ids.count(a.id)) {
+      valid.push_back({{"containerID", a.id}, {"ifname", a.ifname}});
+      continue;
+    }
+    log::info("deleting a CNI attachment whose pod sandbox is gone", {{"id", a.id}});
+    try {
+      del(config, a.id, a.ifname);
+    } catch (const std::exception& ex) {
+      log::warn("CNI garbage collection: DEL failed", {{"id", a.id}, {"error", ex.what()}});
+    }
+  }
+
+  Loaded l = load_first(config.cni_config_dir);
+  if (!l.network || !version_at_least(l.network->cni_version, "1.1.0")) return;
+  const char* host_path = std::getenv("PATH");
+  for (const auto& plugin : l.network->plugins) {
+    const std::string type = plugin["type"].get<std::string>();
+    const std::string path = find_plugin(type, config.cni_plugin_dirs);
+    if (path.empty()) continue;
+    json conf = plugin;
+    conf["name"] = l.network->name;
+    conf["cniVersion"] = l.network->cni_version;
+    conf["cni.dev/valid-attachments"] = valid;
+    ExecResult r = exec_plugin(path,
+                               {"CNI_COMMAND=GC", "CNI_PATH=" + join(config.cni_plugin_dirs, ":"),
+                                std::string("PATH=") + (host_path ? host_path : "/usr/sbin:/usr/bin:/sbin:/bin")},
+                               conf.dump(), timeout_);
+    if (r.timed_out || r.exit_code != 0)
+      log::warn("CNI GC failed", {{"plugin", type}, {"output", r.out.empty() ? r.err : r.out}});
+  }
+}
+
+void Cni::check(const conf::NetworkConfig& config, const std::string& id, const std::string& ifname) {
+  auto entry = cached(id, ifname);
+  if (!entry || !entry->contains("result")) throw NotFound("no CNI attachment cached for pod sandbox " + id);
+  NetworkList net = NetworkList::from_json(entry->at("network"), entry->value("file", ""));
+  if (!version_at_least(net.cni_version, "0.4.0") || net.disable_check) return;
+  Attachment a = Attachment::from_json(entry->at("attachment"));
+  std::optional<json> prev = entry->at("result");
+  for (size_t i = 0; i < net.plugins.size(); ++i) invoke("CHECK", net, i, a, config.cni_plugin_dirs, prev);
+}
+
+}  // namespace crius::cni

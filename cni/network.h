@@ -1,0 +1,122 @@
+// Attaching pods to the CNI network and detaching them: ADD through the
+// plugin chain (each plugin gets the previous one's result), DEL in reverse,
+// CHECK; with the runtimeConfig each plugin declares a capability for, the
+// Kubernetes CNI_ARGS, a deadline on every plugin call, and the ADD result
+// cached on disk so that DEL works after a daemon restart.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cni/config.h"
+#include "conf/config.h"
+
+namespace crius::cni {
+
+struct PortMapping {
+  std::string protocol = "tcp";  // tcp, udp, sctp (lower case, as the portmap plugin reads it)
+  int32_t container_port = 0;
+  int32_t host_port = 0;
+  std::string host_ip;
+
+  bool operator==(const PortMapping&) const = default;
+};
+
+// One pod's attachment: what every plugin call for it needs.
+struct Attachment {
+  std::string id;       // the sandbox ID (CNI_CONTAINERID, K8S_POD_INFRA_CONTAINER_ID)
+  std::string netns;    // path of the pod's pinned network namespace
+  std::string ifname = "eth0";
+  std::string pod_namespace, pod_name, pod_uid;
+  std::vector<PortMapping> port_mappings;
+  std::map<std::string, std::string> annotations;
+
+  nlohmann::json to_json() const;
+  static Attachment from_json(const nlohmann::json&);
+};
+
+struct AddResult {
+  std::string network;           // the network's name
+  std::vector<std::string> ips;  // IPv4 first, then IPv6; no prefix length
+  nlohmann::json result;         // the last plugin's result
+};
+
+// The network condition that Status reports.
+struct Readiness {
+  bool ready = false;
+  std::string message;  // what is missing, when not ready
+};
+
+// "10M", "1Gi", "500k" → bits per second, as Kubernetes quantities are read.
+// Throws crius::Error (InvalidArgument).
+uint64_t parse_bandwidth(const std::string& quantity);
+
+// Every plugin call is bounded. The default suits kubelet's 2-minute request
+// timeout; CRIUS_CNI_PLUGIN_TIMEOUT (a duration such as "2s") overrides it
+// until the config has a key for it.
+constexpr std::chrono::seconds kDefaultPluginTimeout{60};
+std::chrono::milliseconds plugin_timeout_from_environment();
+
+class Cni {
+ public:
+  Cni(std::string cache_dir, std::chrono::milliseconds plugin_timeout);
+
+  // A valid config exists and every plugin it names is installed; for
+  // cniVersion 1.1.0, every plugin also answers STATUS without error (that
+  // answer is reused for a few seconds, since kubelet polls Status).
+  Readiness readiness(const conf::NetworkConfig&) const;
+
+  // ADD through the chain of the current config. On failure, the plugins get
+  // DEL (in reverse), the cache entry is removed, and the error names the
+  // plugin and carries its message. Throws FailedPrecondition when no valid
+  // network config exists.
+  AddResult add(const conf::NetworkConfig&, const Attachment&);
+
+  // DEL in reverse with the config and result cached at ADD time, so that a
+  // changed config dir or a daemon restart does not matter. Idempotent:
+  // nothing cached means nothing to delete.
+  void del(const conf::NetworkConfig&, const std::string& id, const std::string& ifname = "eth0");
+
+  // CHECK (cniVersion 0.4.0 and later, unless disableCheck) with the cached result.
+  void check(const conf::NetworkConfig&, const std::string& id, const std::string& ifname = "eth0");
+
+  // At daemon start: attachments cached for pods that are not in
+  // `live_ids` (a crash between ADD and the sandbox record, a record lost)
+  // get DEL from the cache; then, when the current network is cniVersion
+  // 1.1.0, every plugin gets GC with the attachments still valid. Errors are
+  // logged, never thrown: the daemon starts regardless.
+  void gc(const conf::NetworkConfig&, const std::set<std::string>& live_ids);
+
+  // The cached entry ({network, attachment, result}) for an attachment, if any.
+  std::optional<nlohmann::json> cached(const std::string& id, const std::string& ifname = "eth0") const;
+
+  std::chrono::milliseconds timeout() const { return timeout_; }
+
+ private:
+  std::string cache_path(const std::string& id, const std::string& ifname) const;
+  void write_cache(const std::string& id, const std::string& ifname, const nlohmann::json& entry) const;
+  nlohmann::json invoke(const std::string& command, const NetworkList& net, size_t plugin, const Attachment& a,
+                        const std::vector<std::string>& plugin_dirs, const std::optional<nlohmann::json>& prev);
+  void del_chain(const NetworkList& net, const Attachment& a, const std::vector<std::string>& dirs,
+                 const std::optional<nlohmann::json>& prev, std::string* first_error);
+
+  Readiness plugin_status(const NetworkList& net, const std::vector<std::string>& dirs) const;
+
+  std::string cache_dir_;
+  std::chrono::milliseconds timeout_;
+  // The last STATUS answer: for which network (file + text), and when.
+  mutable std::mutex status_mu_;
+  mutable std::string status_key_;
+  mutable std::chrono::steady_clock::time_point status_at_;
+  mutable Readiness status_;
+};
+
+}  // namespace crius::cni

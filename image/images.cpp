@@ -1,0 +1,347 @@
+#include "image/images.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "conf/error.h"
+#include "conf/log.h"
+#include "image/byte_pipe.h"
+#include "image/layer_unpack.h"
+#include "image/manifest.h"
+#include "image/sha256.h"
+
+namespace crius::image {
+namespace {
+
+constexpr auto kProgressEvery = std::chrono::seconds(5);
+
+bool exists(const std::string& p) {
+  struct stat st;
+  return ::lstat(p.c_str(), &st) == 0;
+}
+
+std::string human(uint64_t n) {
+  char buf[32];
+  if (n >= (1u << 20)) snprintf(buf, sizeof buf, "%.1fMiB", static_cast<double>(n) / (1 << 20));
+  else snprintf(buf, sizeof buf, "%.1fKiB", static_cast<double>(n) / 1024);
+  return buf;
+}
+
+}  // namespace
+
+// Bytes done of a pull's total, logged every few seconds while it runs.
+class Images::Progress {
+ public:
+  Progress(std::string image, uint64_t total) : image_(std::move(image)), total_(total) {}
+  void add(uint64_t n) {
+    done_ += n;
+    const int64_t now = std::chrono::steady_clock::now().time_since_epoch().count();
+    int64_t last = last_.load();
+    if (now - last < std::chrono::duration_cast<std::chrono::steady_clock::duration>(kProgressEvery).count()) return;
+    if (!last_.compare_exchange_strong(last, now)) return;
+    log::info("pulling image", {{"image", image_}, {"done", human(done_)}, {"total", human(total_)}});
+  }
+  uint64_t done() const { return done_; }
+
+ private:
+  std::string image_;
+  uint64_t total_;
+  std::atomic<uint64_t> done_{0};
+  std::atomic<int64_t> last_{std::chrono::steady_clock::now().time_since_epoch().count()};
+};
+
+struct Images::Resolved {
+  std::string top_digest;     // what the tag pointed at (index or manifest)
+  std::string manifest_body;  // the platform manifest
+  std::string manifest_digest;
+  Manifest manifest;
+};
+
+Images::Images(const std::string& root, std::string certs_dir, PullObserver observer)
+    : dir_(root + "/images"),
+      content_(dir_),
+      records_(dir_),
+      client_(std::move(certs_dir)),
+      observer_(std::move(observer)) {
+  make_dirs(dir_ + "/layers/l");
+  make_dirs(containers_dir());
+  // Layers cut short by a crash are never used; drop them.
+  if (DIR* d = ::opendir((dir_ + "/layers").c_str())) {
+    while (dirent* e = ::readdir(d))
+      if (std::string(e->d_name).rfind("tmp-", 0) == 0) remove_tree(dir_ + "/layers/" + e->d_name);
+    ::closedir(d);
+  }
+}
+
+std::string Images::layer_dir(const std::string& digest) const {
+  check_digest(digest);
+  return dir_ + "/layers/" + digest.substr(7) + "/diff";
+}
+
+bool Images::has_layer(const std::string& digest) const { return exists(dir_ + "/layers/" + digest.substr(7)); }
+
+std::string Images::config_json(const ImageRecord& r) const {
+  try {
+    return content_.read(r.id);
+  } catch (const Error&) {
+    return "";
+  }
+}
+
+void Images::once(const std::string& key, const std::function<void()>& fn) {
+  for (int round = 0;; ++round) {
+    std::promise<void> mine;
+    std::shared_future<void> theirs;
+    {
+      std::lock_guard lock(inflight_mu_);
+      auto it = inflight_.find(key);
+      if (it == inflight_.end()) inflight_.emplace(key, mine.get_future().share());
+      else theirs = it->second;
+    }
+    if (theirs.valid()) {
+      try {
+        theirs.get();
+        return;
+      } catch (...) {
+        // Another pull failed (perhaps with other credentials): try ourselves once.
+        if (round > 0) throw;
+        continue;
+      }
+    }
+    try {
+      fn();
+      mine.set_value();
+    } catch (...) {
+      mine.set_exception(std::current_exception());
+      std::lock_guard lock(inflight_mu_);
+      inflight_.erase(key);
+      throw;
+    }
+    std::lock_guard lock(inflight_mu_);
+    inflight_.erase(key);
+    return;
+  }
+}
+
+Images::Resolved Images::resolve(const Reference& ref, const Target& target, const RegistryClient::Call& call) {
+  Resolved r;
+  const std::string wanted = ref.digest.empty() ? ref.tag : ref.digest;
+  Fetched top = client_.manifest(call, wanted);
+  r.top_digest = sha256_digest(top.body);
+  if (!ref.digest.empty() && r.top_digest != ref.digest)
+    throw FailedPrecondition("manifest digest mismatch for " + ref.str() + " from " + target.host + ": got " +
+                             r.top_digest);
+  Manifest m = parse_manifest(top.body, top.media_type);
+  if (!m.is_index) {
+    r.manifest_body = std::move(top.body);
+    r.manifest_digest = r.top_digest;
+    r.manifest = std::move(m);
+    return r;
+  }
+  const Descriptor& d = select_platform(m, host_platform());
+  Fetched child = client_.manifest(call, d.digest);
+  r.manifest_digest = sha256_digest(child.body);
+  if (r.manifest_digest != d.digest)
+    throw FailedPrecondition("manifest digest mismatch for " + d.digest + " from " + target.host + ": got " +
+                             r.manifest_digest);
+  r.manifest = parse_manifest(child.body, child.media_type);
+  if (r.manifest.is_index) throw FailedPrecondition("index " + d.digest + " points at another index");
+  r.manifest_body = std::move(child.body);
+  return r;
+}
+
+void Images::fetch_config(const RegistryClient::Call& call, const Descriptor& d, Progress& progress) {
+  if (content_.has(d.digest)) return;
+  once("blob:" + d.digest, [&] {
+    if (content_.has(d.digest)) return;
+    ContentStore::Writer w(content_, d.digest, d.size);
+    client_.blob(call, d.digest, [&](const char* p, size_t n) {
+      if (w.written() + n > static_cast<uint64_t>(d.size))
+        throw FailedPrecondition("blob " + d.digest + " is larger than its descriptor's " + std::to_string(d.size) + " bytes");
+      w.write(p, n);
+      progress.add(n);
+      if (observer_.bytes) observer_.bytes(n);
+    });
+    w.commit();
+  });
+}
+
+void Images::fetch_layer(const RegistryClient::Call& call, const Descriptor& d, Progress& progress) {
+  const std::string final_dir = dir_ + "/layers/" + d.digest.substr(7);
+  if (has_layer(d.digest)) {
+    if (observer_.layer_reused) observer_.layer_reused();
+    return;
+  }
+  once("layer:" + d.digest, [&] {
+    if (has_layer(d.digest)) return;
+    const std::string tmp = dir_ + "/layers/tmp-" + d.digest.substr(7, 12) + "-" + random_hex(4);
+    make_dirs(tmp + "/diff");
+    ::chmod(tmp.c_str(), 0700);
+    ::chmod((tmp + "/diff").c_str(), 0755);
+    struct Cleanup {
+      std::string path;
+      bool keep = false;
+      ~Cleanup() {
+        if (!keep) try {
+            remove_tree(path);
+          } catch (const std::exception& e) {
+            log::warn("removing a failed layer", {{"path", path}, {"error", e.what()}});
+          }
+      }
+    } cleanup{tmp};
+
+    BytePipe pipe;
+    std::exception_ptr unpack_error;
+    std::thread unpacker([&] {
+      try {
+        unpack_layer(tmp + "/diff", [&](std::string& chunk) { return pipe.pop(chunk); });
+      } catch (...) {
+        unpack_error = std::current_exception();
+      }
+      pipe.reader_done();
+    });
+    Sha256 hash;
+    uint64_t received = 0;
+    try {
+      client_.blob(call, d.digest, [&](const char* p, size_t n) {
+        received += n;
+        if (received > static_cast<uint64_t>(d.size))
+          throw FailedPrecondition("layer " + d.digest + " is larger than its descriptor's " + std::to_string(d.size) +
+                                   " bytes");
+        hash.update(p, n);
+        progress.add(n);
+        if (observer_.bytes) observer_.bytes(n);
+        pipe.push(p, n);
+      });
+    } catch (...) {
+      pipe.close(std::current_exception());
+      unpacker.join();
+      throw;
+    }
+    pipe.close();
+    unpacker.join();
+    layers_fetched_++;
+    const std::string actual = hash.digest();
+    if (actual != d.digest)
+      throw FailedPrecondition("layer digest mismatch: expected " + d.digest + ", got " + actual + " (" +
+                               std::to_string(received) + " bytes); nothing was stored");
+    if (received != static_cast<uint64_t>(d.size))
+      throw FailedPrecondition("layer " + d.digest + ": expected " + std::to_string(d.size) + " bytes, got " +
+                               std::to_string(received));
+    if (unpack_error) {
+      try {
+        std::rethrow_exception(unpack_error);
+      } catch (const Error& e) {
+        throw Error(e.code(), "unpacking layer " + d.digest + ": " + e.what());
+      }
+    }
+    if (::rename(tmp.c_str(), final_dir.c_str()) != 0) throw Internal(errno_text("committing layer " + final_dir, errno));
+    cleanup.keep = true;
+  });
+}
+
+std::string Images::pull(const std::string& image, const Credentials& creds, const conf::ImageConfig& config) {
+  std::vector<Reference> candidates = resolve_candidates(image, config.short_name_search);
+  for (size_t i = 0;; ++i) {
+    try {
+      return pull_one(candidates[i], creds, config);
+    } catch (const Error& e) {
+      if (e.code() != ErrorCode::not_found || i + 1 == candidates.size()) throw;
+      log::info("image not found; trying the next short-name registry",
+                {{"image", candidates[i].str()}, {"error", e.what()}});
+    }
+  }
+}
+
+std::string Images::pull_one(const Reference& ref, const Credentials& creds, const conf::ImageConfig& config) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::vector<Target> targets = targets_for(ref, config);
+  std::optional<Resolved> resolved;
+  const Target* from = nullptr;
+  for (const auto& t : targets) {
+    RegistryClient::Call call{t, creds, config.pull_progress_timeout};
+    try {
+      resolved = resolve(ref, t, call);
+      from = &t;
+      break;
+    } catch (const Error& e) {
+      if (!t.mirror) throw;
+      log::warn("mirror failed; trying the next location", {{"image", ref.str()}, {"mirror", t.host}, {"error", e.what()}});
+    }
+  }
+  const RegistryClient::Call call{*from, creds, config.pull_progress_timeout};
+  const Manifest& m = resolved->manifest;
+
+  uint64_t total = static_cast<uint64_t>(m.config.size);
+  for (const auto& l : m.layers) total += static_cast<uint64_t>(l.size);
+  Progress progress(ref.str(), total);
+  log::info("pulling image", {{"image", ref.str()}, {"from", from->host}, {"layers", std::to_string(m.layers.size())},
+                              {"total", human(total)}});
+
+  fetch_config(call, m.config, progress);
+  ImageRecord rec;
+  rec.id = m.config.digest;
+  rec.manifest_digest = resolved->manifest_digest;
+  rec.size = total;
+  read_image_config(content_.read(m.config.digest), rec);
+  if (!rec.diff_ids.empty() && rec.diff_ids.size() != m.layers.size())
+    throw FailedPrecondition("image " + ref.str() + ": manifest has " + std::to_string(m.layers.size()) +
+                             " layers but the config lists " + std::to_string(rec.diff_ids.size()));
+  for (const auto& l : m.layers) rec.layers.push_back(l.digest);
+
+  // Layers in parallel, each its own directory, so their order does not matter.
+  const size_t workers = std::min<size_t>(std::max(1, config.max_parallel_layers), m.layers.size());
+  std::atomic<size_t> next{0};
+  std::mutex err_mu;
+  std::exception_ptr first_error;
+  std::atomic<bool> failed{false};
+  auto work = [&] {
+    for (size_t i; !failed && (i = next++) < m.layers.size();) {
+      try {
+        fetch_layer(call, m.layers[i], progress);
+      } catch (...) {
+        std::lock_guard lock(err_mu);
+        if (!first_error) first_error = std::current_exception();
+        failed = true;
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < workers; ++i) threads.emplace_back(work);
+  work();
+  for (auto& t : threads) t.join();
+  if (first_error) std::rethrow_exception(first_error);
+
+  {
+    std::lock_guard lock(commit_mu_);
+    for (const auto& l : m.layers)
+      if (!has_layer(l.digest)) throw Internal("layer " + l.digest + " was removed while " + ref.str() + " was pulled; pull again");
+    content_.put(resolved->manifest_digest, resolved->manifest_body);
+    records_.add(rec, ref.digest.empty() ? ref.tagged() : "", ref.digested(resolved->top_digest));
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  log::info("pulled image", {{"image", ref.str()}, {"id", rec.id}, {"received", human(progress.done())},
+                             {"seconds", std::to_string(seconds)}});
+  return rec.id;
+}
+
+void Images::remove(const std::string& what, const conf::ImageConfig& config) {
+  std::lock_guard lock(commit_mu_);
+  auto removal = records_.remove(what, config.short_name_search);
+  if (!removal.removed) return;
+  const ImageRecord& r = *removal.removed;
+  drop_unused_layers(r.layers);
+  content_.remove(r.id);
+  bool manifest_shared = false;
+  for (const auto& other : records_.list()) manifest_shared |= other.manifest_digest == r.manifest_digest;
+  if (!manifest_shared && !r.manifest_digest.empty()) content_.remove(r.manifest_digest);
+  log::info("removed image", {{"id", r.id}});
+}
+
+}  // namespace crius::image

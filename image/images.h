@@ -1,0 +1,100 @@
+// The image store crius serves the ImageService from: pulls (registry
+// client, verified blobs, layers unpacked in parallel while they stream in),
+// image records, removal, and disk usage. Layout under <root>/images:
+//   blobs/sha256/<hex>   manifests and configs (content store)
+//   ingest/              blobs being written
+//   layers/<hex>/diff    one unpacked layer per layer blob digest
+//   layers/tmp-*         layers being unpacked (removed at start)
+//   containers/          container writable layers
+//   images.json          the image records
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <future>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "conf/config.h"
+#include "image/content_store.h"
+#include "image/fsutil.h"
+#include "image/image_store.h"
+#include "image/manifest.h"
+#include "image/registry_client.h"
+
+namespace crius::image {
+
+// Hooks for the daemon's metrics.
+struct PullObserver {
+  std::function<void(uint64_t)> bytes;  // blob bytes received from a registry
+  std::function<void()> layer_reused;   // a layer already present was not fetched
+};
+
+class Images {
+ public:
+  Images(const std::string& root, std::string certs_dir, PullObserver observer = {});
+
+  // Pulls `image` (a reference as the user typed it) and returns its ID.
+  std::string pull(const std::string& image, const Credentials& creds, const conf::ImageConfig& config);
+
+  std::optional<ImageRecord> find(const std::string& what, const conf::ImageConfig& config) const {
+    return records_.find(what, config.short_name_search);
+  }
+  std::vector<ImageRecord> list() const { return records_.list(); }
+  // The image config JSON as the registry served it; empty when missing.
+  std::string config_json(const ImageRecord& r) const;
+  // Removes by ID, tag or digest reference; absent is not an error.
+  void remove(const std::string& what, const conf::ImageConfig& config);
+
+  const std::string& dir() const { return dir_; }
+  // Where container writable layers (upper and work dirs) live.
+  std::string containers_dir() const { return dir_ + "/containers"; }
+  std::string layer_dir(const std::string& digest) const;  // <dir>/layers/<hex>/diff
+  Usage usage() const { return disk_usage(dir_); }
+
+  // Number of layer blobs fetched from registries since start (for tests and logs).
+  uint64_t layers_fetched() const { return layers_fetched_; }
+
+  // Container root filesystems (rootfs.cpp): an overlay of the image's layers
+  // under <containers_dir>/<id>/{upper,work} mounted on <id>/merged, which is
+  // returned. Lower dirs are named by short links (layers/l/<26 chars>) to
+  // stay under the kernel's one-page limit for mount options; past it the
+  // layers are given one at a time (fsconfig "lowerdir+", Linux 6.8+).
+  // Layers a container uses outlive their image until remove_rootfs.
+  std::string mount_rootfs(const std::string& container_id, const std::string& image, bool read_only,
+                           const conf::ImageConfig& config);
+  // Unmounts (idempotent); the upper dir stays for a later mount or removal.
+  void unmount_rootfs(const std::string& container_id);
+  // Unmounts, deletes the container's dirs, and frees layers no image or
+  // container still uses. Idempotent.
+  void remove_rootfs(const std::string& container_id);
+
+ private:
+  struct Resolved;
+  class Progress;
+  std::string pull_one(const Reference& ref, const Credentials& creds, const conf::ImageConfig& config);
+  Resolved resolve(const Reference& ref, const Target& target, const RegistryClient::Call& call);
+  void fetch_config(const RegistryClient::Call& call, const Descriptor& d, Progress& progress);
+  void fetch_layer(const RegistryClient::Call& call, const Descriptor& d, Progress& progress);
+  // Runs `fn` for `key` once among concurrent callers; the others wait for it.
+  void once(const std::string& key, const std::function<void()>& fn);
+  bool has_layer(const std::string& digest) const;
+  std::string short_link(const std::string& digest);    // with commit_mu_ held
+  std::vector<std::string> layers_in_containers() const;  // with commit_mu_ held
+  void drop_unused_layers(const std::vector<std::string>& candidates);  // with commit_mu_ held
+
+  std::string dir_;
+  ContentStore content_;
+  ImageStore records_;
+  RegistryClient client_;
+  PullObserver observer_;
+  std::mutex inflight_mu_;
+  std::map<std::string, std::shared_future<void>> inflight_;
+  std::mutex commit_mu_;  // a pull's commit against a removal's layer cleanup
+  std::atomic<uint64_t> layers_fetched_{0};
+};
+
+}  // namespace crius::image

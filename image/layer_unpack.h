@@ -1,0 +1,32 @@
+// Unpacks one layer tar (gzip, zstd or uncompressed, detected from its
+// bytes) into a directory in overlayfs form: ownership, modes, times, hard
+// links, symlinks, xattrs and device nodes kept; OCI whiteouts turned into
+// overlay whiteouts (".wh.NAME" -> a 0:0 character device NAME,
+// ".wh..wh..opq" -> trusted.overlay.opaque=y on the directory).
+//
+// Nothing is ever written outside the directory: entry names are cleaned as
+// if rooted at it ("../../x" and "/x" land on "x"), and every lookup goes
+// through openat2(RESOLVE_IN_ROOT), so symlinks and hard links in the layer
+// resolve inside it too.
+#pragma once
+
+#include <functional>
+#include <string>
+
+namespace crius::image {
+
+// Fills `chunk` with the next bytes of the layer; false at the end.
+using ChunkSource = std::function<bool(std::string& chunk)>;
+
+struct UnpackStats {
+  uint64_t entries = 0;
+  uint64_t bytes = 0;  // uncompressed file content written
+};
+
+// Unpacks into `dir`, which must exist. Throws naming the layer entry on failure.
+UnpackStats unpack_layer(const std::string& dir, const ChunkSource& source);
+
+// "/a/../b/./c" -> "b/c": the path an entry names, as if `dir` were "/".
+std::string clean_entry_path(const std::string& name);
+
+}  // namespace crius::image

@@ -1,0 +1,171 @@
+// Container root filesystems on overlayfs, from the image store's layers.
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <nlohmann/json.hpp>
+
+#include "conf/error.h"
+#include "conf/log.h"
+#include "image/images.h"
+
+namespace crius::image {
+namespace {
+
+constexpr size_t kPageLimit = 4096;  // the kernel copies mount options into one page
+constexpr size_t kShortLinkChars = 26;
+
+bool is_mounted(const std::string& path) {
+  struct stat here, parent;
+  if (::lstat(path.c_str(), &here) != 0 || ::lstat((path + "/..").c_str(), &parent) != 0) return false;
+  return here.st_dev != parent.st_dev;
+}
+
+std::string short_id() {
+  // Upper-case letters and digits, as containers/storage names its links.
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  const std::string hex = random_hex(kShortLinkChars);
+  std::string out;
+  for (size_t i = 0; i < kShortLinkChars; ++i)
+    out += kAlphabet[std::stoi(hex.substr(2 * i, 2), nullptr, 16) % (sizeof kAlphabet - 1)];
+  return out;
+}
+
+void check_container_id(const std::string& id) {
+  if (id.empty() || id.size() > 128 || id.find('/') != std::string::npos || id == "." || id == "..")
+    throw InvalidArgument("invalid container ID \"" + id + "\" for a root filesystem");
+}
+
+// Mounts with the new mount API, one lower dir at a time, for images whose
+// option string would not fit in a page.
+void mount_overlay_incremental(const std::vector<std::string>& lowers, const std::string& upper,
+                               const std::string& work, const std::string& target, bool read_only) {
+  Fd fs(::fsopen("overlay", FSOPEN_CLOEXEC));
+  if (!fs) throw Internal(errno_text("fsopen overlay for " + target, errno));
+  for (const auto& l : lowers)
+    if (::fsconfig(fs.get(), FSCONFIG_SET_STRING, "lowerdir+", l.c_str(), 0) != 0)
+      throw Internal(errno_text("overlay lowerdir+ " + l + " (needs Linux 6.8 or later for this many layers)", errno));
+  if (::fsconfig(fs.get(), FSCONFIG_SET_STRING, "upperdir", upper.c_str(), 0) != 0 ||
+      ::fsconfig(fs.get(), FSCONFIG_SET_STRING, "workdir", work.c_str(), 0) != 0 ||
+      ::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0)
+    throw Internal(errno_text("creating the overlay for " + target, errno));
+  Fd mnt(::fsmount(fs.get(), FSMOUNT_CLOEXEC, read_only ? MOUNT_ATTR_RDONLY : 0));
+  if (!mnt) throw Internal(errno_text("fsmount overlay for " + target, errno));
+  if (::move_mount(mnt.get(), "", AT_FDCWD, target.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0)
+    throw Internal(errno_text("mounting the overlay on " + target, errno));
+}
+
+}  // namespace
+
+std::string Images::short_link(const std::string& digest) {
+  const std::string layer = dir_ + "/layers/" + digest.substr(7);
+  try {
+    std::string id = read_whole_file(layer + "/link");
+    struct stat st;
+    if (::lstat((dir_ + "/layers/l/" + id).c_str(), &st) == 0) return id;
+  } catch (const Error&) {
+  }
+  const std::string id = short_id();
+  const std::string link = dir_ + "/layers/l/" + id;
+  if (::symlink(("../" + digest.substr(7) + "/diff").c_str(), link.c_str()) != 0)
+    throw Internal(errno_text("creating layer link " + link, errno));
+  atomic_write_file(layer + "/link", id, 0644);
+  return id;
+}
+
+std::vector<std::string> Images::layers_in_containers() const {
+  std::vector<std::string> out;
+  DIR* d = ::opendir(containers_dir().c_str());
+  if (!d) return out;
+  while (dirent* e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    try {
+      auto j = nlohmann::json::parse(read_whole_file(containers_dir() + "/" + name + "/layers.json"));
+      for (const auto& l : j) out.push_back(l.get<std::string>());
+    } catch (const std::exception&) {
+    }
+  }
+  ::closedir(d);
+  return out;
+}
+
+void Images::drop_unused_layers(const std::vector<std::string>& candidates) {
+  const auto in_use = layers_in_containers();
+  for (const auto& l : records_.unused_layers(candidates)) {
+    if (std::find(in_use.begin(), in_use.end(), l) != in_use.end()) continue;  // a container still runs on it
+    const std::string layer = dir_ + "/layers/" + l.substr(7);
+    try {
+      ::unlink((dir_ + "/layers/l/" + read_whole_file(layer + "/link")).c_str());
+    } catch (const Error&) {
+    }
+    remove_tree(layer);
+  }
+}
+
+std::string Images::mount_rootfs(const std::string& container_id, const std::string& image, bool read_only,
+                                 const conf::ImageConfig& config) {
+  check_container_id(container_id);
+  std::lock_guard lock(commit_mu_);
+  auto rec = records_.find(image, config.short_name_search);
+  if (!rec) throw NotFound("image \"" + image + "\" is not present; pull it first");
+  const std::string dir = containers_dir() + "/" + container_id;
+  const std::string upper = dir + "/upper", work = dir + "/work", merged = dir + "/merged";
+  if (is_mounted(merged)) return merged;
+  make_dirs(upper);
+  make_dirs(work);
+  make_dirs(merged);
+  ::chmod(dir.c_str(), 0700);
+  ::chmod(upper.c_str(), 0755);
+  ::chmod(merged.c_str(), 0755);
+  // The layers are held before the mount so a removal of the image cannot take them.
+  atomic_write_file(dir + "/layers.json", nlohmann::json(rec->layers).dump(), 0644);
+
+  // Overlay lists lower dirs top first; the manifest lists them bottom first.
+  std::vector<std::string> lowers;
+  for (auto it = rec->layers.rbegin(); it != rec->layers.rend(); ++it) {
+    if (!has_layer(*it)) throw FailedPrecondition("layer " + *it + " of image " + rec->id + " is missing; pull it again");
+    lowers.push_back(dir_ + "/layers/l/" + short_link(*it));
+  }
+  std::string lowerdir;
+  for (const auto& l : lowers) lowerdir += (lowerdir.empty() ? "" : ":") + l;
+  const std::string options = "lowerdir=" + lowerdir + ",upperdir=" + upper + ",workdir=" + work;
+  if (options.size() < kPageLimit) {
+    if (::mount("overlay", merged.c_str(), "overlay", read_only ? MS_RDONLY : 0, options.c_str()) != 0)
+      throw Internal(errno_text("mounting the overlay for container " + container_id + " on " + merged, errno));
+  } else {
+    mount_overlay_incremental(lowers, upper, work, merged, read_only);
+  }
+  log::debug("container root filesystem mounted",
+             {{"container", container_id}, {"image", rec->id}, {"layers", std::to_string(lowers.size())}});
+  return merged;
+}
+
+void Images::unmount_rootfs(const std::string& container_id) {
+  check_container_id(container_id);
+  const std::string merged = containers_dir() + "/" + container_id + "/merged";
+  for (int i = 0; i < 5 && is_mounted(merged); ++i)
+    if (::umount2(merged.c_str(), i < 4 ? 0 : MNT_DETACH) != 0 && errno != EINVAL && errno != EBUSY)
+      throw Internal(errno_text("unmounting " + merged, errno));
+  if (is_mounted(merged)) throw Internal("unmounting " + merged + ": still mounted");
+}
+
+void Images::remove_rootfs(const std::string& container_id) {
+  unmount_rootfs(container_id);
+  std::lock_guard lock(commit_mu_);
+  const std::string dir = containers_dir() + "/" + container_id;
+  std::vector<std::string> held;
+  try {
+    for (const auto& l : nlohmann::json::parse(read_whole_file(dir + "/layers.json"))) held.push_back(l.get<std::string>());
+  } catch (const std::exception&) {
+  }
+  remove_tree(dir);
+  // Layers of images removed while this container ran go now.
+  drop_unused_layers(held);
+}
+
+}  // namespace crius::image

@@ -1,0 +1,198 @@
+#include "oci/runtime/container.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+
+#include "conf/error.h"
+#include "oci/runtime/hooks.h"
+#include "oci/runtime/log.h"
+#include "oci/runtime/sys.h"
+#include "oci/spec.h"
+
+namespace crius::oci::runtime {
+namespace {
+
+std::string ns_link(pid_t pid, const char* ns) {
+  char buf[128];
+  std::string p = "/proc/" + std::to_string(pid) + "/ns/" + ns;
+  ssize_t n = ::readlink(p.c_str(), buf, sizeof buf);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+}
+
+// Every process in the namespace `ns` of init (init included). Until the
+// container has a cgroup, its pid namespace (or, without one, its mount
+// namespace, which every container has of its own) says who belongs to it.
+std::vector<pid_t> processes_in_ns(pid_t init, const char* ns) {
+  std::vector<pid_t> out{init};
+  const std::string mine = ns_link(init, ns);
+  if (mine.empty()) return out;
+  DIR* d = ::opendir("/proc");
+  if (!d) return out;
+  while (dirent* e = ::readdir(d)) {
+    char* end;
+    long pid = std::strtol(e->d_name, &end, 10);
+    if (*end || pid <= 0 || pid == init) continue;
+    if (ns_link(static_cast<pid_t>(pid), ns) == mine) out.push_back(static_cast<pid_t>(pid));
+  }
+  ::closedir(d);
+  return out;
+}
+
+std::vector<pid_t> container_processes(const State& s) {
+  return processes_in_ns(s.pid, s.own_pid_ns ? "pid" : "mnt");
+}
+
+Hooks hooks_of(const State& s) {
+  try {
+    if (s.config.is_object()) return parse_spec(s.config).hooks;
+  } catch (const std::exception& e) {
+    rtlog::warn(std::string("reading hooks from the saved config: ") + e.what());
+  }
+  return {};
+}
+
+}  // namespace
+
+bool wait_for_exit(pid_t pid, int timeout_ms) {
+  if (pid <= 0) return true;
+  int status;
+  if (::waitpid(pid, &status, WNOHANG) == pid) return true;
+  Fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  if (!pidfd) return errno == ESRCH;
+  struct pollfd p {pidfd.get(), POLLIN, 0};
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    if (left < 0) left = 0;
+    int rc = ::poll(&p, 1, static_cast<int>(left));
+    if (rc > 0) break;
+    if (rc == 0) return false;
+    if (errno != EINTR) return false;
+  }
+  ::waitpid(pid, &status, WNOHANG);
+  return true;
+}
+
+Container::Container(std::string root, State s)
+    : root_(std::move(root)), dir_(state_dir(root_, s.id)), state_(std::move(s)) {}
+
+Container Container::load(const std::string& root, const std::string& id) {
+  return Container(root, load_state(root, id));
+}
+
+std::vector<State> Container::list(const std::string& root) {
+  std::vector<State> out;
+  DIR* d = ::opendir(root.c_str());
+  if (!d) {
+    if (errno == ENOENT) return out;
+    throw_errno("list " + root);
+  }
+  std::vector<std::string> names;
+  while (dirent* e = ::readdir(d)) {
+    std::string n = e->d_name;
+    if (n != "." && n != "..") names.push_back(n);
+  }
+  ::closedir(d);
+  std::sort(names.begin(), names.end());
+  for (const auto& n : names) {
+    try {
+      out.push_back(load_state(root, n));
+    } catch (const std::exception&) {
+      // A container being created or deleted right now.
+    }
+  }
+  return out;
+}
+
+State Container::state() const {
+  State s = state_;
+  s.status = current_status(dir_, s);
+  return s;
+}
+
+void Container::start() {
+  state_.status = current_status(dir_, state_);
+  if (state_.status != Status::created)
+    throw FailedPrecondition("cannot start container " + state_.id + ": it is " + status_name(state_.status) +
+                             ", not created");
+  const std::string fifo = dir_ + "/exec.fifo";
+  Fd fd(::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!fd) throw_errno("start " + state_.id + ": open " + fifo);
+  // The init opens its end as soon as ours exists; it writes one byte.
+  struct pollfd p {fd.get(), POLLIN, 0};
+  for (int waited = 0;; waited += 100) {
+    int rc = ::poll(&p, 1, 100);
+    if (rc > 0) break;
+    if (rc < 0 && errno != EINTR) throw_errno("start " + state_.id + ": poll " + fifo);
+    if (current_status(dir_, state_) == Status::stopped)
+      throw FailedPrecondition("start " + state_.id + ": the container's init exited before start");
+    if (waited > 60000) throw DeadlineExceeded("start " + state_.id + ": the container's init did not answer in 60s");
+  }
+  char c;
+  if (::read(fd.get(), &c, 1) != 1) throw FailedPrecondition("start " + state_.id + ": the container's init exited before start");
+  ::unlink(fifo.c_str());
+  state_.status = Status::running;
+  run_poststart_hooks();
+}
+
+void Container::run_poststart_hooks() {
+  const Hooks h = hooks_of(state_);
+  for (const auto& hook : h.poststart) {
+    try {
+      run_hook(hook, "poststart", state_.to_hook_json().dump());
+    } catch (const std::exception& e) {
+      rtlog::warn(e.what());
+    }
+  }
+}
+
+void Container::kill(int sig, bool all) {
+  state_.status = current_status(dir_, state_);
+  if (state_.status == Status::stopped)
+    throw FailedPrecondition("cannot kill container " + state_.id + ": it is stopped");
+  std::vector<pid_t> pids = {state_.pid};
+  if (all) pids = container_processes(state_);
+  for (pid_t pid : pids)
+    if (::kill(pid, sig) != 0 && errno != ESRCH)
+      throw_errno("kill " + state_.id + " (pid " + std::to_string(pid) + ") with signal " + std::to_string(sig));
+}
+
+void Container::destroy(bool force) {
+  state_.status = current_status(dir_, state_);
+  if (state_.status == Status::running || state_.status == Status::paused) {
+    if (!force)
+      throw FailedPrecondition("cannot delete container " + state_.id + " that is not stopped: " +
+                               status_name(state_.status));
+  }
+  if (state_.status != Status::stopped) {
+    // With its own pid namespace, the init's death takes every process of
+    // the container with it; without one, the others are found by namespace.
+    const std::vector<pid_t> pids =
+        state_.own_pid_ns ? std::vector<pid_t>{state_.pid} : container_processes(state_);
+    for (pid_t pid : pids) ::kill(pid, SIGKILL);
+    if (!wait_for_exit(state_.pid, 10000))
+      throw DeadlineExceeded("delete " + state_.id + ": pid " + std::to_string(state_.pid) + " did not exit within 10s of SIGKILL");
+    state_.status = Status::stopped;
+  }
+  const Hooks h = hooks_of(state_);
+  for (const auto& hook : h.poststop) {
+    try {
+      run_hook(hook, "poststop", state_.to_hook_json().dump());
+    } catch (const std::exception& e) {
+      rtlog::warn(e.what());
+    }
+  }
+  remove_all(dir_);
+}
+
+}  // namespace crius::oci::runtime

@@ -1,0 +1,335 @@
+// Container::create: validate the bundle, prepare every resource, clone the
+// init and walk it through its setup over the sync socket.
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+
+#include "conf/error.h"
+#include "oci/runtime/console.h"
+#include "oci/runtime/container.h"
+#include "oci/runtime/hooks.h"
+#include "oci/runtime/init.h"
+#include "oci/runtime/log.h"
+#include "oci/runtime/process.h"
+#include "oci/runtime/sync.h"
+#include "oci/runtime/sys.h"
+
+namespace crius::oci::runtime {
+namespace {
+
+std::string real_path(const std::string& p, const std::string& what) {
+  char buf[PATH_MAX];
+  if (!::realpath(p.c_str(), buf)) throw_errno(what + " " + p);
+  return buf;
+}
+
+bool apparmor_enabled() {
+  try {
+    std::string v = read_file("/sys/module/apparmor/parameters/enabled");
+    return !v.empty() && v[0] == 'Y';
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+// Removes the state dir and kills the init unless released.
+struct Undo {
+  std::string dir;
+  pid_t pid = 0;
+  bool child = false;
+  bool armed = true;
+  ~Undo() {
+    if (!armed) return;
+    if (pid > 0) {
+      ::kill(pid, SIGKILL);
+      wait_for_exit(pid, 5000);
+    }
+    if (!dir.empty()) {
+      try {
+        remove_all(dir);
+      } catch (...) {
+      }
+    }
+  }
+};
+
+pid_t raw_clone(unsigned long flags) {
+  return static_cast<pid_t>(::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, 0));
+}
+
+void write_time_offsets(const Linux& l) {
+  std::string text;
+  for (const auto& [clock, off] : l.time_offsets)
+    text += clock + " " + std::to_string(off.secs) + " " + std::to_string(off.nanosecs) + "\n";
+  if (!text.empty()) write_file("/proc/self/timens_offsets", text);
+}
+
+// Clones the init, through an intermediate process when a user or pid
+// namespace must be joined (setns of those only applies to children) or a
+// time namespace created (its offsets are set before anyone enters it).
+struct SharedVmArgs {
+  InitConfig* ic;
+  int parent_sock;
+};
+
+int shared_vm_child(void* p) {
+  auto* a = static_cast<SharedVmArgs*>(p);
+  ::close(a->parent_sock);
+  init_main(*a->ic);
+}
+
+// posix_spawn's trick: the init borrows the runtime's memory (CLONE_VM) while
+// the runtime sleeps until it execs (CLONE_VFORK). Nothing is copied and no
+// copy-on-write fault follows, which is most of a clone's cost. Only when the
+// runtime has nothing to do before that exec: no id maps to write, no hooks
+// to run, no start to wait for.
+pid_t shared_vm_clone(InitConfig& ic, unsigned long flags, int parent_sock) {
+  const size_t size = 1 << 20;
+  void* stack = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE,
+                       -1, 0);
+  if (stack == MAP_FAILED) throw_errno("mmap a stack for the container's init");
+  SharedVmArgs a{&ic, parent_sock};
+  pid_t pid = ::clone(shared_vm_child, static_cast<char*>(stack) + size,
+                      static_cast<int>(flags | CLONE_VM | CLONE_VFORK | SIGCHLD), &a);
+  int err = errno;
+  ::munmap(stack, size);
+  if (pid < 0) throw_errno("clone the container's init", err);
+  return pid;
+}
+
+pid_t spawn(InitConfig& ic, const Spec& spec, NamespacePlan& ns, int parent_sock, bool share_vm) {
+  const bool via_intermediate = ns.joins_user_or_pid() || ns.new_time;
+  if (!via_intermediate && share_vm) return shared_vm_clone(ic, ns.clone_flags, parent_sock);
+  if (!via_intermediate) {
+    pid_t pid = raw_clone(ns.clone_flags);
+    if (pid < 0) throw_errno("clone the container's init");
+    if (pid == 0) {
+      ::close(parent_sock);
+      init_main(ic);
+    }
+    return pid;
+  }
+  pid_t mid = ::fork();
+  if (mid < 0) throw_errno("fork");
+  if (mid == 0) {
+    ::close(parent_sock);
+    std::string err;
+    try {
+      for (const auto& j : ns.joins)
+        if ((j.flag == CLONE_NEWUSER || j.flag == CLONE_NEWPID) && ::setns(j.fd.get(), j.flag) != 0)
+          throw_errno("setns " + j.path);
+      if (ns.new_time) {
+        if (::unshare(CLONE_NEWTIME) != 0) throw_errno("unshare(CLONE_NEWTIME)");
+        if (spec.linux_) write_time_offsets(*spec.linux_);
+      }
+      pid_t pid = raw_clone(ns.clone_flags);
+      if (pid < 0) throw_errno("clone the container's init");
+      if (pid == 0) init_main(ic);
+      sync::send(ic.sync_fd, sync::kPid, std::to_string(pid));
+      ::_exit(0);
+    } catch (const std::exception& e) {
+      err = e.what();
+    }
+    sync::send(ic.sync_fd, sync::kError, err);
+    ::_exit(1);
+  }
+  sync::Type t;
+  std::string payload;
+  bool got = sync::receive(parent_sock, t, payload);
+  int status;
+  while (::waitpid(mid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!got) throw Internal("the intermediate process exited before reporting the init's pid");
+  if (t == sync::kError) throw Internal(payload);
+  if (t != sync::kPid) throw Internal("unexpected message from the intermediate process");
+  return static_cast<pid_t>(std::stol(payload));
+}
+
+}  // namespace
+
+Container Container::create(const std::string& root, const std::string& id, const CreateOptions& opts) {
+  check_container_id(id);
+  mkdir_all(root, 0700);
+  const std::string dir = state_dir(root, id);
+  if (::mkdir(dir.c_str(), 0700) != 0) {
+    if (errno == EEXIST) throw AlreadyExists("container \"" + id + "\" already exists");
+    throw_errno("create state directory " + dir);
+  }
+  Undo undo{dir};
+
+  const std::string bundle = real_path(opts.bundle.empty() ? "." : opts.bundle, "bundle");
+  const Spec spec = load_spec(bundle);
+  if (!spec.process) throw InvalidArgument("config.json: process is required to create a container");
+  const Process& proc = *spec.process;
+  if (proc.args.empty()) throw InvalidArgument("config.json: process.args must not be empty");
+  const std::string rootfs =
+      real_path(spec.root.path[0] == '/' ? spec.root.path : bundle + "/" + spec.root.path, "root.path");
+  struct stat st;
+  if (::stat(rootfs.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    throw InvalidArgument("root.path " + rootfs + " is not a directory");
+
+  const Linux* lin = spec.linux_ ? &*spec.linux_ : nullptr;
+  NamespacePlan ns = plan_namespaces(lin);
+  if (!ns.is_new(CLONE_NEWNS)) throw InvalidArgument("linux.namespaces: a new mount namespace is required");
+  if (!spec.hostname.empty() && !ns.is_new(CLONE_NEWUTS))
+    throw InvalidArgument("hostname: setting the hostname needs a new uts namespace");
+  if (!spec.domainname.empty() && !ns.is_new(CLONE_NEWUTS))
+    throw InvalidArgument("domainname: setting the domainname needs a new uts namespace");
+  if (ns.is_new(CLONE_NEWUSER) && (!lin || lin->uid_mappings.empty() || lin->gid_mappings.empty()))
+    throw InvalidArgument("linux.uidMappings and gidMappings are required with a new user namespace");
+  if (lin && (!lin->uid_mappings.empty() || !lin->gid_mappings.empty()) && !ns.is_new(CLONE_NEWUSER))
+    throw InvalidArgument("linux.uidMappings need a new user namespace");
+  if (lin && !lin->time_offsets.empty() && !ns.new_time)
+    throw InvalidArgument("linux.timeOffsets need a new time namespace");
+  if (lin)
+    for (const auto& [k, v] : lin->sysctl) check_sysctl(k, ns);
+  if (!proc.apparmor_profile.empty() && !apparmor_enabled())
+    throw FailedPrecondition("process.apparmorProfile \"" + proc.apparmor_profile +
+                             "\" requested but AppArmor is not enabled on this host");
+  const bool has_console = !opts.console_socket.empty() || opts.console_fd >= 0;
+  if (proc.terminal && !has_console)
+    throw InvalidArgument("process.terminal is true but no --console-socket was given");
+  if (!proc.terminal && has_console)
+    throw InvalidArgument("--console-socket given but process.terminal is false");
+
+  if (!proc.selinux_label.empty() || (lin && !lin->mount_label.empty()))
+    rtlog::warn("SELinux labels are not supported by crius-runtime yet; process.selinuxLabel and linux.mountLabel are ignored");
+
+  InitConfig ic;
+  ic.spec = &spec;
+  ic.bundle = bundle;
+  ic.rootfs = rootfs;
+  ic.ns = &ns;
+  ic.preserve_fds = opts.preserve_fds;
+  if (!opts.no_new_keyring) ic.session_keyring = id;
+  ic.last_cap = kernel_last_cap();
+  if (proc.capabilities) {
+    std::vector<std::string> ignored;
+    ic.caps = capsets_from_spec(*proc.capabilities, ic.last_cap, ignored);
+    ic.has_caps = true;
+    for (const auto& n : ignored) rtlog::warn("ignoring unknown or unsupported capability \"" + n + "\"");
+  }
+  for (const auto& r : proc.rlimits) ic.rlimits.push_back({rlimit_resource(r.type), r.type, r.soft, r.hard});
+  std::unique_ptr<SeccompFilter> seccomp;
+  if (lin && lin->seccomp) {
+    std::vector<std::string> skipped;
+    seccomp = SeccompFilter::build(*lin->seccomp, skipped);
+    for (const auto& n : skipped) rtlog::debug("seccomp: syscall \"" + n + "\" is unknown to libseccomp, skipped");
+    ic.seccomp = seccomp.get();
+  }
+
+  const std::string fifo = dir + "/exec.fifo";
+  Fd fifo_fd;
+  if (!opts.start_immediately) {
+    if (::mkfifo(fifo.c_str(), 0622) != 0) throw_errno("mkfifo " + fifo);
+    // The init opens it as the container's root, which a user namespace maps
+    // to another host uid.
+    if (::chmod(fifo.c_str(), 0622) != 0) throw_errno("chmod " + fifo);
+    if (ns.is_new(CLONE_NEWUSER)) {
+      auto host_of = [](const std::vector<IdMapping>& maps) -> int64_t {
+        for (const auto& m : maps)
+          if (m.container_id == 0) return m.host_id;
+        return -1;
+      };
+      const int64_t uid = host_of(lin->uid_mappings), gid = host_of(lin->gid_mappings);
+      if (::chown(fifo.c_str(), static_cast<uid_t>(uid), static_cast<gid_t>(gid)) != 0) throw_errno("chown " + fifo);
+    }
+    fifo_fd.reset(::open(fifo.c_str(), O_PATH | O_CLOEXEC));
+    if (!fifo_fd) throw_errno("open " + fifo);
+    ic.fifo_fd = fifo_fd.get();
+  }
+  Fd console;
+  if (!opts.console_socket.empty()) {
+    console = connect_console_socket(opts.console_socket);
+    ic.console_fd = console.get();
+  } else if (opts.console_fd >= 0) {
+    ic.console_fd = opts.console_fd;
+  }
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) throw_errno("socketpair");
+  Fd mine(sv[0]), theirs(sv[1]);
+  ic.sync_fd = theirs.get();
+  ic.wait_for_go = ns.is_new(CLONE_NEWUSER) || ns.joins_user_or_pid() || ns.new_time;
+  // startContainer hooks need the state JSON too, which comes with that round.
+  ic.hook_round = !spec.hooks.prestart.empty() || !spec.hooks.create_runtime.empty() ||
+                  !spec.hooks.create_container.empty() || !spec.hooks.start_container.empty();
+
+  rtlog::debug("create " + id + ": cloning init");
+  // Sharing the memory also shares what the kernel keeps per mm: a time
+  // namespace cannot be joined then, and oom_score_adj would change for the
+  // runtime too.
+  bool joins_time = false;
+  for (const auto& j : ns.joins) joins_time |= j.flag == CLONE_NEWTIME;
+  const bool share_vm =
+      opts.start_immediately && !ic.wait_for_go && !ic.hook_round && !joins_time && !proc.oom_score_adj;
+  const pid_t pid = spawn(ic, spec, ns, mine.get(), share_vm);
+  undo.pid = pid;
+  theirs.reset();
+  console.reset();
+  fifo_fd.reset();
+
+  State s;
+  s.id = id;
+  s.pid = pid;
+  s.bundle = bundle;
+  s.rootfs = rootfs;
+  s.annotations = spec.annotations;
+  s.config = spec.raw;
+  s.own_pid_ns = ns.is_new(CLONE_NEWPID);
+  s.status = Status::creating;
+  s.created = now_rfc3339();
+  if (ns.is_new(CLONE_NEWUSER)) write_id_maps(pid, lin->uid_mappings, lin->gid_mappings);
+  if (ic.wait_for_go) sync::send(mine.get(), sync::kGo);
+
+  for (;;) {
+    sync::Type t;
+    std::string payload;
+    if (!sync::receive(mine.get(), t, payload)) {
+      int status = 0;
+      std::string how;
+      if (::waitpid(pid, &status, WNOHANG) == pid)
+        how = WIFEXITED(status) ? ": exit status " + std::to_string(WEXITSTATUS(status))
+                                : ": signal " + std::to_string(WTERMSIG(status));
+      throw Internal("create " + id + ": the container's init exited during setup" + how);
+    }
+    if (t == sync::kWarning) {
+      rtlog::warn(payload);
+    } else if (t == sync::kError) {
+      throw Internal("create " + id + ": " + payload);
+    } else if (t == sync::kHooks) {
+      const std::string state_json = s.to_hook_json().dump();
+      try {
+        run_hooks(spec.hooks.prestart, "prestart", state_json);
+        run_hooks(spec.hooks.create_runtime, "createRuntime", state_json);
+      } catch (const Error& e) {
+        sync::send(mine.get(), sync::kAbort);
+        throw Error(e.code(), "create " + id + ": " + e.what());
+      }
+      sync::send(mine.get(), sync::kGo, state_json);
+    } else if (t == sync::kReady) {
+      rtlog::debug("create " + id + ": init ready");
+      break;
+    }
+  }
+  s.start_time = process_start_time(pid);
+  s.status = opts.start_immediately ? Status::running : Status::created;
+  save_state(dir, s);
+  // Run-time state like state.json: atomic, not fsynced (see save_state).
+  if (!opts.pid_file.empty()) write_file_atomic(opts.pid_file, std::to_string(pid), 0644, false);
+  undo.armed = false;
+  Container c(root, std::move(s));
+  if (opts.start_immediately) c.run_poststart_hooks();
+  return c;
+}
+
+}  // namespace crius::oci::runtime

@@ -1,0 +1,270 @@
+#include "oci/runtime/init.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/close_range.h>
+#include <linux/keyctl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <nlohmann/json.hpp>
+
+#include "conf/error.h"
+#include "oci/runtime/console.h"
+#include "oci/runtime/hooks.h"
+#include "oci/runtime/log.h"
+#include "oci/runtime/mounts.h"
+#include "oci/runtime/process.h"
+#include "oci/runtime/rootfs.h"
+#include "oci/runtime/sync.h"
+
+namespace crius::oci::runtime {
+namespace {
+
+struct Init {
+  InitConfig& c;
+  bool ready = false;  // the runtime has returned from create
+
+  void warn(const std::string& msg) {
+    if (!ready && sync::send(c.sync_fd, sync::kWarning, msg)) return;
+    rtlog::warn(msg);
+  }
+
+  void check(int err, const std::string& what) {
+    if (err) throw_errno(what, err);
+  }
+
+  void wait_go(std::string* payload = nullptr) {
+    sync::Type t;
+    std::string p;
+    if (!sync::receive(c.sync_fd, t, p) || t != sync::kGo) ::_exit(1);  // the runtime gave up
+    if (payload) *payload = p;
+  }
+
+  void set_oom_score_adj(int proc, int value) {
+    Fd fd(::openat(proc, "self/oom_score_adj", O_RDWR | O_CLOEXEC));
+    if (!fd) throw_errno("open /proc/self/oom_score_adj");
+    std::string v = std::to_string(value);
+    if (::write(fd.get(), v.data(), v.size()) >= 0) return;
+    int err = errno;
+    if (err != EACCES && err != EPERM) throw_errno("write /proc/self/oom_score_adj", err);
+    // Lowering the score needs CAP_SYS_RESOURCE; the closest value allowed is
+    // the current one.
+    char buf[32] = {};
+    ::lseek(fd.get(), 0, SEEK_SET);
+    (void)!::read(fd.get(), buf, sizeof buf - 1);
+    std::string cur(buf);
+    while (!cur.empty() && cur.back() == '\n') cur.pop_back();
+    warn("oomScoreAdj " + v + " refused by the kernel (" + std::strerror(err) + "), keeping " + cur);
+  }
+
+  void set_rlimits() {
+    for (const auto& r : c.rlimits) {
+      struct rlimit lim {r.soft, r.hard};
+      if (::setrlimit(r.resource, &lim) == 0) continue;
+      int err = errno;
+      if (err != EPERM) throw_errno("setrlimit " + r.name, err);
+      // Raising a hard limit needs CAP_SYS_RESOURCE: clamp to the current one.
+      struct rlimit cur {};
+      ::getrlimit(r.resource, &cur);
+      lim.rlim_max = std::min<rlim_t>(lim.rlim_max, cur.rlim_max);
+      lim.rlim_cur = std::min<rlim_t>(lim.rlim_cur, lim.rlim_max);
+      if (::setrlimit(r.resource, &lim) != 0) throw_errno("setrlimit " + r.name);
+      warn("rlimit " + r.name + " hard " + std::to_string(r.hard) + " refused by the kernel (" + std::strerror(err) +
+           "), clamped to " + std::to_string(lim.rlim_max));
+    }
+  }
+
+  void switch_user(const User& u) {
+    std::vector<gid_t> groups(u.additional_gids.begin(), u.additional_gids.end());
+    if (::setgroups(groups.size(), groups.data()) != 0) throw_errno("setgroups");
+    if (::setresgid(u.gid, u.gid, u.gid) != 0) throw_errno("setresgid(" + std::to_string(u.gid) + ")");
+    if (::setresuid(u.uid, u.uid, u.uid) != 0) throw_errno("setresuid(" + std::to_string(u.uid) + ")");
+  }
+
+  [[noreturn]] void run() {
+    const Spec& s = *c.spec;
+    const Process& p = *s.process;
+    const NamespacePlan& ns = *c.ns;
+    // Until exec, /proc/<pid> of this process (its exe, its fds) stays
+    // root-owned and closed to ptrace from inside the container.
+    if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) throw_errno("prctl(PR_SET_DUMPABLE)");
+
+    if (c.wait_for_go) wait_go();  // pid known, uid_map and gid_map written
+    if (ns.is_new(CLONE_NEWUSER)) {
+      (void)!::setresgid(0, 0, 0);
+      (void)!::setresuid(0, 0, 0);
+    }
+    for (const auto& j : ns.joins) {
+      if (j.flag == CLONE_NEWUSER || j.flag == CLONE_NEWPID) continue;  // joined before the clone
+      if (::setns(j.fd.get(), j.flag) != 0) throw_errno("setns " + j.path);
+    }
+    if (!ns.is_new(CLONE_NEWNS))
+      throw Unimplemented("a container without a new mount namespace is not supported yet");
+
+    // A keyring of its own, so that keys of the caller's session do not
+    // leak into the container. Kernels without keys support are fine.
+    if (!c.session_keyring.empty() &&
+        ::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, c.session_keyring.c_str()) < 0 && errno != ENOSYS)
+      throw_errno("keyctl(KEYCTL_JOIN_SESSION_KEYRING)");
+
+    Fd proc(::open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!proc) throw_errno("open /proc");
+    if (p.oom_score_adj) set_oom_score_adj(proc.get(), *p.oom_score_adj);
+
+    rtlog::debug("init: preparing rootfs");
+    Fd root = prepare_rootfs(s, c.rootfs, c.bundle, ns.is_new(CLONE_NEWUSER));
+    if (!s.hostname.empty() && ::sethostname(s.hostname.data(), s.hostname.size()) != 0)
+      throw_errno("sethostname " + s.hostname);
+    if (!s.domainname.empty() && ::setdomainname(s.domainname.data(), s.domainname.size()) != 0)
+      throw_errno("setdomainname " + s.domainname);
+
+    std::string state_json;
+    if (c.hook_round) {
+      sync::send(c.sync_fd, sync::kHooks);
+      wait_go(&state_json);
+      run_hooks(s.hooks.create_container, "createContainer", state_json);
+    }
+
+    rtlog::debug("init: pivot_root");
+    pivot_into(root.get());
+    rtlog::debug("init: pivoted");
+    root.reset();
+    // The rootfs bind was made under a private parent (pivot_root needs
+    // that); the new "/" gets the propagation the spec asks for now.
+    if (s.linux_ && !s.linux_->rootfs_propagation.empty() &&
+        ::mount("", "/", nullptr, propagation_flag(s.linux_->rootfs_propagation), nullptr) != 0)
+      throw_errno("rootfs: set propagation " + s.linux_->rootfs_propagation + " on /");
+    if (s.linux_) {
+      for (const auto& [k, v] : s.linux_->sysctl) {
+        try {
+          write_file(sysctl_path(k), v);
+        } catch (const Error& e) {
+          throw InvalidArgument("sysctl " + k + "=" + v + ": " + e.what());
+        }
+      }
+    }
+    if (s.root.readonly) remount_root_readonly();
+    if (s.linux_) {
+      mask_paths(s.linux_->masked_paths);
+      readonly_paths(s.linux_->readonly_paths);
+    }
+
+    if (c.console_fd >= 0) {
+      std::string what;
+      check(setup_console(c.console_fd, p.console_size, p.user.uid, what), "terminal: " + what);
+      ::close(c.console_fd);
+      c.console_fd = -1;
+    } else {
+      (void)::setsid();
+    }
+    set_rlimits();
+    if (!p.apparmor_profile.empty()) {
+      std::string cmd = "exec " + p.apparmor_profile;
+      int fd = ::open("/proc/self/attr/apparmor/exec", O_WRONLY | O_CLOEXEC);
+      if (fd < 0) fd = ::open("/proc/self/attr/exec", O_WRONLY | O_CLOEXEC);  // kernels before 5.8
+      if (fd >= 0) {
+        bool ok = ::write(fd, cmd.data(), cmd.size()) >= 0;
+        int err = errno;
+        ::close(fd);
+        if (!ok) throw_errno("apparmor: set profile " + p.apparmor_profile, err);
+      } else {
+        throw_errno("apparmor: open /proc/self/attr/apparmor/exec");
+      }
+    }
+    ::umask(p.user.umask.value_or(022));
+
+    std::vector<std::string> env = p.env;
+    if (!env_get(env, "HOME")) env.push_back("HOME=" + home_of(p.user.uid));
+    const std::string exe = find_executable(p.args[0], env);
+    if (exe.empty()) throw NotFound("exec: \"" + p.args[0] + "\": executable file not found in $PATH");
+
+    // create returns now; start opens the fifo's other end.
+    sync::send(c.sync_fd, sync::kReady);
+    ready = true;
+    ::close(c.sync_fd);
+    c.sync_fd = -1;
+    if (c.fifo_fd >= 0) {
+      std::string self_fd = "self/fd/" + std::to_string(c.fifo_fd);
+      Fd w(::openat(proc.get(), self_fd.c_str(), O_WRONLY | O_CLOEXEC));
+      if (!w) throw_errno("open exec fifo");
+      if (::write(w.get(), "0", 1) != 1) throw_errno("write exec fifo");
+    }
+    if (c.fifo_fd >= 0) ::close(c.fifo_fd);
+    proc.reset();
+
+    if (!s.hooks.start_container.empty()) {
+      // As runc: the state still says created while these run.
+      auto j = nlohmann::ordered_json::parse(state_json, nullptr, false);
+      if (!j.is_discarded()) j["status"] = "created";
+      run_hooks(s.hooks.start_container, "startContainer", j.dump());
+    }
+
+    rtlog::debug("init: started");
+    if (c.has_caps) {
+      std::string what;
+      check(drop_bounding(c.caps, c.last_cap, what), what);
+    }
+    if (c.seccomp && !p.no_new_privileges) check(c.seccomp->load(), "seccomp: load filter");
+    if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) throw_errno("prctl(PR_SET_KEEPCAPS)");
+    switch_user(p.user);
+    if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) throw_errno("prctl(PR_SET_KEEPCAPS)");
+    if (::chdir(p.cwd.c_str()) != 0) throw_errno("chdir to cwd " + p.cwd);
+    if (c.has_caps) {
+      std::string what;
+      check(apply_capsets(c.caps, c.last_cap, what), what);
+    }
+    if (p.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) throw_errno("prctl(PR_SET_NO_NEW_PRIVS)");
+
+    // Only stdio and the preserved fds reach the process.
+    const unsigned first = 3 + static_cast<unsigned>(c.preserve_fds);
+    if (::syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) != 0) throw_errno("close_range");
+    for (int fd = 3; fd < static_cast<int>(first); ++fd) ::fcntl(fd, F_SETFD, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+
+    std::vector<char*> argv, envp;
+    for (const auto& a : p.args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+    // Last: a filter under no_new_privs may forbid anything but execve.
+    if (c.seccomp && p.no_new_privileges) check(c.seccomp->load(), "seccomp: load filter");
+    ::execve(exe.c_str(), argv.data(), envp.data());
+    throw_errno("exec " + exe);
+  }
+};
+
+}  // namespace
+
+void init_main(InitConfig& c) {
+  Init init{c};
+  std::string msg;
+  try {
+    init.run();
+  } catch (const std::exception& e) {
+    msg = e.what();
+  } catch (...) {
+    msg = "container init failed";
+  }
+  if (!init.ready && c.sync_fd >= 0 && sync::send(c.sync_fd, sync::kError, msg)) ::_exit(1);
+  rtlog::error(msg);
+  if (!rtlog::to_stderr()) {
+    std::string line = msg + "\n";
+    write_all(STDERR_FILENO, line.data(), line.size());
+  }
+  ::_exit(127);
+}
+
+}  // namespace crius::oci::runtime

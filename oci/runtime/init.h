@@ -1,0 +1,46 @@
+// The container's init between clone and exec: everything is prepared by the
+// runtime (spec parsed, namespaces opened, seccomp compiled) and this code
+// only applies it, talking to the runtime over the sync socket.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "oci/runtime/caps.h"
+#include "oci/runtime/namespaces.h"
+#include "oci/runtime/seccomp.h"
+#include "oci/spec.h"
+
+namespace crius::oci::runtime {
+
+struct ResolvedRlimit {
+  int resource;
+  std::string name;
+  uint64_t soft, hard;
+};
+
+struct InitConfig {
+  const Spec* spec = nullptr;
+  std::string bundle;
+  std::string rootfs;
+  NamespacePlan* ns = nullptr;
+  int sync_fd = -1;
+  int fifo_fd = -1;      // O_PATH of <state>/exec.fifo
+  int console_fd = -1;   // connected --console-socket, or -1
+  int preserve_fds = 0;
+  bool wait_for_go = false;  // the runtime sends kGo once it knows our pid and wrote the id maps
+  bool hook_round = true;    // stop before pivot_root for the prestart/createRuntime/createContainer hooks
+  bool has_caps = false;
+  CapSets caps;
+  int last_cap = 40;
+  SeccompFilter* seccomp = nullptr;
+  std::vector<ResolvedRlimit> rlimits;
+  std::string session_keyring;  // joined (created) unless empty
+};
+
+// Never returns: execs the user's process or _exits non-zero after sending
+// (or, once the runtime is gone, logging) the error.
+[[noreturn]] void init_main(InitConfig&);
+
+}  // namespace crius::oci::runtime

@@ -1,0 +1,27 @@
+// The files and mounts a pod hands to its containers: /etc/hostname,
+// /etc/resolv.conf and a /dev/shm tmpfs (when the pod has its own IPC).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "sandbox/spec.h"
+
+namespace crius::sandbox {
+
+// Size of each pod's /dev/shm, as Docker, containerd and cri-o default it.
+constexpr uint64_t kShmSizeBytes = 64ull * 1024 * 1024;
+
+// The resolv.conf text for `dns`; empty config means the host's file
+// (`host_resolv_conf`) is copied as it is.
+std::string resolv_conf_text(const DnsConfig& dns, const std::string& host_resolv_conf = "/etc/resolv.conf");
+
+// The node's hostname (uname).
+std::string node_hostname();
+
+// Mounts a tmpfs for the pod's /dev/shm at `path` (created). Throws naming the path.
+void mount_shm(const std::string& path, uint64_t size_bytes = kShmSizeBytes);
+// Unmounts it; a path that is not mounted is fine. Throws on other errors.
+void unmount_shm(const std::string& path);
+
+}  // namespace crius::sandbox

@@ -1,0 +1,40 @@
+// PullImage: credentials from the CRI AuthConfig, the pull itself on the
+// work pool, and the pull metrics.
+#include <chrono>
+
+#include "conf/error.h"
+#include "server/services.h"
+
+namespace crius::server {
+namespace {
+
+image::Credentials credentials(const v1::AuthConfig& auth) {
+  image::Credentials c;
+  c.username = auth.username();
+  c.password = auth.password();
+  if (c.username.empty() && !auth.auth().empty()) std::tie(c.username, c.password) = image::Credentials::decode_auth(auth.auth());
+  c.identity_token = auth.identity_token();
+  c.registry_token = auth.registry_token();
+  return c;
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* ImageService::PullImage(grpc::CallbackServerContext* ctx, const v1::PullImageRequest* req,
+                                                  v1::PullImageResponse* res) {
+  return rpc_.blocking(ctx, "PullImage", [this, req, res] {
+    const std::string& image = req->image().image();
+    if (image.empty()) throw InvalidArgument("PullImage: image is empty");
+    const image::Credentials creds = credentials(req->auth());
+    const auto start = std::chrono::steady_clock::now();
+    try {
+      res->set_image_ref(images_.pull(image, creds, config_.get()->image));
+    } catch (...) {
+      metrics_.observe_image_pull("failure", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      throw;
+    }
+    metrics_.observe_image_pull("success", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  });
+}
+
+}  // namespace crius::server

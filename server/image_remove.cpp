@@ -1,0 +1,17 @@
+// RemoveImage: by ID, tag or digest; a tag shared with other tags only
+// untags; an absent image is success.
+#include "conf/error.h"
+#include "server/services.h"
+
+namespace crius::server {
+
+grpc::ServerUnaryReactor* ImageService::RemoveImage(grpc::CallbackServerContext* ctx, const v1::RemoveImageRequest* req,
+                                                    v1::RemoveImageResponse*) {
+  return rpc_.blocking(ctx, "RemoveImage", [this, req] {
+    const std::string& what = req->image().image();
+    if (what.empty()) throw InvalidArgument("RemoveImage: image is empty");
+    images_.remove(what, config_.get()->image);
+  });
+}
+
+}  // namespace crius::server

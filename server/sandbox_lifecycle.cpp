@@ -1,0 +1,35 @@
+// RunPodSandbox, StopPodSandbox, RemovePodSandbox: they create and tear down
+// namespaces, mounts, cgroups and CNI attachments, so they run on the work pool.
+#include "server/sandbox_convert.h"
+#include "server/services.h"
+
+namespace crius::server {
+
+grpc::ServerUnaryReactor* RuntimeService::RunPodSandbox(grpc::CallbackServerContext* ctx,
+                                                        const v1::RunPodSandboxRequest* req,
+                                                        v1::RunPodSandboxResponse* res) {
+  return rpc_.blocking(ctx, "RunPodSandbox", [this, req, res] {
+    auto config = config_.get();
+    res->set_pod_sandbox_id(sandboxes_.run(to_pod_spec(req->config(), req->runtime_handler()), *config));
+  });
+}
+
+grpc::ServerUnaryReactor* RuntimeService::StopPodSandbox(grpc::CallbackServerContext* ctx,
+                                                         const v1::StopPodSandboxRequest* req,
+                                                         v1::StopPodSandboxResponse*) {
+  return rpc_.blocking(ctx, "StopPodSandbox", [this, req] {
+    auto config = config_.get();
+    sandboxes_.stop(req->pod_sandbox_id(), *config);
+  });
+}
+
+grpc::ServerUnaryReactor* RuntimeService::RemovePodSandbox(grpc::CallbackServerContext* ctx,
+                                                           const v1::RemovePodSandboxRequest* req,
+                                                           v1::RemovePodSandboxResponse*) {
+  return rpc_.blocking(ctx, "RemovePodSandbox", [this, req] {
+    auto config = config_.get();
+    sandboxes_.remove(req->pod_sandbox_id(), *config);
+  });
+}
+
+}  // namespace crius::server
