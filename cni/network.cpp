@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "cni/atomic_file.h"
+#include "conf/atomic_file.h"
 #include "cni/exec.h"
 #include "conf/error.h"
 #include "conf/load.h"

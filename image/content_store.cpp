@@ -6,6 +6,7 @@
 
 #include <cerrno>
 
+#include "conf/atomic_file.h"
 #include "conf/error.h"
 #include "image/reference.h"
 
@@ -33,7 +34,7 @@ bool ContentStore::has(const std::string& digest) const {
   return ::stat(blob_path(digest).c_str(), &st) == 0;
 }
 
-std::string ContentStore::read(const std::string& digest) const { return read_whole_file(blob_path(digest)); }
+std::string ContentStore::read(const std::string& digest) const { return read_file(blob_path(digest)); }
 
 void ContentStore::put(const std::string& digest, std::string_view data) {
   if (has(digest)) return;

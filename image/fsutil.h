@@ -35,12 +35,6 @@ class Fd {
   int fd_ = -1;
 };
 
-// Writes `content` to a temporary file beside `path`, fsyncs it, renames it
-// over `path` and fsyncs the directory: a crash leaves the old or the new file.
-void atomic_write_file(const std::string& path, std::string_view content, unsigned mode = 0600);
-
-std::string read_whole_file(const std::string& path);
-
 // Creates `path` and its parents (0700 for new ones); throws Internal naming the path.
 void make_dirs(const std::string& path);
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "conf/atomic_file.h"
 #include "conf/error.h"
 #include "conf/log.h"
 #include "image/fsutil.h"
@@ -118,7 +119,7 @@ ImageStore::ImageStore(std::string dir) : path_(dir + "/images.json") {
   make_dirs(dir);
   std::string text;
   try {
-    text = read_whole_file(path_);
+    text = read_file(path_);
   } catch (const Error& e) {
     if (e.code() == ErrorCode::not_found) return;
     throw;
@@ -138,7 +139,7 @@ ImageStore::ImageStore(std::string dir) : path_(dir + "/images.json") {
 void ImageStore::save() const {
   json list = json::array();
   for (const auto& [_, r] : images_) list.push_back(to_json(r));
-  atomic_write_file(path_, json{{"images", list}}.dump());
+  write_file_atomic(path_, json{{"images", list}}.dump());
 }
 
 std::vector<ImageRecord> ImageStore::list() const {

@@ -11,6 +11,7 @@
 
 #include "conf/error.h"
 #include "conf/log.h"
+#include "conf/atomic_file.h"
 #include "image/images.h"
 
 namespace crius::image {
@@ -64,7 +65,7 @@ void mount_overlay_incremental(const std::vector<std::string>& lowers, const std
 std::string Images::short_link(const std::string& digest) {
   const std::string layer = dir_ + "/layers/" + digest.substr(7);
   try {
-    std::string id = read_whole_file(layer + "/link");
+    std::string id = read_file(layer + "/link");
     struct stat st;
     if (::lstat((dir_ + "/layers/l/" + id).c_str(), &st) == 0) return id;
   } catch (const Error&) {
@@ -73,7 +74,7 @@ std::string Images::short_link(const std::string& digest) {
   const std::string link = dir_ + "/layers/l/" + id;
   if (::symlink(("../" + digest.substr(7) + "/diff").c_str(), link.c_str()) != 0)
     throw Internal(errno_text("creating layer link " + link, errno));
-  atomic_write_file(layer + "/link", id, 0644);
+  write_file_atomic(layer + "/link", id, 0644);
   return id;
 }
 
@@ -85,7 +86,7 @@ std::vector<std::string> Images::layers_in_containers() const {
     const std::string name = e->d_name;
     if (name == "." || name == "..") continue;
     try {
-      auto j = nlohmann::json::parse(read_whole_file(containers_dir() + "/" + name + "/layers.json"));
+      auto j = nlohmann::json::parse(read_file(containers_dir() + "/" + name + "/layers.json"));
       for (const auto& l : j) out.push_back(l.get<std::string>());
     } catch (const std::exception&) {
     }
@@ -100,7 +101,7 @@ void Images::drop_unused_layers(const std::vector<std::string>& candidates) {
     if (std::find(in_use.begin(), in_use.end(), l) != in_use.end()) continue;  // a container still runs on it
     const std::string layer = dir_ + "/layers/" + l.substr(7);
     try {
-      ::unlink((dir_ + "/layers/l/" + read_whole_file(layer + "/link")).c_str());
+      ::unlink((dir_ + "/layers/l/" + read_file(layer + "/link")).c_str());
     } catch (const Error&) {
     }
     remove_tree(layer);
@@ -123,7 +124,7 @@ std::string Images::mount_rootfs(const std::string& container_id, const std::str
   ::chmod(upper.c_str(), 0755);
   ::chmod(merged.c_str(), 0755);
   // The layers are held before the mount so a removal of the image cannot take them.
-  atomic_write_file(dir + "/layers.json", nlohmann::json(rec->layers).dump(), 0644);
+  write_file_atomic(dir + "/layers.json", nlohmann::json(rec->layers).dump(), 0644);
 
   // Overlay lists lower dirs top first; the manifest lists them bottom first.
   std::vector<std::string> lowers;
@@ -160,7 +161,7 @@ void Images::remove_rootfs(const std::string& container_id) {
   const std::string dir = containers_dir() + "/" + container_id;
   std::vector<std::string> held;
   try {
-    for (const auto& l : nlohmann::json::parse(read_whole_file(dir + "/layers.json"))) held.push_back(l.get<std::string>());
+    for (const auto& l : nlohmann::json::parse(read_file(dir + "/layers.json"))) held.push_back(l.get<std::string>());
   } catch (const std::exception&) {
   }
   remove_tree(dir);

@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <functional>
 
-#include "cni/atomic_file.h"
+#include "conf/atomic_file.h"
 #include "conf/error.h"
 #include "conf/log.h"
 #include "sandbox/cgroup.h"
@@ -192,9 +192,9 @@ std::string Manager::run_steps(PodSpec spec, const conf::Config& config, const s
   const bool own_uts = own_net;
   const std::string hostname = own_uts ? (spec.hostname.empty() ? spec.name : spec.hostname) : node_hostname();
   r.hostname_path = r.run_dir + "/hostname";
-  cni::write_file_atomic(r.hostname_path, hostname + "\n", 0644, false);
+  write_file_atomic(r.hostname_path, hostname + "\n", 0644, false);
   r.resolv_conf_path = r.run_dir + "/resolv.conf";
-  cni::write_file_atomic(r.resolv_conf_path, resolv_conf_text(spec.dns), 0644, false);
+  write_file_atomic(r.resolv_conf_path, resolv_conf_text(spec.dns), 0644, false);
 
   if (own_ipc) {
     r.shm_path = r.run_dir + "/shm";

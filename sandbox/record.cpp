@@ -2,7 +2,7 @@
 
 #include <filesystem>
 
-#include "cni/atomic_file.h"
+#include "conf/atomic_file.h"
 #include "conf/error.h"
 #include "conf/log.h"
 
@@ -108,7 +108,7 @@ Record Record::from_json(const json& j) {
   return r;
 }
 
-void save(const std::string& dir, const Record& r) { cni::write_file_atomic(dir + "/" + r.id + ".json", r.to_json().dump()); }
+void save(const std::string& dir, const Record& r) { write_file_atomic(dir + "/" + r.id + ".json", r.to_json().dump()); }
 
 void erase_record(const std::string& dir, const std::string& id) {
   const std::string path = dir + "/" + id + ".json";
@@ -123,7 +123,7 @@ std::vector<Record> load_all(const std::string& dir) {
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     if (e.path().extension() != ".json") continue;
     try {
-      auto text = cni::read_file_if_exists(e.path());
+      auto text = read_file_if_exists(e.path());
       if (!text) continue;
       out.push_back(Record::from_json(json::parse(*text)));
     } catch (const std::exception& ex) {

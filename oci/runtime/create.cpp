@@ -14,6 +14,7 @@
 #include <climits>
 #include <cstdlib>
 
+#include "conf/atomic_file.h"
 #include "conf/error.h"
 #include "oci/runtime/console.h"
 #include "oci/runtime/container.h"

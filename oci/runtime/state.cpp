@@ -7,6 +7,7 @@
 #include <chrono>
 #include <ctime>
 
+#include "conf/atomic_file.h"
 #include "conf/error.h"
 #include "oci/runtime/sys.h"
 

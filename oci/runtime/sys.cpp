@@ -59,25 +59,6 @@ void write_file(const std::string& path, const std::string& data, int flags) {
   if (!write_all(fd.get(), data.data(), data.size())) throw_errno("write " + path);
 }
 
-void write_file_atomic(const std::string& path, const std::string& data, mode_t mode, bool durable) {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  const std::string tmp = path + ".tmp-" + std::to_string(rng() % 1000000000);
-  {
-    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
-    if (!fd) throw_errno("create " + tmp);
-    if (!write_all(fd.get(), data.data(), data.size()) || (durable && ::fsync(fd.get()) != 0)) {
-      int err = errno;
-      ::unlink(tmp.c_str());
-      throw_errno("write " + tmp, err);
-    }
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    throw_errno("rename " + tmp + " to " + path, err);
-  }
-}
-
 void mkdir_all(const std::string& path, mode_t mode) {
   std::string cur;
   size_t pos = 0;

@@ -49,10 +49,6 @@ std::string read_file(const std::string& path);
 // Writes the whole of data to an open fd, retrying short writes.
 bool write_all(int fd, const void* data, size_t len);
 void write_file(const std::string& path, const std::string& data, int flags = 0);
-// Temp file beside path, fsync (when durable), rename: readers and a crash
-// of the writer see the old or the new text; with durable, so does a crash
-// of the machine.
-void write_file_atomic(const std::string& path, const std::string& data, mode_t mode = 0600, bool durable = true);
 // mkdir -p with mode for the created components.
 void mkdir_all(const std::string& path, mode_t mode = 0755);
 // rm -rf that does not cross into other mounts' contents.

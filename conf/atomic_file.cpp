@@ -1,4 +1,4 @@
-#include "cni/atomic_file.h"
+#include "conf/atomic_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -9,9 +9,9 @@
 
 #include "conf/error.h"
 
-namespace crius::cni {
+namespace crius {
 
-void write_file_atomic(const std::string& path, const std::string& content, unsigned mode, bool durable) {
+void write_file_atomic(const std::string& path, std::string_view content, unsigned mode, bool durable) {
   const std::string dir = std::filesystem::path(path).parent_path();
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -71,4 +71,10 @@ std::optional<std::string> read_file_if_exists(const std::string& path) {
   return out;
 }
 
-}  // namespace crius::cni
+std::string read_file(const std::string& path) {
+  auto text = read_file_if_exists(path);
+  if (!text) throw NotFound("reading " + path + ": no such file");
+  return std::move(*text);
+}
+
+}  // namespace crius
