@@ -1,4 +1,5 @@
 #include "oci/runtime/log.h"
+#include "oci/runtime/state.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -25,18 +26,6 @@ const char* name(Level l) {
     case Level::error: return "error";
   }
   return "info";
-}
-
-std::string now() {
-  auto t = std::chrono::system_clock::now();
-  auto secs = std::chrono::system_clock::to_time_t(t);
-  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count() % 1000000000;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long long>(ns));
-  return buf;
 }
 
 }  // namespace
@@ -69,7 +58,7 @@ std::string format(Level l, std::string_view msg, bool json, const std::string& 
 
 void write(Level l, std::string_view msg) {
   if (l == Level::debug && !g_debug) return;
-  std::string line = format(l, msg, g_json, now());
+  std::string line = format(l, msg, g_json, now_rfc3339());
   write_all(g_fd, line.data(), line.size());
 }
 

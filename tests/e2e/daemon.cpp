@@ -1,4 +1,5 @@
 #include "tests/e2e/daemon.h"
+#include "tests/fixtures/registry/registry.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -44,17 +45,7 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
-int free_tcp_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
+int free_tcp_port() { return fixtures::free_loopback_port(); }
 
 namespace {
 
