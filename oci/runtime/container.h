@@ -29,6 +29,9 @@ struct CreateOptions {
   int console_fd = -1;         // or an already connected one (not owned)
   std::string pid_file;        // written with the init's pid
   int preserve_fds = 0;        // fds 3..3+N-1 passed to the process
+  // The process's stdin, stdout and stderr (not owned); -1 keeps the
+  // caller's. The monitor passes its pipes here.
+  int stdio[3] = {-1, -1, -1};
   // create and start in one step (`run`): the init execs as soon as it is
   // set up, without waiting on the exec fifo for a start; poststart hooks
   // run before create returns.

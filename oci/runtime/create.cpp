@@ -212,6 +212,7 @@ Container Container::create(const std::string& root, const std::string& id, cons
   ic.rootfs = rootfs;
   ic.ns = &ns;
   ic.preserve_fds = opts.preserve_fds;
+  for (int i = 0; i < 3; ++i) ic.stdio[i] = opts.stdio[i];
   if (!opts.no_new_keyring) ic.session_keyring = id;
   ic.last_cap = kernel_last_cap();
   if (proc.capabilities) {

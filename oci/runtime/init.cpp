@@ -98,6 +98,8 @@ struct Init {
     // Until exec, /proc/<pid> of this process (its exe, its fds) stays
     // root-owned and closed to ptrace from inside the container.
     if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) throw_errno("prctl(PR_SET_DUMPABLE)");
+    for (int i = 0; i < 3; ++i)
+      if (c.stdio[i] >= 0 && c.stdio[i] != i && ::dup2(c.stdio[i], i) < 0) throw_errno("dup2 stdio " + std::to_string(i));
 
     if (c.wait_for_go) wait_go();  // pid known, uid_map and gid_map written
     if (ns.is_new(CLONE_NEWUSER)) {

@@ -29,6 +29,7 @@ struct InitConfig {
   int fifo_fd = -1;      // O_PATH of <state>/exec.fifo
   int console_fd = -1;   // connected --console-socket, or -1
   int preserve_fds = 0;
+  int stdio[3] = {-1, -1, -1};  // dup'ed onto 0, 1, 2 first; -1 keeps the runtime's
   bool wait_for_go = false;  // the runtime sends kGo once it knows our pid and wrote the id maps
   bool hook_round = true;    // stop before pivot_root for the prestart/createRuntime/createContainer hooks
   bool has_caps = false;
