@@ -7,17 +7,17 @@
 #include <string>
 #include <vector>
 
+#include "conf/subprocess.h"
+
 namespace crius::cni {
 
-struct ExecResult {
-  int exit_code = -1;       // -1 when killed by a signal or the deadline
-  bool timed_out = false;
-  std::string out, err;
-};
+using ExecResult = ProcessResult;
 
 // Runs `path` with exactly `env` ("K=V") and `input` on stdin. Throws
 // crius::Error (Internal) only when the process cannot be started.
-ExecResult exec_plugin(const std::string& path, const std::vector<std::string>& env, const std::string& input,
-                       std::chrono::milliseconds timeout);
+inline ExecResult exec_plugin(const std::string& path, const std::vector<std::string>& env, const std::string& input,
+                              std::chrono::milliseconds timeout) {
+  return run_process({path}, env, input, timeout);
+}
 
 }  // namespace crius::cni

@@ -62,6 +62,10 @@ struct RuntimeConfig {
       {"runc", {"oci", "runc"}},
       {"crun", {"oci", "crun"}},
   };
+  // A container's capabilities before its own add/drop (names without CAP_), as cri-o's default set.
+  std::vector<std::string> default_capabilities = {"CHOWN",  "DAC_OVERRIDE", "FSETID",           "FOWNER", "SETGID",
+                                                   "SETUID", "SETPCAP",      "NET_BIND_SERVICE", "KILL"};
+  int pids_limit = 0;  // each container's pids.max; 0 or -1: none
 
   bool operator==(const RuntimeConfig&) const = default;
 };

@@ -35,6 +35,7 @@ inline Error AlreadyExists(const std::string& m) { return {ErrorCode::already_ex
 inline Error FailedPrecondition(const std::string& m) { return {ErrorCode::failed_precondition, m}; }
 inline Error DeadlineExceeded(const std::string& m) { return {ErrorCode::deadline_exceeded, m}; }
 inline Error Unimplemented(const std::string& m) { return {ErrorCode::unimplemented, m}; }
+inline Error Unavailable(const std::string& m) { return {ErrorCode::unavailable, m}; }
 inline Error Internal(const std::string& m) { return {ErrorCode::internal, m}; }
 
 // "<what>: <strerror(err)>", for failed system calls.

@@ -237,6 +237,8 @@ class Layer {
     each_key(v, p, [&](const std::string& k, const YAML::Node& fv, const std::string& fp) {
       if (k == "default_handler") set(r.default_handler, fv, fp);
       else if (k == "handlers") handlers(fv, fp, r.handlers);
+      else if (k == "default_capabilities") set(r.default_capabilities, fv, fp);
+      else if (k == "pids_limit") set(r.pids_limit, fv, fp);
       else return false;
       return true;
     });

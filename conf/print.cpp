@@ -30,7 +30,10 @@ Tree config_tree(const Config& c) {
                 {"short_name_search", c.image.short_name_search},
                 {"pull_progress_timeout", format_duration(c.image.pull_progress_timeout)},
                 {"max_parallel_layers", c.image.max_parallel_layers}};
-  t["runtime"] = {{"default_handler", c.runtime.default_handler}, {"handlers", handlers}};
+  t["runtime"] = {{"default_handler", c.runtime.default_handler},
+                  {"handlers", handlers},
+                  {"default_capabilities", c.runtime.default_capabilities},
+                  {"pids_limit", c.runtime.pids_limit}};
   t["streaming"] = {{"address", c.streaming.address}, {"port", c.streaming.port}};
   t["metrics"] = {{"enabled", c.metrics.enabled}, {"address", c.metrics.address}};
   return t;

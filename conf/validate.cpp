@@ -14,6 +14,22 @@
 namespace crius::conf {
 namespace {
 
+// Linux capability names up to CAP_CHECKPOINT_RESTORE (conf/ cannot use
+// oci/'s table: the dependency goes the other way).
+bool is_capability(std::string name) {
+  static const std::set<std::string> known = {
+      "CHOWN",          "DAC_OVERRIDE",    "DAC_READ_SEARCH", "FOWNER",        "FSETID",       "KILL",
+      "SETGID",         "SETUID",          "SETPCAP",         "LINUX_IMMUTABLE", "NET_BIND_SERVICE",
+      "NET_BROADCAST",  "NET_ADMIN",       "NET_RAW",         "IPC_LOCK",      "IPC_OWNER",    "SYS_MODULE",
+      "SYS_RAWIO",      "SYS_CHROOT",      "SYS_PTRACE",      "SYS_PACCT",     "SYS_ADMIN",    "SYS_BOOT",
+      "SYS_NICE",       "SYS_RESOURCE",    "SYS_TIME",        "SYS_TTY_CONFIG", "MKNOD",       "LEASE",
+      "AUDIT_WRITE",    "AUDIT_CONTROL",   "SETFCAP",         "MAC_OVERRIDE",  "MAC_ADMIN",    "SYSLOG",
+      "WAKE_ALARM",     "BLOCK_SUSPEND",   "AUDIT_READ",      "PERFMON",       "BPF",          "CHECKPOINT_RESTORE",
+  };
+  if (name.starts_with("CAP_")) name = name.substr(4);
+  return known.contains(name);
+}
+
 bool is_ipv4(const std::string& s) {
   in_addr a;
   return inet_pton(AF_INET, s.c_str(), &a) == 1;
@@ -195,6 +211,12 @@ class Checker {
     }
     if (!r.handlers.contains(r.default_handler))
       bad("runtime.default_handler", "no handler named " + in_quotes(r.default_handler) + " in runtime.handlers");
+    for (std::size_t i = 0; i < r.default_capabilities.size(); ++i)
+      if (!is_capability(r.default_capabilities[i]))
+        bad("runtime.default_capabilities[" + std::to_string(i) + "]",
+            "unknown capability " + in_quotes(r.default_capabilities[i]) + " (expected a name like CHOWN or CAP_CHOWN)");
+    if (r.pids_limit < -1)
+      bad("runtime.pids_limit", "must be -1, 0 (no limit) or a positive number, got " + std::to_string(r.pids_limit));
   }
 
   void metrics_address(const std::string& address) {

@@ -318,6 +318,18 @@ Spec parse_spec_text(const std::string& text) {
   return parse_spec(doc);
 }
 
+Process parse_process(const json& doc) {
+  try {
+    return parse_process(Obj(doc, "process"));
+  } catch (const Error& e) {
+    // Obj's messages speak of config.json; this object may come from elsewhere.
+    const std::string prefix = "config.json: ";
+    std::string msg = e.what();
+    if (msg.rfind(prefix, 0) == 0) msg = msg.substr(prefix.size());
+    throw Error(e.code(), msg);
+  }
+}
+
 Spec load_spec(const std::string& bundle) {
   const std::string path = bundle + "/config.json";
   std::ifstream in(path);

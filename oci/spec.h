@@ -156,5 +156,8 @@ Spec parse_spec(const nlohmann::json& doc);
 Spec parse_spec_text(const std::string& text);
 // Reads <bundle>/config.json. NotFound when it is missing.
 Spec load_spec(const std::string& bundle);
+// A process object alone (`exec --process`, the monitor's exec requests).
+// Throws InvalidArgument naming the field ("process.user.uid: …").
+Process parse_process(const nlohmann::json& doc);
 
 }  // namespace crius::oci

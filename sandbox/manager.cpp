@@ -20,31 +20,6 @@
 namespace crius::sandbox {
 namespace fs = std::filesystem;
 
-// Undo steps run in reverse unless the whole operation succeeded.
-class Rollback {
- public:
-  ~Rollback() {
-    if (!done_) run();
-  }
-  void add(std::function<void()> f) { steps_.push_back(std::move(f)); }
-  void commit() { done_ = true; }
-  // Undo now, while the objects the steps refer to are still alive.
-  void run() {
-    for (auto it = steps_.rbegin(); it != steps_.rend(); ++it) {
-      try {
-        (*it)();
-      } catch (const std::exception& e) {
-        log::warn("undoing a failed RunPodSandbox step failed", {{"error", e.what()}});
-      }
-    }
-    done_ = true;
-  }
-
- private:
-  std::vector<std::function<void()>> steps_;
-  bool done_ = false;
-};
-
 namespace {
 
 const char* mode_name(NsMode m) {
@@ -145,7 +120,7 @@ std::string Manager::run(PodSpec spec, const conf::Config& config) {
 
   // Kernel resources are owned here, outside the try, so that the undo steps
   // (CNI DEL before unpinning the netns) run while they still exist.
-  Rollback undo;
+  Rollback undo("RunPodSandbox");
   PinnedNamespaces pins;
   PauseProcess pause;
   try {
@@ -251,6 +226,9 @@ std::string Manager::run_steps(PodSpec spec, const conf::Config& config, const s
     r.cni_attached = true;
     undo.add([this, id, net = config.network] { cni_.del(net, id); });
   }
+  // Containers get it unless kubelet mounts its own /etc/hosts.
+  r.hosts_path = r.run_dir + "/hosts";
+  write_file_atomic(r.hosts_path, hosts_text(hostname, r.ips), 0644, false);
 
   r.spec = std::move(spec);
   r.state = State::ready;

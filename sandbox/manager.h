@@ -12,11 +12,11 @@
 
 #include "cni/network.h"
 #include "conf/config.h"
+#include "conf/rollback.h"
 #include "sandbox/record.h"
 
 namespace crius::sandbox {
 
-class Rollback;
 class PinnedNamespaces;
 class PauseProcess;
 

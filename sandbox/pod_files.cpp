@@ -34,6 +34,17 @@ std::string resolv_conf_text(const DnsConfig& dns, const std::string& host_resol
   return out;
 }
 
+std::string hosts_text(const std::string& hostname, const std::vector<std::string>& ips) {
+  std::string t =
+      "127.0.0.1\tlocalhost\n"
+      "::1\tlocalhost ip6-localhost ip6-loopback\n"
+      "fe00::0\tip6-localnet\n"
+      "fe00::1\tip6-allnodes\n"
+      "fe00::2\tip6-allrouters\n";
+  for (const auto& ip : ips) t += ip + "\t" + hostname + "\n";
+  return t;
+}
+
 std::string node_hostname() {
   utsname u{};
   ::uname(&u);

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "sandbox/spec.h"
 
@@ -15,6 +16,9 @@ constexpr uint64_t kShmSizeBytes = 64ull * 1024 * 1024;
 // The resolv.conf text for `dns`; empty config means the host's file
 // (`host_resolv_conf`) is copied as it is.
 std::string resolv_conf_text(const DnsConfig& dns, const std::string& host_resolv_conf = "/etc/resolv.conf");
+
+// The pod's /etc/hosts: loopback names, then each pod IP with the hostname.
+std::string hosts_text(const std::string& hostname, const std::vector<std::string>& ips);
 
 // The node's hostname (uname).
 std::string node_hostname();

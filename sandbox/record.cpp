@@ -1,13 +1,8 @@
 #include "sandbox/record.h"
 
-#include <filesystem>
-
-#include "conf/atomic_file.h"
-#include "conf/error.h"
-#include "conf/log.h"
+#include "conf/json_records.h"
 
 namespace crius::sandbox {
-namespace fs = std::filesystem;
 using nlohmann::json;
 
 void to_json(json& j, const PodSpec& s) {
@@ -79,6 +74,7 @@ json Record::to_json() const {
           {"runDir", run_dir},
           {"hostnamePath", hostname_path},
           {"resolvConfPath", resolv_conf_path},
+          {"hostsPath", hosts_path},
           {"shmPath", shm_path},
           {"shmMounted", shm_mounted},
           {"pausePid", pause_pid},
@@ -100,6 +96,7 @@ Record Record::from_json(const json& j) {
   r.run_dir = j.value("runDir", "");
   r.hostname_path = j.value("hostnamePath", "");
   r.resolv_conf_path = j.value("resolvConfPath", "");
+  r.hosts_path = j.value("hostsPath", "");
   r.shm_path = j.value("shmPath", "");
   r.shm_mounted = j.value("shmMounted", false);
   r.pause_pid = j.value("pausePid", 0);
@@ -108,29 +105,12 @@ Record Record::from_json(const json& j) {
   return r;
 }
 
-void save(const std::string& dir, const Record& r) { write_file_atomic(dir + "/" + r.id + ".json", r.to_json().dump()); }
+void save(const std::string& dir, const Record& r) { save_json_record(dir, r.id, r.to_json()); }
 
-void erase_record(const std::string& dir, const std::string& id) {
-  const std::string path = dir + "/" + id + ".json";
-  std::error_code ec;
-  fs::remove(path, ec);
-  if (ec) throw Internal("removing sandbox record " + path + ": " + ec.message());
-}
+void erase_record(const std::string& dir, const std::string& id) { erase_json_record(dir, id, "sandbox record"); }
 
 std::vector<Record> load_all(const std::string& dir) {
-  std::vector<Record> out;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(dir, ec)) {
-    if (e.path().extension() != ".json") continue;
-    try {
-      auto text = read_file_if_exists(e.path());
-      if (!text) continue;
-      out.push_back(Record::from_json(json::parse(*text)));
-    } catch (const std::exception& ex) {
-      log::warn("skipping an unreadable sandbox record", {{"path", e.path().string()}, {"error", ex.what()}});
-    }
-  }
-  return out;
+  return load_json_records<Record>(dir, "sandbox record", [](const json& j) { return Record::from_json(j); });
 }
 
 }  // namespace crius::sandbox

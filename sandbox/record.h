@@ -30,7 +30,7 @@ struct Record {
   // Pinned namespaces, by kind ("net", "ipc", "uts"), as bind-mount paths.
   std::map<std::string, std::string> namespaces;
   std::string run_dir;  // <state>/sandboxes/<id>: hostname, resolv.conf, shm
-  std::string hostname_path, resolv_conf_path, shm_path;  // shm_path empty: host IPC
+  std::string hostname_path, resolv_conf_path, hosts_path, shm_path;  // shm_path empty: host IPC
   bool shm_mounted = false;
   int pause_pid = 0;  // crius-pause, PID 1 of the pod's PID namespace (pid: POD); 0 when none
 

@@ -90,11 +90,13 @@ int run_daemon(const conf::Options& options, conf::Config config) {
   sandbox::Manager sandboxes(config.root, config.state, cni, sandbox::default_pause_binary());
   sandboxes.load();
   cni.gc(config.network, sandboxes.attached_ids());
-  RuntimeService runtime_service(store, rpc, sandboxes, cni);
   image::Images images(config.root,
                        (std::filesystem::path(options.config_file).parent_path() / "certs.d").string(),
                        {.bytes = [&registry](uint64_t n) { registry.add_image_pull_bytes(n); },
                         .layer_reused = [&registry] { registry.add_image_layer_reuse(); }});
+  container::Manager containers(config.root, config.state, sandboxes, images, container::default_monitor_binary());
+  containers.load();
+  RuntimeService runtime_service(store, rpc, sandboxes, containers, cni);
   ImageService image_service(store, rpc, images, registry);
 
   SocketClaim socket(config.listen);

@@ -2,6 +2,7 @@
 // polls. All read memory and the CNI config directory, so they answer inline.
 #include "conf/load.h"
 #include "conf/version.h"
+#include "container/handlers.h"
 #include "server/services.h"
 
 namespace crius::server {
@@ -35,6 +36,13 @@ grpc::ServerUnaryReactor* RuntimeService::Status(grpc::CallbackServerContext* ct
       network->set_reason("NetworkPluginNotReady");
       network->set_message(r.message);
     }
+    for (const auto& f : container::handler_features(*config)) {
+      auto* h = res->add_runtime_handlers();
+      h->set_name(f.name);
+      h->mutable_features()->set_recursive_read_only_mounts(f.recursive_read_only_mounts);
+      h->mutable_features()->set_user_namespaces(f.user_namespaces);
+    }
+    res->mutable_features()->set_supplemental_groups_policy(true);
     if (req->verbose()) (*res->mutable_info())["config"] = conf::to_json(*config).dump();
   });
 }

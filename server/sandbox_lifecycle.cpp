@@ -1,6 +1,7 @@
 // RunPodSandbox, StopPodSandbox, RemovePodSandbox: they create and tear down
 // namespaces, mounts, cgroups and CNI attachments, so they run on the work pool.
 #include "server/sandbox_convert.h"
+#include "conf/error.h"
 #include "server/services.h"
 
 namespace crius::server {
@@ -19,7 +20,10 @@ grpc::ServerUnaryReactor* RuntimeService::StopPodSandbox(grpc::CallbackServerCon
                                                          v1::StopPodSandboxResponse*) {
   return rpc_.blocking(ctx, "StopPodSandbox", [this, req] {
     auto config = config_.get();
-    sandboxes_.stop(req->pod_sandbox_id(), *config);
+    // The pod's containers go first (kubelet normally stopped them already).
+    const std::string id = sandboxes_.get(req->pod_sandbox_id()).id;
+    containers_.stop_pod(id);
+    sandboxes_.stop(id, *config);
   });
 }
 
@@ -28,7 +32,15 @@ grpc::ServerUnaryReactor* RuntimeService::RemovePodSandbox(grpc::CallbackServerC
                                                            v1::RemovePodSandboxResponse*) {
   return rpc_.blocking(ctx, "RemovePodSandbox", [this, req] {
     auto config = config_.get();
-    sandboxes_.remove(req->pod_sandbox_id(), *config);
+    std::string id;
+    try {
+      id = sandboxes_.get(req->pod_sandbox_id()).id;
+    } catch (const Error& e) {
+      if (e.code() == ErrorCode::not_found) return;  // already gone
+      throw;
+    }
+    containers_.remove_pod(id);
+    sandboxes_.remove(id, *config);
   });
 }
 

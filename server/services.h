@@ -7,6 +7,7 @@
 #pragma once
 
 #include "cni/network.h"
+#include "container/manager.h"
 #include "image/images.h"
 #include "sandbox/manager.h"
 #include "server/config_store.h"
@@ -20,8 +21,9 @@ namespace v1 = ::runtime::v1;
 
 class RuntimeService final : public v1::RuntimeService::CallbackService {
  public:
-  RuntimeService(ConfigStore& config, Rpc& rpc, sandbox::Manager& sandboxes, cni::Cni& cni)
-      : config_(config), rpc_(rpc), sandboxes_(sandboxes), cni_(cni) {}
+  RuntimeService(ConfigStore& config, Rpc& rpc, sandbox::Manager& sandboxes, container::Manager& containers,
+                 cni::Cni& cni)
+      : config_(config), rpc_(rpc), sandboxes_(sandboxes), containers_(containers), cni_(cni) {}
 
   grpc::ServerUnaryReactor* Version(grpc::CallbackServerContext*, const v1::VersionRequest*,
                                     v1::VersionResponse*) override;
@@ -42,6 +44,27 @@ class RuntimeService final : public v1::RuntimeService::CallbackService {
   grpc::ServerUnaryReactor* ListPodSandbox(grpc::CallbackServerContext*, const v1::ListPodSandboxRequest*,
                                            v1::ListPodSandboxResponse*) override;
 
+  // Containers (container_lifecycle.cpp, container_status.cpp, container_exec.cpp).
+  grpc::ServerUnaryReactor* CreateContainer(grpc::CallbackServerContext*, const v1::CreateContainerRequest*,
+                                            v1::CreateContainerResponse*) override;
+  grpc::ServerUnaryReactor* StartContainer(grpc::CallbackServerContext*, const v1::StartContainerRequest*,
+                                           v1::StartContainerResponse*) override;
+  grpc::ServerUnaryReactor* StopContainer(grpc::CallbackServerContext*, const v1::StopContainerRequest*,
+                                          v1::StopContainerResponse*) override;
+  grpc::ServerUnaryReactor* RemoveContainer(grpc::CallbackServerContext*, const v1::RemoveContainerRequest*,
+                                            v1::RemoveContainerResponse*) override;
+  grpc::ServerUnaryReactor* ContainerStatus(grpc::CallbackServerContext*, const v1::ContainerStatusRequest*,
+                                            v1::ContainerStatusResponse*) override;
+  grpc::ServerUnaryReactor* ListContainers(grpc::CallbackServerContext*, const v1::ListContainersRequest*,
+                                           v1::ListContainersResponse*) override;
+  grpc::ServerUnaryReactor* ExecSync(grpc::CallbackServerContext*, const v1::ExecSyncRequest*,
+                                     v1::ExecSyncResponse*) override;
+  grpc::ServerUnaryReactor* ReopenContainerLog(grpc::CallbackServerContext*, const v1::ReopenContainerLogRequest*,
+                                               v1::ReopenContainerLogResponse*) override;
+  grpc::ServerUnaryReactor* UpdateContainerResources(grpc::CallbackServerContext*,
+                                                     const v1::UpdateContainerResourcesRequest*,
+                                                     v1::UpdateContainerResourcesResponse*) override;
+
   CRIUS_RUNTIME_SERVICE_UNIMPLEMENTED(CRIUS_DECLARE_UNARY)
   CRIUS_RUNTIME_SERVICE_UNIMPLEMENTED_STREAMS(CRIUS_DECLARE_SERVER_STREAM)
 
@@ -49,6 +72,7 @@ class RuntimeService final : public v1::RuntimeService::CallbackService {
   ConfigStore& config_;
   Rpc& rpc_;
   sandbox::Manager& sandboxes_;
+  container::Manager& containers_;
   cni::Cni& cni_;
 };
 

@@ -8,15 +8,6 @@
 #pragma once
 
 #define CRIUS_RUNTIME_SERVICE_UNIMPLEMENTED(X)                                              \
-  X(CreateContainer, CreateContainerRequest, CreateContainerResponse, blocking)             \
-  X(StartContainer, StartContainerRequest, StartContainerResponse, blocking)                \
-  X(StopContainer, StopContainerRequest, StopContainerResponse, blocking)                   \
-  X(RemoveContainer, RemoveContainerRequest, RemoveContainerResponse, blocking)             \
-  X(ListContainers, ListContainersRequest, ListContainersResponse, fast)                    \
-  X(ContainerStatus, ContainerStatusRequest, ContainerStatusResponse, fast)                 \
-  X(UpdateContainerResources, UpdateContainerResourcesRequest, UpdateContainerResourcesResponse, blocking) \
-  X(ReopenContainerLog, ReopenContainerLogRequest, ReopenContainerLogResponse, blocking)    \
-  X(ExecSync, ExecSyncRequest, ExecSyncResponse, blocking)                                  \
   X(Exec, ExecRequest, ExecResponse, fast)                                                  \
   X(Attach, AttachRequest, AttachResponse, fast)                                            \
   X(PortForward, PortForwardRequest, PortForwardResponse, fast)                             \

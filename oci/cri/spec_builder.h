@@ -68,8 +68,12 @@ struct BuiltSpec {
 // following links out of it). Throws crius::Error InvalidArgument naming the
 // field for bad input (an unknown capability, a username the image does not
 // have, a relative mount path, an unreadable seccomp profile…).
-BuiltSpec build_spec(const std::string& id, const runtime::v1::ContainerConfig& config,
-                     const runtime::v1::PodSandboxConfig& pod_config, const ImageConfig& image,
+BuiltSpec build_spec(const std::string& id, const ::runtime::v1::ContainerConfig& config,
+                     const ::runtime::v1::PodSandboxConfig& pod_config, const ImageConfig& image,
                      const std::string& rootfs, const PodContext& pod, const Defaults& defaults);
+
+// linux.resources of an OCI spec from CRI resources (also what
+// UpdateContainerResources applies to a running container).
+nlohmann::json linux_resources(const ::runtime::v1::LinuxContainerResources& resources);
 
 }  // namespace crius::oci::cri

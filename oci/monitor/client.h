@@ -40,7 +40,9 @@ struct StartOptions {
   std::string dir;           // the monitor's directory: socket, exit records, its log
   std::string pod_id;
   Handler handler;
-  std::string cgroup_dir;    // absolute cgroup dir(s) the monitor moves itself into, may be empty
+  // Absolute cgroup directories (one per hierarchy) the monitor moves itself
+  // into, so that it is accounted to the pod; may be empty.
+  std::vector<std::string> cgroup_dirs;
 };
 
 struct ContainerOptions {

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -18,12 +19,14 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <sstream>
 
 #include "conf/error.h"
 #include "conf/version.h"
 #include "oci/runtime/console.h"
 #include "oci/runtime/container.h"
 #include "oci/runtime/defaults.h"
+#include "oci/runtime/exec.h"
 #include "oci/runtime/log.h"
 #include "oci/runtime/sys.h"
 #include "oci/runtime/terminal.h"
@@ -58,29 +61,45 @@ const FlagSpec* command_flags(const std::string& cmd) {
       {"delete", {{}, {"force"}, {{"f", "force"}}}},
       {"list", {{"format"}, {"quiet"}, {{"f", "format"}, {"q", "quiet"}}}},
       {"spec", {{"bundle"}, {"rootless"}, {{"b", "bundle"}}}},
+      {"pause", {}},
+      {"resume", {}},
+      {"update",
+       {{"resources", "blkio-weight", "cpu-period", "cpu-quota", "cpu-rt-period", "cpu-rt-runtime", "cpu-share",
+         "cpu-shares", "cpuset-cpus", "cpuset-mems", "kernel-memory", "kernel-memory-tcp", "memory",
+         "memory-reservation", "memory-swap", "pids-limit"},
+        {},
+        {{"r", "resources"}}}},
+      {"ps", {{"format"}, {}, {{"f", "format"}}}},
+      {"events", {{"interval"}, {"stats"}, {}}},
       {"features", {}},
+      {"exec",
+       {{"console-socket", "pid-file", "process", "env", "cwd", "user", "additional-gids", "cap", "apparmor",
+         "preserve-fds", "process-label", "cgroup"},
+        {"tty", "detach", "no-new-privs", "ignore-paused", "no-subreaper"},
+        {{"t", "tty"}, {"d", "detach"}, {"e", "env"}, {"u", "user"}, {"g", "additional-gids"}, {"c", "cap"},
+         {"p", "process"}}}},
   };
   auto it = m.find(cmd);
   return it == m.end() ? nullptr : &it->second;
 }
 
 const std::set<std::string>& unsupported_commands() {
-  static const std::set<std::string> s = {"exec", "pause", "resume", "update", "ps", "checkpoint", "restore", "events"};
+  static const std::set<std::string> s = {"checkpoint", "restore"};
   return s;
 }
 
 void usage() {
   std::cout << "usage: crius-runtime [global flags] <command> [flags] <container-id>\n"
                "\n"
-               "commands: create, start, state, kill, delete, run, list, spec, features\n"
-               "          (exec, pause, resume, update, ps: not supported yet)\n"
+               "commands: create, start, state, kill, delete, run, exec, list, spec, features\n"
+               "          pause, resume, update, ps, events --stats\n"
                "\n"
                "global flags:\n"
                "  --root DIR            state directory (default /run/crius-runtime)\n"
                "  --log FILE            log file (default stderr)\n"
                "  --log-format FORMAT   text or json\n"
                "  --debug               log debug messages\n"
-               "  --systemd-cgroup      accepted for runc compatibility\n";
+               "  --systemd-cgroup      linux.cgroupsPath is slice:prefix:name (systemd driver form)\n";
 }
 
 std::string need_id(const ParsedArgs& a) {
@@ -108,6 +127,7 @@ CreateOptions create_options(const ParsedArgs& a) {
   o.pid_file = a.get("pid-file");
   if (a.has("preserve-fds")) o.preserve_fds = parse_int(a.get("preserve-fds"), "preserve-fds");
   o.no_new_keyring = a.has("no-new-keyring");
+  o.systemd_cgroup = a.has("systemd-cgroup");
   return o;
 }
 
@@ -203,6 +223,141 @@ int cmd_run(const std::string& root, const ParsedArgs& a) {
   return code;
 }
 
+uint32_t parse_id(const std::string& v, const std::string& flag) {
+  try {
+    size_t pos;
+    unsigned long n = std::stoul(v, &pos);
+    if (pos != v.size() || v[0] == '-' || n > UINT32_MAX) throw std::invalid_argument(v);
+    return static_cast<uint32_t>(n);
+  } catch (const std::exception&) {
+    throw InvalidArgument("exec: --" + flag + ": \"" + v + "\" is not a numeric id");
+  }
+}
+
+// The process of `exec`: --process FILE as is, or the container's own
+// process with the command and the flags applied (as runc builds it).
+Process exec_process_from_args(const Container& c, const ParsedArgs& a, const std::vector<std::string>& cmd) {
+  if (a.has("process")) {
+    if (!cmd.empty()) throw InvalidArgument("exec: --process and a command cannot both be given");
+    const std::string path = a.get("process");
+    nlohmann::json doc;
+    try {
+      doc = nlohmann::json::parse(read_file(path));
+    } catch (const nlohmann::json::exception& e) {
+      throw InvalidArgument("exec: " + path + ": invalid JSON: " + e.what());
+    }
+    try {
+      return parse_process(doc);
+    } catch (const Error& e) {
+      throw Error(e.code(), "exec: " + path + ": " + e.what());
+    }
+  }
+  if (cmd.empty()) throw InvalidArgument("exec: a command is required: exec <id> [flags] [--] cmd [args…]");
+  const Spec spec = parse_spec(c.state().config);
+  Process p = spec.process ? *spec.process : Process{};
+  p.args = cmd;
+  p.terminal = a.has("tty");
+  p.console_size.reset();
+  if (a.has("cwd")) p.cwd = a.get("cwd");
+  if (a.has("apparmor")) p.apparmor_profile = a.get("apparmor");
+  if (a.has("no-new-privs")) p.no_new_privileges = true;
+  if (a.has("process-label")) p.selinux_label = a.get("process-label");
+  for (const auto& [k, v] : a.flags) {
+    if (k == "env") {
+      p.env.push_back(v);
+    } else if (k == "cap") {
+      if (!p.capabilities) p.capabilities = Capabilities{};
+      auto& cs = *p.capabilities;
+      cs.bounding.push_back(v);
+      cs.effective.push_back(v);
+      cs.permitted.push_back(v);
+      // Ambient needs the inheritable bit: only when the container has some.
+      if (!cs.inheritable.empty()) cs.ambient.push_back(v);
+    } else if (k == "additional-gids") {
+      p.user.additional_gids.push_back(parse_id(v, "additional-gids"));
+    } else if (k == "user") {
+      auto colon = v.find(':');
+      p.user.uid = parse_id(v.substr(0, colon), "user");
+      if (colon != std::string::npos) p.user.gid = parse_id(v.substr(colon + 1), "user");
+    }
+  }
+  return p;
+}
+
+int cmd_exec(const std::string& root, const ParsedArgs& a) {
+  if (a.positional.empty()) throw InvalidArgument("exec: a container ID is required");
+  const std::string id = a.positional[0];
+  const std::vector<std::string> cmd(a.positional.begin() + 1, a.positional.end());
+  if (a.has("cgroup")) throw Unimplemented("exec --cgroup (a sub-cgroup of the container) is not supported yet");
+  Container c = Container::load(root, id);
+  const Process p = exec_process_from_args(c, a, cmd);
+  ExecOptions opts;
+  opts.console_socket = a.get("console-socket");
+  opts.pid_file = a.get("pid-file");
+  if (a.has("preserve-fds")) opts.preserve_fds = parse_int(a.get("preserve-fds"), "preserve-fds");
+  opts.ignore_paused = a.has("ignore-paused");
+  const bool detach = a.has("detach");
+  if (detach) {
+    if (p.terminal && opts.console_socket.empty())
+      throw InvalidArgument("exec: --detach with a terminal needs --console-socket");
+    exec_process(c, p, opts);
+    return 0;
+  }
+  // A terminal without --console-socket: keep the pty here and proxy it.
+  Fd console_mine, console_theirs;
+  if (p.terminal && opts.console_socket.empty()) {
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) throw_errno("socketpair");
+    console_mine.reset(sv[0]);
+    console_theirs.reset(sv[1]);
+    opts.console_fd = console_theirs.get();
+  }
+  sigset_t set, old;
+  sigemptyset(&set);
+  for (int s : {SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) sigaddset(&set, s);
+  ::sigprocmask(SIG_BLOCK, &set, &old);
+  Fd sigfd(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!sigfd) throw_errno("signalfd");
+  // The process is our own child (exec_process clones it so).
+  const pid_t pid = exec_process(c, p, opts);
+  std::unique_ptr<TerminalProxy> tty;
+  if (console_mine) {
+    console_theirs.reset();
+    tty = std::make_unique<TerminalProxy>(receive_fd(console_mine.get()));
+  }
+  int code = 255;
+  for (bool done = false; !done;) {
+    int status;
+    pid_t r;
+    while ((r = ::waitpid(-1, &status, WNOHANG)) > 0) {
+      if (r == pid) {
+        code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        done = true;
+      }
+    }
+    if (done) break;
+    if (tty) {
+      if (!tty->pump(-1, sigfd.get())) tty.reset();
+    } else {
+      struct pollfd pf {sigfd.get(), POLLIN, 0};
+      ::poll(&pf, 1, -1);
+    }
+    signalfd_siginfo si;
+    while (::read(sigfd.get(), &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
+      int sig = static_cast<int>(si.ssi_signo);
+      if (sig == SIGWINCH && tty) {
+        winsize ws{};
+        if (::ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0) ::ioctl(tty->master(), TIOCSWINSZ, &ws);
+      } else if (sig != SIGCHLD) {
+        ::kill(pid, sig);
+      }
+    }
+  }
+  if (tty) tty->drain();
+  ::sigprocmask(SIG_SETMASK, &old, nullptr);
+  return code;
+}
+
 int cmd_list(const std::string& root, const ParsedArgs& a) {
   auto all = Container::list(root);
   const std::string format = a.get("format", "table");
@@ -230,6 +385,138 @@ int cmd_spec(const ParsedArgs& a) {
   struct stat st;
   if (::stat(path.c_str(), &st) == 0) throw AlreadyExists("File " + path + " exists. Remove it first");
   write_file(path, default_spec().dump(4) + "\n", O_CREAT | O_EXCL);
+  return 0;
+}
+
+// "512m", "1G", "100000", "-1": runc's byte values.
+int64_t parse_bytes(const std::string& v, const std::string& flag) {
+  if (v == "-1") return -1;
+  size_t i = 0;
+  while (i < v.size() && std::isdigit(static_cast<unsigned char>(v[i]))) ++i;
+  std::string unit = v.substr(i);
+  for (auto& ch : unit) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (!unit.empty() && unit.back() == 'b' && unit != "b") unit.pop_back();
+  int shift = unit.empty() || unit == "b" ? 0 : unit == "k" ? 10 : unit == "m" ? 20 : unit == "g" ? 30 : unit == "t" ? 40 : -1;
+  if (i == 0 || shift < 0) throw InvalidArgument("update: --" + flag + ": \"" + v + "\" is not a byte count like 512m");
+  try {
+    return static_cast<int64_t>(std::stoull(v.substr(0, i)) << shift);
+  } catch (const std::exception&) {
+    throw InvalidArgument("update: --" + flag + ": \"" + v + "\" is out of range");
+  }
+}
+
+int64_t parse_i64(const std::string& v, const std::string& flag) {
+  try {
+    size_t pos;
+    long long n = std::stoll(v, &pos);
+    if (pos != v.size()) throw std::invalid_argument(v);
+    return n;
+  } catch (const std::exception&) {
+    throw InvalidArgument("update: --" + flag + ": \"" + v + "\" is not an integer");
+  }
+}
+
+// linux.resources from --resources FILE|- and runc's flags (flags win).
+nlohmann::json update_resources(const ParsedArgs& a) {
+  nlohmann::json r = nlohmann::json::object();
+  if (a.has("resources")) {
+    const std::string f = a.get("resources");
+    std::string text;
+    if (f == "-") {
+      std::string line;
+      while (std::getline(std::cin, line)) text += line + "\n";
+    } else {
+      text = read_file(f);
+    }
+    try {
+      r = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::exception& e) {
+      throw InvalidArgument("update: --resources " + f + ": invalid JSON: " + e.what());
+    }
+    if (!r.is_object()) throw InvalidArgument("update: --resources " + f + ": not a JSON object");
+  }
+  auto set = [&](const char* flag, const char* group, const char* key, bool bytes, bool is_unsigned) {
+    if (!a.has(flag)) return;
+    const int64_t v = bytes ? parse_bytes(a.get(flag), flag) : parse_i64(a.get(flag), flag);
+    if (is_unsigned && v < 0) throw InvalidArgument(std::string("update: --") + flag + ": must not be negative");
+    if (is_unsigned)
+      r[group][key] = static_cast<uint64_t>(v);
+    else
+      r[group][key] = v;
+  };
+  set("memory", "memory", "limit", true, false);
+  set("memory-reservation", "memory", "reservation", true, false);
+  set("memory-swap", "memory", "swap", true, false);
+  set("kernel-memory", "memory", "kernel", true, false);
+  set("kernel-memory-tcp", "memory", "kernelTCP", true, false);
+  set("cpu-share", "cpu", "shares", false, true);
+  set("cpu-shares", "cpu", "shares", false, true);
+  set("cpu-quota", "cpu", "quota", false, false);
+  set("cpu-period", "cpu", "period", false, true);
+  set("cpu-rt-period", "cpu", "realtimePeriod", false, true);
+  set("cpu-rt-runtime", "cpu", "realtimeRuntime", false, false);
+  set("pids-limit", "pids", "limit", false, false);
+  set("blkio-weight", "blockIO", "weight", false, true);
+  if (a.has("cpuset-cpus")) r["cpu"]["cpus"] = a.get("cpuset-cpus");
+  if (a.has("cpuset-mems")) r["cpu"]["mems"] = a.get("cpuset-mems");
+  return r;
+}
+
+// runc's ps: `ps <args>` (default -ef) filtered to the container's pids, or
+// the pids as a JSON array.
+int cmd_ps(const std::string& root, const ParsedArgs& a) {
+  if (a.positional.empty()) throw InvalidArgument("ps: a container ID is required");
+  const std::vector<pid_t> pids = Container::load(root, a.positional[0]).pids();
+  const std::string format = a.get("format", "table");
+  if (format == "json") {
+    std::cout << nlohmann::json(pids).dump() << "\n";
+    return 0;
+  }
+  if (format != "table") throw InvalidArgument("ps: unknown --format \"" + format + "\" (table or json)");
+  std::string cmd = "ps";
+  if (a.positional.size() == 1) cmd += " -ef";
+  for (size_t i = 1; i < a.positional.size(); ++i) {
+    std::string q = "'";
+    for (char ch : a.positional[i]) q += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+    cmd += " " + q + "'";
+  }
+  std::unique_ptr<FILE, int (*)(FILE*)> ps(::popen(cmd.c_str(), "re"), ::pclose);
+  if (!ps) throw_errno("ps: run " + cmd);
+  std::string out;
+  char buf[4096];
+  while (size_t n = std::fread(buf, 1, sizeof buf, ps.get())) out.append(buf, n);
+  std::stringstream lines(out);
+  std::string header, line;
+  std::getline(lines, header);
+  // The PID column: its index among the header's words.
+  std::stringstream hs(header);
+  std::string w;
+  int col = -1;
+  for (int i = 0; hs >> w; ++i)
+    if (w == "PID") col = i;
+  if (col < 0) throw Internal("ps: no PID column in the output of " + cmd);
+  std::cout << header << "\n";
+  while (std::getline(lines, line)) {
+    std::stringstream ls(line);
+    for (int i = 0; ls >> w && i < col; ++i) {
+    }
+    char* end;
+    long pid = std::strtol(w.c_str(), &end, 10);
+    if (*end == 0 && std::binary_search(pids.begin(), pids.end(), static_cast<pid_t>(pid))) std::cout << line << "\n";
+  }
+  return 0;
+}
+
+int cmd_events(const std::string& root, const ParsedArgs& a) {
+  const std::string id = need_id(a);
+  if (!a.has("stats")) throw Unimplemented("events: only --stats (one-shot) is supported by crius-runtime");
+  Container c = Container::load(root, id);
+  if (c.state().status == Status::stopped) throw FailedPrecondition("events: container " + id + " is stopped");
+  nlohmann::ordered_json j;
+  j["type"] = "stats";
+  j["id"] = id;
+  j["data"] = c.stats().to_runc_json();
+  std::cout << j.dump() << "\n";
   return 0;
 }
 
@@ -270,7 +557,23 @@ int dispatch(const ParsedArgs& a) {
     }
     return 0;
   }
+  if (cmd == "pause") {
+    Container::load(root, need_id(a)).pause();
+    return 0;
+  }
+  if (cmd == "resume") {
+    Container::load(root, need_id(a)).resume();
+    return 0;
+  }
+  if (cmd == "update") {
+    const std::string id = need_id(a);
+    Container::load(root, id).update(update_resources(a));
+    return 0;
+  }
+  if (cmd == "ps") return cmd_ps(root, a);
+  if (cmd == "events") return cmd_events(root, a);
   if (cmd == "run") return cmd_run(root, a);
+  if (cmd == "exec") return cmd_exec(root, a);
   if (cmd == "list") return cmd_list(root, a);
   if (cmd == "spec") return cmd_spec(a);
   if (cmd == "features") {
@@ -315,6 +618,9 @@ ParsedArgs parse_args(const std::vector<std::string>& args) {
         }
       } else {
         out.positional.push_back(arg);
+        // exec <id> cmd args…: what follows the ID is the command's (as Go's
+        // flag parsing stops at the first argument).
+        if (out.command == "exec" || out.command == "ps") flags_done = true;
       }
       continue;
     }

@@ -14,6 +14,7 @@
 #include <chrono>
 
 #include "conf/error.h"
+#include "oci/cgroups/manager.h"
 #include "oci/runtime/hooks.h"
 #include "oci/runtime/log.h"
 #include "oci/runtime/sys.h"
@@ -49,7 +50,33 @@ std::vector<pid_t> processes_in_ns(pid_t init, const char* ns) {
 }
 
 std::vector<pid_t> container_processes(const State& s) {
+  if (s.cgroup.is_object()) return cgroups::Manager(cgroups::Paths::from_json(s.cgroup)).pids();
   return processes_in_ns(s.pid, s.own_pid_ns ? "pid" : "mnt");
+}
+
+cgroups::Manager cgroup_of(const State& s) {
+  if (!s.cgroup.is_object()) throw FailedPrecondition("container " + s.id + " has no cgroup");
+  return cgroups::Manager(cgroups::Paths::from_json(s.cgroup));
+}
+
+// Kills what is left in the container's cgroup and removes it (when create
+// made it). Processes that survive are reported, and the state is kept so
+// that a later delete can retry.
+void remove_cgroup(const State& s) {
+  if (!s.cgroup.is_object()) return;
+  const cgroups::Manager cg(cgroups::Paths::from_json(s.cgroup));
+  if (!cg.exists()) return;
+  if (!cg.pids().empty()) {
+    cg.kill_all();
+    // SIGKILL does not end a task the v1 freezer holds.
+    if (cg.frozen()) cg.thaw();
+  }
+  if (!s.cgroup_owned) return;
+  try {
+    cg.destroy();
+  } catch (const Error& e) {
+    throw Error(e.code(), "delete " + s.id + ": " + e.what());
+  }
 }
 
 Hooks hooks_of(const State& s) {
@@ -180,10 +207,12 @@ void Container::destroy(bool force) {
     const std::vector<pid_t> pids =
         state_.own_pid_ns ? std::vector<pid_t>{state_.pid} : container_processes(state_);
     for (pid_t pid : pids) ::kill(pid, SIGKILL);
+    if (state_.status == Status::paused) cgroup_of(state_).thaw();
     if (!wait_for_exit(state_.pid, 10000))
       throw DeadlineExceeded("delete " + state_.id + ": pid " + std::to_string(state_.pid) + " did not exit within 10s of SIGKILL");
     state_.status = Status::stopped;
   }
+  remove_cgroup(state_);
   const Hooks h = hooks_of(state_);
   for (const auto& hook : h.poststop) {
     try {
@@ -194,5 +223,38 @@ void Container::destroy(bool force) {
   }
   remove_all(dir_);
 }
+
+void Container::pause() {
+  state_.status = current_status(dir_, state_);
+  if (state_.status != Status::running)
+    throw FailedPrecondition("cannot pause container " + state_.id + ": it is " + status_name(state_.status) +
+                             ", not running");
+  cgroup_of(state_).freeze();
+  state_.status = Status::paused;
+}
+
+void Container::resume() {
+  state_.status = current_status(dir_, state_);
+  if (state_.status != Status::paused)
+    throw FailedPrecondition("cannot resume container " + state_.id + ": it is " + status_name(state_.status) +
+                             ", not paused");
+  cgroup_of(state_).thaw();
+  state_.status = Status::running;
+}
+
+void Container::update(const nlohmann::json& resources) {
+  state_.status = current_status(dir_, state_);
+  if (state_.status == Status::stopped)
+    throw FailedPrecondition("cannot update container " + state_.id + ": it is stopped");
+  cgroup_of(state_).apply(cgroups::parse_resources(resources), true);
+}
+
+std::vector<pid_t> Container::pids() const {
+  if (state_.cgroup.is_object()) return cgroup_of(state_).pids();
+  if (current_status(dir_, state_) == Status::stopped) return {};
+  return container_processes(state_);
+}
+
+cgroups::Stats Container::stats() const { return cgroups::read_stats(cgroup_of(state_).paths()); }
 
 }  // namespace crius::oci::runtime

@@ -5,7 +5,8 @@
 //   c.start();                 // releases the init blocked on the exec fifo
 //   c.state().status;          // created | running | stopped
 //   c.kill(SIGTERM, false);
-//   c.destroy(false);          // poststop hooks, state dir removed
+//   c.pause(); c.resume();     // freeze and thaw its cgroup
+//   c.destroy(false);          // poststop hooks, cgroup and state dir removed
 //
 // create() clones the container's init from the calling process (no exec of
 // a helper binary): the caller is its parent, or, when a user or pid
@@ -19,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "oci/cgroups/stats.h"
 #include "oci/runtime/state.h"
 
 namespace crius::oci::runtime {
@@ -39,6 +41,8 @@ struct CreateOptions {
   // Keep the caller's session keyring instead of a new one named for the
   // container (runc's --no-new-keyring).
   bool no_new_keyring = false;
+  // linux.cgroupsPath is slice:prefix:name (runc's --systemd-cgroup).
+  bool systemd_cgroup = false;
 };
 
 class Container {
@@ -61,6 +65,17 @@ class Container {
   // Removes every trace. A running container is refused unless force, which
   // kills it first.
   void destroy(bool force);
+
+  // Freezes every process of the container (running → paused) and thaws
+  // them (paused → running). FailedPrecondition in any other state.
+  void pause();
+  void resume();
+  // A live change of linux.resources (only the fields given).
+  void update(const nlohmann::json& resources);
+  // Every process of the container: its cgroup's, sorted.
+  std::vector<pid_t> pids() const;
+  // Its cgroup's usage figures.
+  cgroups::Stats stats() const;
 
   const std::string& id() const { return state_.id; }
   pid_t pid() const { return state_.pid; }

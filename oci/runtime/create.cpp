@@ -13,9 +13,11 @@
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
+#include <optional>
 
 #include "conf/atomic_file.h"
 #include "conf/error.h"
+#include "oci/cgroups/manager.h"
 #include "oci/runtime/console.h"
 #include "oci/runtime/container.h"
 #include "oci/runtime/hooks.h"
@@ -43,17 +45,28 @@ bool apparmor_enabled() {
   }
 }
 
-// Removes the state dir and kills the init unless released.
+// Removes the state dir and kills the init unless released; removes the
+// cgroup when create made it.
 struct Undo {
   std::string dir;
   pid_t pid = 0;
   bool child = false;
   bool armed = true;
+  std::optional<cgroups::Manager> cgroup;
+  bool cgroup_made = false;
   ~Undo() {
     if (!armed) return;
     if (pid > 0) {
       ::kill(pid, SIGKILL);
       wait_for_exit(pid, 5000);
+    }
+    if (cgroup) {
+      try {
+        if (!cgroup->pids().empty()) cgroup->kill_all();
+        if (cgroup_made) cgroup->destroy();
+      } catch (const std::exception& e) {
+        rtlog::error(std::string("create failed and its cgroup could not be removed: ") + e.what());
+      }
     }
     if (!dir.empty()) {
       try {
@@ -166,7 +179,8 @@ Container Container::create(const std::string& root, const std::string& id, cons
     if (errno == EEXIST) throw AlreadyExists("container \"" + id + "\" already exists");
     throw_errno("create state directory " + dir);
   }
-  Undo undo{dir};
+  Undo undo;
+  undo.dir = dir;
 
   const std::string bundle = real_path(opts.bundle.empty() ? "." : opts.bundle, "bundle");
   const Spec spec = load_spec(bundle);
@@ -266,6 +280,17 @@ Container Container::create(const std::string& root, const std::string& id, cons
   ic.hook_round = !spec.hooks.prestart.empty() || !spec.hooks.create_runtime.empty() ||
                   !spec.hooks.create_container.empty() || !spec.hooks.start_container.empty();
 
+  // The cgroup exists, limited, before the init does; the init is born in it
+  // (the runtime steps in for the clone), so that nothing of its setup runs
+  // unaccounted and a new cgroup namespace is rooted there.
+  const cgroups::Resources resources = cgroups::parse_resources(lin ? lin->resources : nlohmann::json());
+  undo.cgroup.emplace(cgroups::resolve_here(
+      cgroups::container_cgroup_path(lin ? lin->cgroups_path : "", opts.systemd_cgroup, id)));
+  cgroups::Manager& cg = *undo.cgroup;
+  undo.cgroup_made = !cg.exists();
+  cg.create(&resources);
+  cg.apply(resources);
+
   rtlog::debug("create " + id + ": cloning init");
   // Sharing the memory also shares what the kernel keeps per mm: a time
   // namespace cannot be joined then, and oom_score_adj would change for the
@@ -274,7 +299,11 @@ Container Container::create(const std::string& root, const std::string& id, cons
   for (const auto& j : ns.joins) joins_time |= j.flag == CLONE_NEWTIME;
   const bool share_vm =
       opts.start_immediately && !ic.wait_for_go && !ic.hook_round && !joins_time && !proc.oom_score_adj;
-  const pid_t pid = spawn(ic, spec, ns, mine.get(), share_vm);
+  pid_t pid;
+  {
+    cgroups::Enter in_cgroup(cg);
+    pid = spawn(ic, spec, ns, mine.get(), share_vm);
+  }
   undo.pid = pid;
   theirs.reset();
   console.reset();
@@ -288,6 +317,8 @@ Container Container::create(const std::string& root, const std::string& id, cons
   s.annotations = spec.annotations;
   s.config = spec.raw;
   s.own_pid_ns = ns.is_new(CLONE_NEWPID);
+  s.cgroup = cg.paths().to_json();
+  s.cgroup_owned = undo.cgroup_made;
   s.status = Status::creating;
   s.created = now_rfc3339();
   if (ns.is_new(CLONE_NEWUSER)) write_id_maps(pid, lin->uid_mappings, lin->gid_mappings);

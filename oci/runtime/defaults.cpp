@@ -63,7 +63,9 @@ nlohmann::ordered_json features() {
   f["linux"] = {
       {"namespaces", {"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"}},
       {"capabilities", capability_names()},
-      {"cgroup", {{"v1", false}, {"v2", false}, {"systemd", false}, {"systemdUser", false}}},
+      // systemd: the slice:prefix:name form is mapped to directories, but no
+      // transient unit is made through systemd's D-Bus API (yet).
+      {"cgroup", {{"v1", true}, {"v2", true}, {"systemd", false}, {"systemdUser", false}, {"rdma", true}}},
       {"seccomp",
        {{"enabled", true},
         {"actions", seccomp_action_names()},

@@ -18,11 +18,21 @@ struct ExecOptions {
   std::string pid_file;        // written with the process's pid
   int preserve_fds = 0;        // fds 3..3+N-1 passed to the process
   int stdio[3] = {-1, -1, -1};  // the process's stdin/stdout/stderr (not owned); -1 keeps the caller's
+  bool ignore_paused = false;  // exec into a paused (frozen) container too (runc's --ignore-paused)
 };
 
-// Starts `process` in `c` and returns its pid, a child of the caller (or of
-// its subreaper) that the caller waits for. FailedPrecondition when the
-// container is not running; the failing step's error otherwise.
+// Starts `process` in `c` and returns its pid, a child of the caller (the
+// process that joins the namespaces clones it with CLONE_PARENT) that the
+// caller waits for. FailedPrecondition when the container is not running;
+// the failing step's error otherwise (NotFound for a missing executable).
+// Fields the process leaves out (capabilities, rlimits, apparmorProfile,
+// oomScoreAdj) come from the container's process, as with runc; the
+// container's seccomp filter always applies.
+//
+// Reap exec'd processes before (or while) destroying the container: when
+// the container has its own pid namespace, its dying init waits until every
+// other process of the namespace has been reaped by its parent, here the
+// caller.
 pid_t exec_process(const Container& c, const Process& process, const ExecOptions& opts);
 
 }  // namespace crius::oci::runtime

@@ -28,6 +28,59 @@
 #include "oci/runtime/sync.h"
 
 namespace crius::oci::runtime {
+
+void set_oom_score_adj(int proc, int value, const WarnFn& warn) {
+  Fd fd(::openat(proc, "self/oom_score_adj", O_RDWR | O_CLOEXEC));
+  if (!fd) throw_errno("open /proc/self/oom_score_adj");
+  std::string v = std::to_string(value);
+  if (::write(fd.get(), v.data(), v.size()) >= 0) return;
+  int err = errno;
+  if (err != EACCES && err != EPERM) throw_errno("write /proc/self/oom_score_adj", err);
+  // Lowering the score needs CAP_SYS_RESOURCE; the closest value allowed is
+  // the current one.
+  char buf[32] = {};
+  ::lseek(fd.get(), 0, SEEK_SET);
+  (void)!::read(fd.get(), buf, sizeof buf - 1);
+  std::string cur(buf);
+  while (!cur.empty() && cur.back() == '\n') cur.pop_back();
+  warn("oomScoreAdj " + v + " refused by the kernel (" + std::strerror(err) + "), keeping " + cur);
+}
+
+void set_rlimits(const std::vector<ResolvedRlimit>& rlimits, const WarnFn& warn) {
+  for (const auto& r : rlimits) {
+    struct rlimit lim {r.soft, r.hard};
+    if (::setrlimit(r.resource, &lim) == 0) continue;
+    int err = errno;
+    if (err != EPERM) throw_errno("setrlimit " + r.name, err);
+    // Raising a hard limit needs CAP_SYS_RESOURCE: clamp to the current one.
+    struct rlimit cur {};
+    ::getrlimit(r.resource, &cur);
+    lim.rlim_max = std::min<rlim_t>(lim.rlim_max, cur.rlim_max);
+    lim.rlim_cur = std::min<rlim_t>(lim.rlim_cur, lim.rlim_max);
+    if (::setrlimit(r.resource, &lim) != 0) throw_errno("setrlimit " + r.name);
+    warn("rlimit " + r.name + " hard " + std::to_string(r.hard) + " refused by the kernel (" + std::strerror(err) +
+         "), clamped to " + std::to_string(lim.rlim_max));
+  }
+}
+
+void set_apparmor_exec(const std::string& profile) {
+  std::string cmd = "exec " + profile;
+  int fd = ::open("/proc/self/attr/apparmor/exec", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) fd = ::open("/proc/self/attr/exec", O_WRONLY | O_CLOEXEC);  // kernels before 5.8
+  if (fd < 0) throw_errno("apparmor: open /proc/self/attr/apparmor/exec");
+  bool ok = ::write(fd, cmd.data(), cmd.size()) >= 0;
+  int err = errno;
+  ::close(fd);
+  if (!ok) throw_errno("apparmor: set profile " + profile, err);
+}
+
+void switch_user(const User& u) {
+  std::vector<gid_t> groups(u.additional_gids.begin(), u.additional_gids.end());
+  if (::setgroups(groups.size(), groups.data()) != 0) throw_errno("setgroups");
+  if (::setresgid(u.gid, u.gid, u.gid) != 0) throw_errno("setresgid(" + std::to_string(u.gid) + ")");
+  if (::setresuid(u.uid, u.uid, u.uid) != 0) throw_errno("setresuid(" + std::to_string(u.uid) + ")");
+}
+
 namespace {
 
 struct Init {
@@ -51,44 +104,10 @@ struct Init {
   }
 
   void set_oom_score_adj(int proc, int value) {
-    Fd fd(::openat(proc, "self/oom_score_adj", O_RDWR | O_CLOEXEC));
-    if (!fd) throw_errno("open /proc/self/oom_score_adj");
-    std::string v = std::to_string(value);
-    if (::write(fd.get(), v.data(), v.size()) >= 0) return;
-    int err = errno;
-    if (err != EACCES && err != EPERM) throw_errno("write /proc/self/oom_score_adj", err);
-    // Lowering the score needs CAP_SYS_RESOURCE; the closest value allowed is
-    // the current one.
-    char buf[32] = {};
-    ::lseek(fd.get(), 0, SEEK_SET);
-    (void)!::read(fd.get(), buf, sizeof buf - 1);
-    std::string cur(buf);
-    while (!cur.empty() && cur.back() == '\n') cur.pop_back();
-    warn("oomScoreAdj " + v + " refused by the kernel (" + std::strerror(err) + "), keeping " + cur);
+    runtime::set_oom_score_adj(proc, value, [this](const std::string& m) { warn(m); });
   }
-
   void set_rlimits() {
-    for (const auto& r : c.rlimits) {
-      struct rlimit lim {r.soft, r.hard};
-      if (::setrlimit(r.resource, &lim) == 0) continue;
-      int err = errno;
-      if (err != EPERM) throw_errno("setrlimit " + r.name, err);
-      // Raising a hard limit needs CAP_SYS_RESOURCE: clamp to the current one.
-      struct rlimit cur {};
-      ::getrlimit(r.resource, &cur);
-      lim.rlim_max = std::min<rlim_t>(lim.rlim_max, cur.rlim_max);
-      lim.rlim_cur = std::min<rlim_t>(lim.rlim_cur, lim.rlim_max);
-      if (::setrlimit(r.resource, &lim) != 0) throw_errno("setrlimit " + r.name);
-      warn("rlimit " + r.name + " hard " + std::to_string(r.hard) + " refused by the kernel (" + std::strerror(err) +
-           "), clamped to " + std::to_string(lim.rlim_max));
-    }
-  }
-
-  void switch_user(const User& u) {
-    std::vector<gid_t> groups(u.additional_gids.begin(), u.additional_gids.end());
-    if (::setgroups(groups.size(), groups.data()) != 0) throw_errno("setgroups");
-    if (::setresgid(u.gid, u.gid, u.gid) != 0) throw_errno("setresgid(" + std::to_string(u.gid) + ")");
-    if (::setresuid(u.uid, u.uid, u.uid) != 0) throw_errno("setresuid(" + std::to_string(u.uid) + ")");
+    runtime::set_rlimits(c.rlimits, [this](const std::string& m) { warn(m); });
   }
 
   [[noreturn]] void run() {
@@ -170,19 +189,7 @@ struct Init {
       (void)::setsid();
     }
     set_rlimits();
-    if (!p.apparmor_profile.empty()) {
-      std::string cmd = "exec " + p.apparmor_profile;
-      int fd = ::open("/proc/self/attr/apparmor/exec", O_WRONLY | O_CLOEXEC);
-      if (fd < 0) fd = ::open("/proc/self/attr/exec", O_WRONLY | O_CLOEXEC);  // kernels before 5.8
-      if (fd >= 0) {
-        bool ok = ::write(fd, cmd.data(), cmd.size()) >= 0;
-        int err = errno;
-        ::close(fd);
-        if (!ok) throw_errno("apparmor: set profile " + p.apparmor_profile, err);
-      } else {
-        throw_errno("apparmor: open /proc/self/attr/apparmor/exec");
-      }
-    }
+    if (!p.apparmor_profile.empty()) set_apparmor_exec(p.apparmor_profile);
     ::umask(p.user.umask.value_or(022));
 
     std::vector<std::string> env = p.env;

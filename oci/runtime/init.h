@@ -3,6 +3,7 @@
 // only applies it, talking to the runtime over the sync socket.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -39,6 +40,17 @@ struct InitConfig {
   std::vector<ResolvedRlimit> rlimits;
   std::string session_keyring;  // joined (created) unless empty
 };
+
+// Steps of the init's setup that `exec` (exec.cpp) applies too. Each throws
+// crius::Error naming the step; `warn` gets what the kernel made us clamp.
+using WarnFn = std::function<void(const std::string&)>;
+// proc: an fd of /proc (O_PATH) as the process sees it.
+void set_oom_score_adj(int proc, int value, const WarnFn& warn);
+void set_rlimits(const std::vector<ResolvedRlimit>&, const WarnFn& warn);
+// The AppArmor profile the next execve switches to.
+void set_apparmor_exec(const std::string& profile);
+// setgroups, setresgid, setresuid (in that order).
+void switch_user(const User&);
 
 // Never returns: execs the user's process or _exits non-zero after sending
 // (or, once the runtime is gone, logging) the error.

@@ -9,6 +9,7 @@
 
 #include "conf/atomic_file.h"
 #include "conf/error.h"
+#include "oci/cgroups/manager.h"
 #include "oci/runtime/sys.h"
 
 namespace crius::oci::runtime {
@@ -63,6 +64,10 @@ nlohmann::json State::to_record_json() const {
   j["annotations"] = annotations;
   j["ownPidNs"] = own_pid_ns;
   j["config"] = config;
+  if (!cgroup.is_null()) {
+    j["cgroup"] = cgroup;
+    j["cgroupOwned"] = cgroup_owned;
+  }
   return j;
 }
 
@@ -78,6 +83,8 @@ State State::from_record_json(const nlohmann::json& j) {
   if (j.contains("annotations")) s.annotations = j["annotations"].get<std::map<std::string, std::string>>();
   s.own_pid_ns = j.value("ownPidNs", false);
   if (j.contains("config")) s.config = j["config"];
+  if (j.contains("cgroup")) s.cgroup = j["cgroup"];
+  s.cgroup_owned = j.value("cgroupOwned", false);
   return s;
 }
 
@@ -140,6 +147,7 @@ Status current_status(const std::string& dir, const State& s) {
   if (s.start_time != 0 && process_start_time(s.pid) != s.start_time) return Status::stopped;
   struct stat sb;
   if (::lstat((dir + "/exec.fifo").c_str(), &sb) == 0) return Status::created;
+  if (s.cgroup.is_object() && cgroups::Manager(cgroups::Paths::from_json(s.cgroup)).frozen()) return Status::paused;
   return Status::running;
 }
 

@@ -31,6 +31,10 @@ struct State {
   std::map<std::string, std::string> annotations;
   nlohmann::json config;  // config.json as created
   bool own_pid_ns = false;
+  // The container's cgroup (cgroups::Paths::to_json), null without one;
+  // cgroup_owned: create made it, so delete removes it.
+  nlohmann::json cgroup;
+  bool cgroup_owned = false;
 
   // Status as the kernel sees it now; fifo_present says whether the exec fifo
   // still waits for start.
@@ -52,7 +56,7 @@ void save_state(const std::string& dir, const State&);
 // NotFound when there is no such container.
 State load_state(const std::string& root, const std::string& id);
 // The status now: stopped when init is gone (or a zombie), created while the
-// exec fifo waits, running otherwise.
+// exec fifo waits, paused while its cgroup is frozen, running otherwise.
 Status current_status(const std::string& dir, const State&);
 std::string now_rfc3339();
 

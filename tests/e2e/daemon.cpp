@@ -111,17 +111,29 @@ std::vector<std::string> Daemon::args() const {
           metrics_address()};
 }
 
-Daemon::Daemon(DaemonOptions options) : metrics_port_(free_tcp_port()) {
-  write_file(dir_ / "crius.yaml", options.config_yaml);
+Daemon::Daemon(DaemonOptions options) : options_(std::move(options)), metrics_port_(free_tcp_port()) {
+  write_file(dir_ / "crius.yaml", options_.config_yaml);
   fs::create_directories(dir_ / "cni");
+  start();
+}
+
+void Daemon::start() {
   auto argv = args();
-  argv.insert(argv.end(), options.extra_args.begin(), options.extra_args.end());
-  pid_ = spawn(argv, options.env, dir_ / "stdout", dir_ / "stderr");
-  if (!options.wait_ready) return;
+  argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());
+  pid_ = spawn(argv, options_.env, dir_ / "stdout", dir_ / "stderr");
+  if (!options_.wait_ready) return;
   if (!wait_for_log("crius is serving the CRI")) {
     stop(SIGKILL);
     throw std::runtime_error("crius did not become ready; its log:\n" + log());
   }
+}
+
+void Daemon::restart() {
+  if (pid_ > 0) stop(SIGTERM);
+  std::error_code ec;
+  fs::rename(dir_ / "stderr", dir_ / "stderr.before-restart", ec);
+  channel_.reset();
+  start();
 }
 
 Daemon::~Daemon() {

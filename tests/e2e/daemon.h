@@ -58,6 +58,9 @@ class Daemon {
 
   // Sends a signal and waits (bounded) for the exit; returns the exit code.
   int stop(int signal = 15);
+  // Starts it again on the same directories (after stop, or stopping it
+  // with SIGTERM first); the earlier log moves to stderr.before-restart.
+  void restart();
   bool running();
   // Everything the daemon wrote to stderr so far.
   std::string log() const;
@@ -68,6 +71,8 @@ class Daemon {
   std::shared_ptr<grpc::Channel> channel();
 
  private:
+  void start();
+  DaemonOptions options_;
   TempDir dir_;
   int metrics_port_;
   pid_t pid_ = -1;

@@ -80,22 +80,16 @@ TEST(Daemon, UnbuiltRpcsAnswerUnimplementedNamingThemselves) {
   Daemon d;
   auto rt = d.runtime();
   {
-    v1::StartContainerResponse res;
-    auto s = rt->StartContainer(ctx().get(), v1::StartContainerRequest(), &res);
+    v1::ContainerStatsResponse res;
+    auto s = rt->ContainerStats(ctx().get(), v1::ContainerStatsRequest(), &res);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-    EXPECT_NE(s.error_message().find("StartContainer"), std::string::npos) << s.error_message();
+    EXPECT_NE(s.error_message().find("ContainerStats"), std::string::npos) << s.error_message();
   }
   {
-    v1::ExecSyncResponse res;
-    auto s = rt->ExecSync(ctx().get(), v1::ExecSyncRequest(), &res);
+    v1::ExecResponse res;
+    auto s = rt->Exec(ctx().get(), v1::ExecRequest(), &res);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-    EXPECT_NE(s.error_message().find("ExecSync"), std::string::npos) << s.error_message();
-  }
-  {
-    v1::CreateContainerResponse res;
-    auto s = rt->CreateContainer(ctx().get(), v1::CreateContainerRequest(), &res);
-    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-    EXPECT_NE(s.error_message().find("CreateContainer"), std::string::npos) << s.error_message();
+    EXPECT_NE(s.error_message().find("Exec"), std::string::npos) << s.error_message();
   }
   {
     auto c = ctx();
@@ -109,19 +103,19 @@ TEST(Daemon, UnbuiltRpcsAnswerUnimplementedNamingThemselves) {
 }
 
 // Slow calls run on the work pool; Version answers on gRPC's threads. The
-// held ExecSync calls cannot finish until the test releases them, so every
+// held ContainerStats calls cannot finish until the test releases them, so every
 // Version below is answered while they are still in progress.
 TEST(Daemon, SlowRpcsDoNotHoldUpFastOnes) {
   TempDir gate;
   const std::string release = gate / "release";
-  Daemon d({.env = {{"CRIUS_TEST_HOLD_RPC", "ExecSync:" + release}}});
+  Daemon d({.env = {{"CRIUS_TEST_HOLD_RPC", "ContainerStats:" + release}}});
 
   constexpr int kSlow = 24;  // more than the work pool has threads
   std::vector<std::future<grpc::Status>> slow;
   for (int i = 0; i < kSlow; ++i)
     slow.push_back(std::async(std::launch::async, [&d] {
-      v1::ExecSyncResponse res;
-      return d.runtime()->ExecSync(ctx(60).get(), v1::ExecSyncRequest(), &res);
+      v1::ContainerStatsResponse res;
+      return d.runtime()->ContainerStats(ctx(60).get(), v1::ContainerStatsRequest(), &res);
     }));
 
   auto rt = d.runtime();

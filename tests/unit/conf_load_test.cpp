@@ -317,7 +317,7 @@ TEST_F(ConfLoad, ToYamlPrintsEveryKeyInModelOrder) {
   for (const char* key : {"root:", "state:", "listen:", "log_level:", "cgroup_driver:", "network:",
                           "cni_config_dir:", "cni_plugin_dirs:", "image:", "registries:", "short_name_search:",
                           "pull_progress_timeout: 1m", "max_parallel_layers:", "runtime:", "default_handler:",
-                          "handlers:", "streaming:", "address:", "port:", "metrics:", "enabled:", "address:"}) {
+                          "handlers:", "default_capabilities:", "pids_limit:", "streaming:", "address:", "port:", "metrics:", "enabled:", "address:"}) {
     std::size_t next = yaml.find(key, at);
     ASSERT_NE(next, std::string::npos) << key << " after offset " << at << " in\n" << yaml;
     at = next + 1;
@@ -349,7 +349,7 @@ TEST_F(ConfLoad, ToJsonHasTheSameShape) {
                                            "root", "runtime", "state", "streaming"}));
   EXPECT_EQ(j["image"].size(), 4u);
   EXPECT_EQ(j["network"].size(), 2u);
-  EXPECT_EQ(j["runtime"].size(), 2u);
+  EXPECT_EQ(j["runtime"].size(), 4u);  // default_handler, handlers, default_capabilities, pids_limit
   EXPECT_EQ(j["streaming"].size(), 2u);
   EXPECT_EQ(j["metrics"].size(), 2u);
 }

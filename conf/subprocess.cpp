@@ -1,4 +1,4 @@
-#include "cni/exec.h"
+#include "conf/subprocess.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -11,7 +11,7 @@
 
 #include "conf/error.h"
 
-namespace crius::cni {
+namespace crius {
 namespace {
 
 // A pipe end closed when it goes out of scope.
@@ -30,15 +30,17 @@ struct Fd {
 
 void make_pipe(Fd& r, Fd& w) {
   int p[2];
-  if (::pipe2(p, O_CLOEXEC) != 0) throw Internal(errno_text("creating a pipe for a CNI plugin", errno));
+  if (::pipe2(p, O_CLOEXEC) != 0) throw Internal(errno_text("creating a pipe for a child process", errno));
   r.fd = p[0];
   w.fd = p[1];
 }
 
 }  // namespace
 
-ExecResult exec_plugin(const std::string& path, const std::vector<std::string>& env, const std::string& input,
-                       std::chrono::milliseconds timeout) {
+ProcessResult run_process(const std::vector<std::string>& args, const std::vector<std::string>& env,
+                          const std::string& input, std::chrono::milliseconds timeout) {
+  if (args.empty()) throw InvalidArgument("run_process: no program given");
+  const std::string& path = args.front();
   Fd in_r, in_w, out_r, out_w, err_r, err_w;
   make_pipe(in_r, in_w);
   make_pipe(out_r, out_w);
@@ -49,10 +51,12 @@ ExecResult exec_plugin(const std::string& path, const std::vector<std::string>& 
   std::vector<char*> envp;
   for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
-  char* argv[] = {const_cast<char*>(path.c_str()), nullptr};
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
 
   const pid_t pid = ::fork();
-  if (pid < 0) throw Internal(errno_text("starting CNI plugin " + path, errno));
+  if (pid < 0) throw Internal(errno_text("starting " + path, errno));
   if (pid == 0) {
     ::setpgid(0, 0);  // its own group, so a timeout kills what it spawned too
     sigset_t none;
@@ -61,7 +65,7 @@ ExecResult exec_plugin(const std::string& path, const std::vector<std::string>& 
     ::dup2(in_r.fd, 0);
     ::dup2(out_w.fd, 1);
     ::dup2(err_w.fd, 2);
-    ::execve(path.c_str(), argv, envp.data());
+    ::execve(path.c_str(), argv.data(), envp.data());
     ::_exit(127);
   }
   in_r.reset();
@@ -69,7 +73,7 @@ ExecResult exec_plugin(const std::string& path, const std::vector<std::string>& 
   err_w.reset();
   ::fcntl(in_w.fd, F_SETFL, O_NONBLOCK);
 
-  ExecResult r;
+  ProcessResult r;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   size_t written = 0;
   if (input.empty()) in_w.reset();
@@ -121,7 +125,7 @@ ExecResult exec_plugin(const std::string& path, const std::vector<std::string>& 
     ::waitpid(pid, &status, 0);
     return r;
   }
-  // Output is closed; the plugin is exiting. Bound the wait all the same.
+  // Output is closed; the process is exiting. Bound the wait all the same.
   for (;;) {
     pid_t w = ::waitpid(pid, &status, WNOHANG);
     if (w == pid) break;
@@ -139,4 +143,4 @@ ExecResult exec_plugin(const std::string& path, const std::vector<std::string>& 
   return r;
 }
 
-}  // namespace crius::cni
+}  // namespace crius

@@ -1,0 +1,189 @@
+#include "container/pod_context.h"
+
+#include "container/handlers.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <google/protobuf/util/json_util.h>
+
+#include "conf/atomic_file.h"
+#include "conf/error.h"
+#include "conf/log.h"
+#include "conf/subprocess.h"
+#include "oci/runtime/container.h"
+#include "sandbox/cgroup.h"
+
+namespace crius::container {
+namespace fs = std::filesystem;
+namespace v1 = runtime::v1;
+
+namespace {
+
+std::string trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+// The capability bit of CAP_SYS_RESOURCE in /proc/self/status CapEff.
+bool has_sys_resource() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("CapEff:", 0) != 0) continue;
+    const uint64_t caps = std::stoull(line.substr(7), nullptr, 16);
+    return (caps >> 24) & 1;
+  }
+  return false;
+}
+
+int own_oom_score_adj() {
+  std::ifstream in("/proc/self/oom_score_adj");
+  int v = 0;
+  in >> v;
+  return v;
+}
+
+bool apparmor_enabled() {
+  std::ifstream in("/sys/module/apparmor/parameters/enabled");
+  std::string v;
+  in >> v;
+  return v == "Y";
+}
+
+// Runs an external runtime's command; its stderr names what went wrong.
+void run_tool(const std::vector<std::string>& args, const std::string& what) {
+  const char* path = std::getenv("PATH");
+  ProcessResult r = run_process(args, {std::string("PATH=") + (path ? path : "/usr/sbin:/usr/bin:/sbin:/bin")}, "",
+                                std::chrono::seconds(60));
+  if (r.timed_out) throw DeadlineExceeded(what + ": " + args.front() + " did not finish within 60s");
+  if (r.exit_code != 0) {
+    std::string err = trim(r.err.empty() ? r.out : r.err);
+    throw Internal(what + ": " + args.front() + " failed (exit " + std::to_string(r.exit_code) + "): " + err);
+  }
+}
+
+void apply_builtin_resources(const std::string& root, const std::string& id, const nlohmann::json& resources) {
+  oci::runtime::Container::load(root, id).update(resources);
+}
+
+}  // namespace
+
+v1::PodSandboxConfig pod_sandbox_config(const sandbox::Record& pod) {
+  v1::PodSandboxConfig c;
+  google::protobuf::util::JsonParseOptions opts;
+  opts.ignore_unknown_fields = true;
+  auto st = google::protobuf::util::JsonStringToMessage(pod.spec.config.dump(), &c, opts);
+  if (!st.ok()) throw Internal("pod sandbox " + pod.id + ": its stored config does not parse: " + std::string(st.message()));
+  return c;
+}
+
+oci::cri::PodContext pod_context(const sandbox::Record& pod, const v1::ContainerConfig& config,
+                                 const std::function<int(const std::string&)>& target_pid) {
+  oci::cri::PodContext p;
+  p.pod_id = pod.id;
+  auto hostname = read_file_if_exists(pod.hostname_path);
+  p.hostname = hostname ? trim(*hostname) : pod.spec.hostname;
+  for (const auto& [kind, path] : pod.namespaces)
+    if (kind != "pid") p.namespaces[kind] = path;
+  const auto& ns = config.linux().security_context().namespace_options();
+  if (ns.pid() == v1::POD) {
+    auto it = pod.namespaces.find("pid");
+    if (it == pod.namespaces.end())
+      throw InvalidArgument("container asks for the pod's PID namespace, but pod sandbox " + pod.id +
+                            " was not created with one (namespace_options.pid = POD)");
+    p.pid_ns_path = it->second;
+  } else if (ns.pid() == v1::TARGET) {
+    if (ns.target_id().empty()) throw InvalidArgument("namespace_options.pid is TARGET but target_id is empty");
+    const int pid = target_pid(ns.target_id());
+    if (pid <= 0) throw FailedPrecondition("target container " + ns.target_id() + " of pid: TARGET is not running");
+    p.pid_ns_path = "/proc/" + std::to_string(pid) + "/ns/pid";
+  }
+  p.hostname_path = pod.hostname_path;
+  p.resolv_conf_path = pod.resolv_conf_path;
+  p.hosts_path = pod.hosts_path;
+  p.shm_path = pod.shm_path;
+  p.cgroup_parent = pod.spec.cgroup_parent;
+  return p;
+}
+
+std::vector<std::string> pod_cgroup_dirs(const sandbox::Record& pod) {
+  std::vector<std::string> out;
+  if (pod.cgroup_parent.empty()) return out;
+  for (const auto& mount : sandbox::cgroup_mounts()) {
+    std::string dir = mount + pod.cgroup_parent;
+    std::error_code ec;
+    if (fs::is_directory(dir, ec)) out.push_back(dir);
+  }
+  return out;
+}
+
+oci::cri::Defaults spec_defaults(const conf::Config& conf) {
+  oci::cri::Defaults d;
+  d.default_capabilities = conf.runtime.default_capabilities;
+  d.pids_limit = conf.runtime.pids_limit;
+  d.cgroup_driver = conf.cgroup_driver;
+  d.daemon_oom_score_adj = own_oom_score_adj();
+  d.oom_score_adj_can_lower = has_sys_resource();
+  d.apparmor_enabled = apparmor_enabled();
+  return d;
+}
+
+oci::cri::ImageConfig image_config_of(const image::ImageRecord& image) {
+  oci::cri::ImageConfig c;
+  c.entrypoint = image.entrypoint;
+  c.cmd = image.cmd;
+  c.env = image.env;
+  c.user = image.user;
+  c.working_dir = image.working_dir;
+  c.stop_signal = image.stop_signal;
+  return c;
+}
+
+std::string image_name_for(const image::ImageRecord& image, const std::string& requested) {
+  for (const auto& t : image.repo_tags)
+    if (t == requested || (t.size() > requested.size() && t.compare(t.size() - requested.size(), requested.size(),
+                                                                      requested) == 0 &&
+                           t[t.size() - requested.size() - 1] == '/'))
+      return t;
+  if (!image.repo_tags.empty()) return image.repo_tags.front();
+  return requested;
+}
+
+nlohmann::json exec_process_for(const Record& rec, const std::vector<std::string>& cmd) {
+  auto doc = nlohmann::json::parse(read_file(rec.bundle + "/config.json"));
+  nlohmann::json p = doc.value("process", nlohmann::json::object());
+  p["args"] = cmd;
+  p["terminal"] = false;
+  p.erase("consoleSize");
+  return p;
+}
+
+void apply_resources(const Record& rec, const v1::LinuxContainerResources& resources, const conf::Config& conf,
+                     const std::string& runtime_state) {
+  const oci::monitor::Handler h = handler_for(rec.handler, conf, runtime_state);
+  const nlohmann::json res = oci::cri::linux_resources(resources);
+  if (h.binary.empty()) {
+    apply_builtin_resources(h.root, rec.id, res);
+    return;
+  }
+  // runc-compatible: `update --resources FILE <id>`.
+  const std::string file = rec.bundle + "/update-resources.json";
+  write_file_atomic(file, res.dump(), 0600, false);
+  std::vector<std::string> args = {h.binary, "--root", h.root};
+  if (h.systemd_cgroup) args.push_back("--systemd-cgroup");
+  for (const char* a : {"update", "--resources"}) args.emplace_back(a);
+  args.push_back(file);
+  args.push_back(rec.id);
+  run_tool(args, "updating the resources of container " + rec.id);
+  std::error_code ec;
+  fs::remove(file, ec);
+}
+
+}  // namespace crius::container

@@ -1,0 +1,199 @@
+// The container's mounts: the usual kernel filesystems, the pod's files and
+// the CRI mounts kubelet asks for, parents before children.
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "conf/error.h"
+#include "conf/log.h"
+#include "oci/cri/internal.h"
+
+namespace crius::oci::cri::detail {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+json mount(const std::string& dst, const std::string& type, const std::string& src, std::vector<std::string> opts) {
+  return {{"destination", dst}, {"type", type}, {"source", src}, {"options", std::move(opts)}};
+}
+
+json bind_mount(const std::string& dst, const std::string& src, bool ro) {
+  return mount(dst, "bind", src, {"rbind", "rprivate", ro ? "ro" : "rw"});
+}
+
+std::string clean(const std::string& p) {
+  std::string s = fs::path(p).lexically_normal().string();
+  while (s.size() > 1 && s.back() == '/') s.pop_back();
+  return s;
+}
+
+size_t depth(const std::string& p) {
+  if (p == "/") return 0;
+  return static_cast<size_t>(std::count(p.begin(), p.end(), '/'));
+}
+
+std::string propagation_option(::runtime::v1::MountPropagation p) {
+  switch (p) {
+    case ::runtime::v1::PROPAGATION_HOST_TO_CONTAINER: return "rslave";
+    case ::runtime::v1::PROPAGATION_BIDIRECTIONAL: return "rshared";
+    default: return "rprivate";
+  }
+}
+
+bool is_path_under(const std::string& path, const std::string& mnt) {
+  if (mnt == "/") return true;
+  return path == mnt || (path.size() > mnt.size() && path.compare(0, mnt.size(), mnt) == 0 && path[mnt.size()] == '/');
+}
+
+// mountinfo escapes space, tab, newline and backslash as \ooo.
+std::string unescape(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 3 < s.size()) {
+      const std::string oct = s.substr(i + 1, 3);
+      if (std::all_of(oct.begin(), oct.end(), [](char c) { return c >= '0' && c <= '7'; })) {
+        out.push_back(static_cast<char>(std::stoi(oct, nullptr, 8)));
+        i += 3;
+        continue;
+      }
+    }
+    out.push_back(s[i]);
+  }
+  return out;
+}
+
+// A CRI host path: a symlink is followed (the CRI leaves that to the
+// runtime); a missing path is created as a directory, as kubelet expects.
+std::string host_source(const std::string& host_path, const std::string& field) {
+  if (host_path.empty() || host_path[0] != '/')
+    throw InvalidArgument(field + ".host_path \"" + host_path + "\": must be an absolute path");
+  std::error_code ec;
+  if (!fs::exists(fs::symlink_status(host_path, ec))) {
+    fs::create_directories(host_path, ec);
+    if (ec) throw InvalidArgument(field + ".host_path \"" + host_path + "\": creating it: " + ec.message());
+    log::info("created missing mount source directory", {{"path", host_path}});
+  }
+  auto real = fs::canonical(host_path, ec);
+  if (ec) throw InvalidArgument(field + ".host_path \"" + host_path + "\": resolving it: " + ec.message());
+  return real.string();
+}
+
+}  // namespace
+
+std::string mount_propagation_of(const std::string& path) {
+  std::ifstream in("/proc/self/mountinfo");
+  if (!in) throw Internal(errno_text("reading /proc/self/mountinfo", errno));
+  std::string line, best_mnt, best = "private";
+  while (std::getline(in, line)) {
+    std::istringstream f(line);
+    std::string id, parent, devno, root, mnt, opts, field;
+    if (!(f >> id >> parent >> devno >> root >> mnt >> opts)) continue;
+    mnt = unescape(mnt);
+    std::string prop = "private";
+    while (f >> field && field != "-") {
+      if (field.rfind("shared:", 0) == 0) prop = "shared";
+      else if (field.rfind("master:", 0) == 0 && prop != "shared") prop = "slave";
+    }
+    // The deepest mount point wins; among equals the later one is on top.
+    if (is_path_under(path, mnt) && mnt.size() >= best_mnt.size()) {
+      best_mnt = mnt;
+      best = prop;
+    }
+  }
+  return best;
+}
+
+MountsResult build_mounts(const ::runtime::v1::ContainerConfig& config, const ::runtime::v1::PodSandboxConfig&,
+                          const PodContext& pod, bool privileged, bool host_ipc) {
+  MountsResult r;
+  const auto& sc = config.linux().security_context();
+  const bool ro_root = sc.readonly_rootfs();
+
+  // CRI mounts first, so that the defaults they cover can be left out.
+  std::vector<json> cri;
+  std::set<std::string> cri_dsts;
+  bool want_rslave = false, want_rshared = false;
+  for (int i = 0; i < config.mounts_size(); ++i) {
+    const auto& m = config.mounts(i);
+    const std::string field = "mounts[" + std::to_string(i) + "]";
+    if (m.container_path().empty() || m.container_path()[0] != '/')
+      throw InvalidArgument(field + ".container_path \"" + m.container_path() + "\": must be an absolute path");
+    if (m.has_image() && !m.image().image().empty())
+      throw Unimplemented(field + ": image volume mounts are not supported yet");
+    if (m.uidmappings_size() > 0 || m.gidmappings_size() > 0)
+      throw Unimplemented(field + ": id-mapped mounts are not supported yet");
+    const std::string dst = clean(m.container_path());
+    const std::string src = host_source(m.host_path(), field);
+    std::vector<std::string> opts{"rbind"};
+    const auto prop = m.propagation();
+    opts.push_back(propagation_option(prop));
+    if (m.recursive_read_only()) {
+      if (!m.readonly())
+        throw InvalidArgument(field + " (" + dst + "): recursive_read_only requires readonly");
+      if (prop != ::runtime::v1::PROPAGATION_PRIVATE)
+        throw InvalidArgument(field + " (" + dst + "): recursive_read_only requires private propagation");
+      opts.push_back("rro");
+    } else {
+      opts.push_back(m.readonly() ? "ro" : "rw");
+    }
+    for (const auto& o : m.mount_options()) opts.push_back(o);
+    if (prop == ::runtime::v1::PROPAGATION_HOST_TO_CONTAINER) {
+      const std::string hp = mount_propagation_of(src);
+      if (hp != "shared" && hp != "slave")
+        throw FailedPrecondition(field + " (" + dst + "): host-to-container propagation needs " + src +
+                                 " on a shared or slave mount; it is " + hp);
+      want_rslave = true;
+    } else if (prop == ::runtime::v1::PROPAGATION_BIDIRECTIONAL) {
+      const std::string hp = mount_propagation_of(src);
+      if (hp != "shared")
+        throw FailedPrecondition(field + " (" + dst + "): bidirectional propagation needs " + src +
+                                 " on a shared mount; it is " + hp);
+      want_rshared = true;
+    }
+    cri_dsts.insert(dst);
+    cri.push_back(mount(dst, "bind", src, std::move(opts)));
+  }
+  if (want_rshared) r.rootfs_propagation = "rshared";
+  else if (want_rslave) r.rootfs_propagation = "rslave";
+
+  std::vector<json> all;
+  auto add_default = [&](json m) {
+    if (!cri_dsts.count(m["destination"].get<std::string>())) all.push_back(std::move(m));
+  };
+  add_default(mount("/proc", "proc", "proc", {"nosuid", "noexec", "nodev"}));
+  add_default(mount("/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"}));
+  add_default(mount("/dev/pts", "devpts", "devpts",
+                    {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}));
+  add_default(mount("/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}));
+  add_default(mount("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", privileged ? "rw" : "ro"}));
+  // In the container's own cgroup namespace this shows its cgroup as the root.
+  add_default(mount("/sys/fs/cgroup", "cgroup", "cgroup",
+                    {"nosuid", "noexec", "nodev", "relatime", privileged ? "rw" : "ro"}));
+  if (!pod.shm_path.empty()) {
+    add_default(mount("/dev/shm", "bind", pod.shm_path, {"rbind", "rprivate", "rw"}));
+  } else if (host_ipc) {
+    add_default(mount("/dev/shm", "bind", "/dev/shm", {"rbind", "rprivate", "rw"}));
+  } else {
+    add_default(mount("/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}));
+  }
+  if (!pod.hostname_path.empty()) add_default(bind_mount("/etc/hostname", pod.hostname_path, ro_root));
+  if (!pod.resolv_conf_path.empty()) add_default(bind_mount("/etc/resolv.conf", pod.resolv_conf_path, ro_root));
+  // kubelet mounts its own /etc/hosts for pods not on the host network.
+  if (!pod.hosts_path.empty()) add_default(bind_mount("/etc/hosts", pod.hosts_path, ro_root));
+
+  for (auto& m : cri) all.push_back(std::move(m));
+  // Parents before children; among equals, the order above.
+  std::stable_sort(all.begin(), all.end(), [](const json& a, const json& b) {
+    return depth(a["destination"].get<std::string>()) < depth(b["destination"].get<std::string>());
+  });
+  r.mounts = json(std::move(all));
+  return r;
+}
+
+}  // namespace crius::oci::cri::detail

@@ -1,0 +1,288 @@
+#include "oci/monitor/client.h"
+
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+#include "conf/error.h"
+#include "oci/monitor/exit_record.h"
+#include "oci/monitor/protocol.h"
+#include "oci/runtime/sys.h"
+
+namespace crius::oci::monitor {
+
+namespace rt = crius::oci::runtime;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr auto kStartTimeout = std::chrono::seconds(5);
+// Create, start, kill, remove run the OCI runtime; an external one can be slow.
+constexpr auto kCallTimeout = std::chrono::seconds(120);
+
+Error unavailable(const std::string& m) { return {ErrorCode::unavailable, m}; }
+
+std::string socket_path(const std::string& dir) { return dir + "/" + protocol::kSocketName; }
+
+// A connected socket, or an invalid Fd when nothing listens there.
+rt::Fd dial(const std::string& dir) {
+  std::optional<protocol::SocketPath> path;
+  try {
+    path.emplace(socket_path(dir));
+  } catch (const crius::Error& e) {
+    if (e.code() == ErrorCode::not_found) return {};  // no directory: no monitor
+    throw;
+  }
+  struct sockaddr_un a;
+  const socklen_t len = path->fill(&a);
+  rt::Fd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!s) rt::throw_errno("socket");
+  int r;
+  do {
+    r = ::connect(s.get(), reinterpret_cast<sockaddr*>(&a), len);
+  } while (r != 0 && errno == EINTR);
+  if (r != 0) return {};
+  return s;
+}
+
+// deadline == time_point::max(): none.
+int remaining_ms(Clock::time_point deadline) {
+  if (deadline == Clock::time_point::max()) return -1;
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+  return left < 0 ? 0 : static_cast<int>(left);
+}
+
+// Sends one request and reads one response on s.
+json exchange(int s, const std::string& dir, const json& request, Clock::time_point deadline) {
+  const std::string frame = protocol::encode(request);
+  // send with MSG_NOSIGNAL: a monitor that died must not SIGPIPE the daemon.
+  for (size_t off = 0; off < frame.size();) {
+    ssize_t n = ::send(s, frame.data() + off, frame.size() - off, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw unavailable(errno_text("send to the monitor at " + dir, errno));
+    off += static_cast<size_t>(n);
+  }
+  std::string in;
+  size_t want = 4;
+  char buf[64 * 1024];
+  while (in.size() < want) {
+    struct pollfd p = {s, POLLIN, 0};
+    int n = ::poll(&p, 1, remaining_ms(deadline));
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 0)
+      throw unavailable("the monitor at " + dir + " did not answer " + request.value("op", std::string()) + " in time");
+    ssize_t r = ::read(s, buf, sizeof buf);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0)
+      throw unavailable("the monitor at " + dir + " closed the connection during " +
+                        request.value("op", std::string()));
+    in.append(buf, r);
+    if (want == 4 && in.size() >= 4) {
+      want = 4 + size_t{protocol::frame_length(reinterpret_cast<const unsigned char*>(in.data()))};
+      if (want > 4 + size_t{protocol::kMaxMessage}) throw Internal("the monitor at " + dir + " sent an oversized message");
+    }
+  }
+  json resp = protocol::decode(std::string_view(in).substr(4, want - 4));
+  if (!resp.value("ok", false))
+    throw crius::Error(protocol::code_from_name(resp.value("code", std::string("internal"))),
+                       resp.value("message", std::string("monitor error")));
+  return resp;
+}
+
+ContainerInfo info_from_json(const json& j) {
+  ContainerInfo c;
+  c.id = j.value("id", std::string());
+  c.pid = j.value("pid", 0);
+  c.status = j.value("status", std::string());
+  c.created_at = j.value("created_at", int64_t{0});
+  c.started_at = j.value("started_at", int64_t{0});
+  if (auto it = j.find("exit"); it != j.end() && it->is_object()) c.exit = exit_from_json(*it);
+  return c;
+}
+
+std::string tail(const std::string& path, size_t n) {
+  std::string text;
+  try {
+    text = rt::read_file(path);
+  } catch (...) {
+    return {};
+  }
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  return text.size() > n ? text.substr(text.size() - n) : text;
+}
+
+}  // namespace
+
+std::optional<Client> Client::connect(const std::string& dir) {
+  rt::Fd s = dial(dir);
+  if (!s) return std::nullopt;
+  json resp;
+  try {
+    resp = exchange(s.get(), dir, {{"op", "hello"}, {"version", protocol::kVersion}},
+                    Clock::now() + std::chrono::seconds(5));
+  } catch (const crius::Error& e) {
+    if (e.code() == ErrorCode::unavailable) return std::nullopt;
+    throw;
+  }
+  return Client(dir, resp.value("version", 0), resp.value("pid", 0));
+}
+
+Client Client::start(const StartOptions& o) {
+  if (auto c = connect(o.dir)) return *c;
+  if (o.binary.empty()) throw InvalidArgument("no crius-monitor binary configured");
+  rt::mkdir_all(o.dir, 0700);
+
+  std::vector<std::string> args = {o.binary, "--dir", o.dir, "--pod-id", o.pod_id};
+  if (!o.handler.name.empty()) args.insert(args.end(), {"--handler-name", o.handler.name});
+  if (!o.handler.binary.empty()) args.insert(args.end(), {"--runtime-binary", o.handler.binary});
+  if (!o.handler.root.empty()) args.insert(args.end(), {"--runtime-root", o.handler.root});
+  if (o.handler.systemd_cgroup) args.push_back("--systemd-cgroup");
+  for (const auto& cg : o.cgroup_dirs) args.insert(args.end(), {"--cgroup-dir", cg});
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  const std::string log_path = o.dir + "/monitor.log";
+  rt::Fd log(::open(log_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
+  if (!log) rt::throw_errno("open " + log_path);
+  rt::Fd devnull(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (!devnull) rt::throw_errno("open /dev/null");
+
+  // The monitor reports on this pipe once it serves ("ok") or why it could
+  // not start; EOF without "ok" means it died.
+  int ready[2];
+  if (::pipe2(ready, O_CLOEXEC) != 0) rt::throw_errno("pipe for crius-monitor");
+  rt::Fd ready_r(ready[0]), ready_w(ready[1]);
+  args.insert(args.end(), {"--ready-fd", "3"});
+  argv.clear();
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  // Double fork in a new session: the monitor is nobody's child but its
+  // subreaper's (or init's), so it outlives the daemon. Only async-signal-safe
+  // calls between fork and exec: the daemon is multithreaded.
+  pid_t child = ::fork();
+  if (child < 0) rt::throw_errno("fork for crius-monitor");
+  if (child == 0) {
+    ::setsid();
+    pid_t grandchild = ::fork();
+    if (grandchild != 0) ::_exit(grandchild < 0 ? 1 : 0);
+    ::dup2(devnull.get(), 0);
+    ::dup2(log.get(), 1);
+    ::dup2(log.get(), 2);
+    ::dup2(ready_w.get(), 3);
+    ::syscall(SYS_close_range, 4, ~0U, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    for (int s : {SIGPIPE, SIGCHLD, SIGTERM, SIGINT, SIGHUP}) ::sigaction(s, &dfl, nullptr);
+    ::chdir("/");
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  int status;
+  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+
+  ready_w.reset();
+  std::string report;
+  const auto deadline = Clock::now() + kStartTimeout;
+  for (;;) {
+    struct pollfd p = {ready_r.get(), POLLIN, 0};
+    int n = ::poll(&p, 1, remaining_ms(deadline));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    char buf[512];
+    ssize_t r = ::read(ready_r.get(), buf, sizeof buf);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    report.append(buf, r);
+  }
+  // Also when a racing start won the monitor's lock: its monitor answers.
+  if (auto c = connect(o.dir)) return *c;
+  if (report.rfind("ok", 0) == 0) report.clear();
+  while (!report.empty() && report.back() == '\n') report.pop_back();
+  if (report.empty()) report = tail(log_path, 400);
+  throw unavailable("crius-monitor for pod " + o.pod_id + " did not start on " + socket_path(o.dir) +
+                    (report.empty() ? "" : ": " + report));
+}
+
+json Client::call(const json& request) {
+  rt::Fd s = dial(dir_);
+  if (!s) throw unavailable(errno_text("connect to the monitor at " + socket_path(dir_), errno));
+  Clock::time_point deadline = Clock::now() + kCallTimeout;
+  if (request.value("op", std::string()) == "exec_sync") {
+    const int64_t t = request.value("timeout_ms", int64_t{0});
+    if (t == 0)
+      deadline = Clock::time_point::max();
+    else
+      deadline = Clock::now() + std::chrono::milliseconds(t) + kCallTimeout;
+  }
+  return exchange(s.get(), dir_, request, deadline);
+}
+
+pid_t Client::create(const ContainerOptions& o) {
+  json r = call({{"op", "create"},
+                 {"id", o.id},
+                 {"bundle", o.bundle},
+                 {"log_path", o.log_path},
+                 {"log_size_max", o.log_size_max},
+                 {"tty", o.tty},
+                 {"stdin", o.stdin},
+                 {"stdin_once", o.stdin_once}});
+  return r.value("pid", 0);
+}
+
+void Client::start(const std::string& id) { call({{"op", "start"}, {"id", id}}); }
+
+void Client::kill(const std::string& id, int signal, bool all) {
+  call({{"op", "kill"}, {"id", id}, {"signal", signal}, {"all", all}});
+}
+
+void Client::remove(const std::string& id) { call({{"op", "remove"}, {"id", id}}); }
+
+ContainerInfo Client::status(const std::string& id) {
+  const json r = call({{"op", "status"}, {"id", id}});
+  return info_from_json(r.at("container"));
+}
+
+std::vector<ContainerInfo> Client::list() {
+  std::vector<ContainerInfo> out;
+  const json r = call({{"op", "list"}});
+  for (const auto& j : r.at("containers")) out.push_back(info_from_json(j));
+  return out;
+}
+
+ExecResult Client::exec_sync(const std::string& id, const json& process, std::chrono::milliseconds timeout,
+                             size_t output_cap) {
+  json r = call({{"op", "exec_sync"},
+                 {"id", id},
+                 {"process", process},
+                 {"timeout_ms", static_cast<int64_t>(timeout.count())},
+                 {"output_cap", output_cap}});
+  ExecResult x;
+  x.exit_code = r.value("exit_code", -1);
+  x.stdout_data = protocol::bytes_of(r["stdout"]);
+  x.stderr_data = protocol::bytes_of(r["stderr"]);
+  x.timed_out = r.value("timed_out", false);
+  return x;
+}
+
+void Client::reopen_log(const std::string& id) { call({{"op", "reopen_log"}, {"id", id}}); }
+
+void Client::shutdown() { call({{"op", "shutdown"}}); }
+
+}  // namespace crius::oci::monitor

@@ -1,0 +1,117 @@
+#include "oci/monitor/protocol.h"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+namespace crius::oci::monitor::protocol {
+
+std::string encode(const nlohmann::json& message) {
+  std::vector<uint8_t> body = nlohmann::json::to_cbor(message);
+  if (body.size() > kMaxMessage)
+    throw crius::Error(ErrorCode::resource_exhausted,
+                       "monitor message of " + std::to_string(body.size()) + " bytes exceeds the limit");
+  const auto n = static_cast<uint32_t>(body.size());
+  std::string out;
+  out.reserve(4 + body.size());
+  out.push_back(static_cast<char>(n >> 24));
+  out.push_back(static_cast<char>(n >> 16));
+  out.push_back(static_cast<char>(n >> 8));
+  out.push_back(static_cast<char>(n));
+  out.append(reinterpret_cast<const char*>(body.data()), body.size());
+  return out;
+}
+
+nlohmann::json decode(std::string_view body) {
+  try {
+    auto j = nlohmann::json::from_cbor(reinterpret_cast<const uint8_t*>(body.data()),
+                                       reinterpret_cast<const uint8_t*>(body.data()) + body.size());
+    if (!j.is_object()) throw InvalidArgument("monitor message is not a map");
+    return j;
+  } catch (const nlohmann::json::exception& e) {
+    throw InvalidArgument(std::string("malformed monitor message: ") + e.what());
+  }
+}
+
+uint32_t frame_length(const unsigned char* p) {
+  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
+}
+
+namespace {
+const std::pair<ErrorCode, const char*> kCodes[] = {
+    {ErrorCode::invalid_argument, "invalid_argument"},
+    {ErrorCode::not_found, "not_found"},
+    {ErrorCode::already_exists, "already_exists"},
+    {ErrorCode::failed_precondition, "failed_precondition"},
+    {ErrorCode::deadline_exceeded, "deadline_exceeded"},
+    {ErrorCode::unimplemented, "unimplemented"},
+    {ErrorCode::unavailable, "unavailable"},
+    {ErrorCode::resource_exhausted, "resource_exhausted"},
+    {ErrorCode::internal, "internal"},
+};
+}  // namespace
+
+std::string code_name(ErrorCode code) {
+  for (const auto& [c, n] : kCodes)
+    if (c == code) return n;
+  return "internal";
+}
+
+ErrorCode code_from_name(const std::string& name) {
+  for (const auto& [c, n] : kCodes)
+    if (name == n) return c;
+  return ErrorCode::internal;
+}
+
+nlohmann::json error_response(ErrorCode code, const std::string& message) {
+  return {{"ok", false}, {"code", code_name(code)}, {"message", message}};
+}
+
+nlohmann::json error_response(const crius::Error& e) { return error_response(e.code(), e.what()); }
+
+SocketPath::SocketPath(const std::string& path) : short_(path) {
+  if (path.size() < sizeof(sockaddr_un::sun_path)) return;
+  const auto slash = path.rfind('/');
+  const std::string dir = slash == 0 ? "/" : path.substr(0, slash);
+  dirfd_ = ::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dirfd_ < 0) throw crius::Error(errno == ENOENT ? ErrorCode::not_found : ErrorCode::internal,
+                                     errno_text("open " + dir + " for the socket " + path, errno));
+  short_ = "/proc/" + std::to_string(::getpid()) + "/fd/" + std::to_string(dirfd_) + "/" + path.substr(slash + 1);
+  if (short_.size() >= sizeof(sockaddr_un::sun_path)) {
+    ::close(dirfd_);
+    throw InvalidArgument("socket name too long: " + path);
+  }
+}
+
+SocketPath::~SocketPath() {
+  if (dirfd_ >= 0) ::close(dirfd_);
+}
+
+unsigned SocketPath::fill(void* addr) const {
+  auto* a = static_cast<sockaddr_un*>(addr);
+  std::memset(a, 0, sizeof *a);
+  a->sun_family = AF_UNIX;
+  std::memcpy(a->sun_path, short_.c_str(), short_.size() + 1);
+  return sizeof *a;
+}
+
+nlohmann::json bytes(std::string_view data) {
+  return nlohmann::json::binary(std::vector<uint8_t>(data.begin(), data.end()));
+}
+
+std::string bytes_of(const nlohmann::json& value) {
+  if (value.is_binary()) {
+    const auto& b = value.get_binary();
+    return std::string(b.begin(), b.end());
+  }
+  if (value.is_string()) return value.get<std::string>();
+  return {};
+}
+
+}  // namespace crius::oci::monitor::protocol

@@ -1,0 +1,42 @@
+// How the monitor drives the OCI runtime of its pod: the builtin library in
+// process, or an external runc-compatible binary (runc, crun) by its command
+// line. Either way the monitor is the parent or subreaper of every container
+// init and exec'd process, and reaps them itself.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "oci/monitor/client.h"
+
+namespace crius::oci::monitor {
+
+class RuntimeHandler {
+ public:
+  virtual ~RuntimeHandler() = default;
+  // Creates the container with stdio[0..2] as its stdin/stdout/stderr (not
+  // owned). With tty, the process gets a new pty whose master is returned in
+  // *pty_master instead. Returns the init's pid; throws crius::Error.
+  virtual pid_t create(const std::string& id, const std::string& bundle, const int stdio[3], bool tty,
+                       int* pty_master) = 0;
+  virtual void start(const std::string& id) = 0;
+  virtual void kill(const std::string& id, int signal, bool all) = 0;
+  // Forcibly deletes it from the runtime (killed first when running).
+  virtual void remove(const std::string& id) = 0;
+  // Starts `process` (an OCI process object) in the running container with
+  // the given stdio and returns its pid (our child or reparented to us).
+  virtual pid_t exec(const std::string& id, const nlohmann::json& process, const int stdio[3]) = 0;
+};
+
+// `dir` is the monitor's directory (scratch files for external runtimes).
+std::unique_ptr<RuntimeHandler> make_builtin_handler(const Handler& h, const std::string& dir);
+std::unique_ptr<RuntimeHandler> make_external_handler(const Handler& h, const std::string& dir);
+
+// Receives one fd sent with SCM_RIGHTS on a unix socket (the pty master).
+int receive_fd(int sock, const std::string& what);
+
+}  // namespace crius::oci::monitor

@@ -1,0 +1,405 @@
+// exec_process: a new process in a running container, cloned from the
+// caller. A first child (the "joiner") moves into the init's cgroups, then
+// into each of its namespaces, and clones the final process with
+// CLONE_PARENT, so that the final process is inside the container's pid
+// namespace and yet a child of the caller. The final process applies the
+// process object and execs; the caller learns of every failure over a
+// SOCK_SEQPACKET socket that exec closes (CLOEXEC) on success.
+#include "oci/runtime/exec.h"
+
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <set>
+#include <sstream>
+
+#include "conf/atomic_file.h"
+#include "conf/error.h"
+#include "oci/runtime/caps.h"
+#include "oci/runtime/console.h"
+#include "oci/runtime/init.h"
+#include "oci/runtime/log.h"
+#include "oci/runtime/process.h"
+#include "oci/runtime/seccomp.h"
+#include "oci/runtime/sync.h"
+#include "oci/runtime/sys.h"
+
+namespace crius::oci::runtime {
+namespace {
+
+// setns order: user first (it owns the others, and joining it gives the
+// capabilities to join them), mnt last (the /proc paths stop being the
+// host's after it).
+struct NsKind {
+  int flag;
+  const char* name;
+};
+constexpr NsKind kNsOrder[] = {{CLONE_NEWUSER, "user"}, {CLONE_NEWIPC, "ipc"},       {CLONE_NEWUTS, "uts"},
+                               {CLONE_NEWNET, "net"},   {CLONE_NEWPID, "pid"},       {CLONE_NEWCGROUP, "cgroup"},
+                               {CLONE_NEWTIME, "time"}, {CLONE_NEWNS, "mnt"}};
+
+struct NsJoin {
+  int flag;
+  std::string path;
+  Fd fd;
+};
+
+// The init's namespaces that differ from the caller's (joining one's own
+// user namespace is an error, and joining one's own mount namespace would
+// move the root).
+std::vector<NsJoin> open_init_namespaces(pid_t init) {
+  std::vector<NsJoin> out;
+  for (const auto& k : kNsOrder) {
+    const std::string path = "/proc/" + std::to_string(init) + "/ns/" + k.name;
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) {
+      if (errno == ENOENT && k.flag == CLONE_NEWTIME) continue;  // kernel without time namespaces
+      throw_errno("exec: open namespace " + path);
+    }
+    struct stat theirs, mine;
+    if (::fstat(fd.get(), &theirs) != 0) throw_errno("exec: stat " + path);
+    const std::string self = std::string("/proc/self/ns/") + k.name;
+    if (::stat(self.c_str(), &mine) == 0 && mine.st_ino == theirs.st_ino && mine.st_dev == theirs.st_dev) continue;
+    out.push_back({k.flag, path, std::move(fd)});
+  }
+  return out;
+}
+
+struct CgroupMount {
+  bool v2 = false;
+  std::set<std::string> options;  // v1: controllers and name=…
+  std::string root, point;
+};
+
+std::vector<CgroupMount> cgroup_mounts() {
+  std::vector<CgroupMount> out;
+  std::istringstream in(read_file("/proc/self/mountinfo"));
+  for (std::string line; std::getline(in, line);) {
+    auto dash = line.find(" - ");
+    if (dash == std::string::npos) continue;
+    std::istringstream head(line.substr(0, dash)), tail(line.substr(dash + 3));
+    std::string id, parent, devno, root, point, fstype, source, super;
+    head >> id >> parent >> devno >> root >> point;
+    tail >> fstype >> source >> super;
+    if (fstype != "cgroup" && fstype != "cgroup2") continue;
+    CgroupMount m;
+    m.v2 = fstype == "cgroup2";
+    m.root = root;
+    m.point = point;
+    std::istringstream opts(super);
+    for (std::string o; std::getline(opts, o, ',');) m.options.insert(o);
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+// The cgroup.procs files of the init's cgroups that the caller is not in
+// already, one per hierarchy (v1 and v2). Hierarchies not mounted here are
+// skipped: nothing could be written for them.
+std::vector<std::string> cgroup_procs_to_join(pid_t init) {
+  auto lines = [](const std::string& path) {
+    std::vector<std::string> v;
+    std::istringstream in(read_file(path));
+    for (std::string l; std::getline(in, l);)
+      if (!l.empty()) v.push_back(l);
+    return v;
+  };
+  const auto theirs = lines("/proc/" + std::to_string(init) + "/cgroup");
+  const auto mine = lines("/proc/self/cgroup");
+  const std::set<std::string> same(mine.begin(), mine.end());
+  std::vector<CgroupMount> mounts;
+  std::vector<std::string> out;
+  for (const auto& l : theirs) {
+    if (same.count(l)) continue;
+    auto c1 = l.find(':'), c2 = l.find(':', c1 + 1);
+    if (c1 == std::string::npos || c2 == std::string::npos) continue;
+    const std::string id = l.substr(0, c1), ctrls = l.substr(c1 + 1, c2 - c1 - 1), path = l.substr(c2 + 1);
+    if (mounts.empty()) mounts = cgroup_mounts();
+    const CgroupMount* found = nullptr;
+    for (const auto& m : mounts) {
+      if (path.rfind(m.root, 0) != 0) continue;
+      if (id == "0" && ctrls.empty()) {
+        if (m.v2) found = &m;
+      } else if (!m.v2) {
+        bool all = true;
+        std::istringstream cs(ctrls);
+        for (std::string c; std::getline(cs, c, ',');) all = all && m.options.count(c);
+        if (all) found = &m;
+      }
+      if (found) break;
+    }
+    if (!found) {
+      rtlog::debug("exec: cgroup hierarchy \"" + l + "\" of the init is not mounted here, not joined");
+      continue;
+    }
+    std::string rel = found->root == "/" ? path : path.substr(found->root.size());
+    out.push_back(found->point + rel + (rel.empty() || rel.back() != '/' ? "/" : "") + "cgroup.procs");
+  }
+  return out;
+}
+
+bool apparmor_enabled() {
+  try {
+    std::string v = read_file("/sys/module/apparmor/parameters/enabled");
+    return !v.empty() && v[0] == 'Y';
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+// Everything the forked processes need, prepared by the caller so that the
+// children only apply it.
+struct ExecPlan {
+  const Process* p = nullptr;
+  std::vector<NsJoin> joins;
+  bool joins_user = false;
+  std::vector<std::string> cgroup_procs;
+  int sync_fd = -1;
+  int console_fd = -1;
+  int preserve_fds = 0;
+  int stdio[3] = {-1, -1, -1};
+  bool has_caps = false;
+  CapSets caps;
+  int last_cap = 40;
+  SeccompFilter* seccomp = nullptr;
+  std::vector<ResolvedRlimit> rlimits;
+  std::optional<int> oom_score_adj;
+  std::string apparmor;
+  bool no_new_privs = false;
+};
+
+// The error goes to the caller as "<ErrorCode number>:<message>", so that
+// a missing executable stays NotFound there.
+[[noreturn]] void fail_child(int sync_fd, const std::exception& e, int status) {
+  auto* err = dynamic_cast<const Error*>(&e);
+  const ErrorCode code = err ? err->code() : ErrorCode::internal;
+  sync::send(sync_fd, sync::kError, std::to_string(static_cast<int>(code)) + ":" + e.what());
+  ::_exit(status);
+}
+
+// The final process, inside every namespace of the container.
+[[noreturn]] void final_main(ExecPlan& x) {
+  try {
+    const Process& p = *x.p;
+    const unsigned first_closed = 3 + static_cast<unsigned>(x.preserve_fds);
+    // Our own fds must not sit among the preserved ones.
+    auto move_up = [&](int& fd) {
+      if (fd < 0 || fd >= static_cast<int>(first_closed)) return;
+      int n = ::fcntl(fd, F_DUPFD_CLOEXEC, static_cast<int>(first_closed));
+      if (n < 0) throw_errno("exec: fcntl(F_DUPFD_CLOEXEC)");
+      fd = n;
+    };
+    move_up(x.sync_fd);
+    move_up(x.console_fd);
+    if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) throw_errno("prctl(PR_SET_DUMPABLE)");
+    for (int i = 0; i < 3; ++i)
+      if (x.stdio[i] >= 0 && x.stdio[i] != i && ::dup2(x.stdio[i], i) < 0) throw_errno("dup2 stdio " + std::to_string(i));
+    if (x.joins_user) {
+      (void)!::setresgid(0, 0, 0);
+      (void)!::setresuid(0, 0, 0);
+    }
+    auto warn = [&](const std::string& m) { sync::send(x.sync_fd, sync::kWarning, m); };
+    Fd proc(::open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!proc) throw_errno("open /proc");
+    if (x.oom_score_adj) set_oom_score_adj(proc.get(), *x.oom_score_adj, warn);
+    proc.reset();
+    if (x.console_fd >= 0) {
+      std::string what;
+      if (int err = setup_console(x.console_fd, p.console_size, p.user.uid, what)) throw_errno("terminal: " + what, err);
+      ::close(x.console_fd);
+    } else {
+      (void)::setsid();
+    }
+    set_rlimits(x.rlimits, warn);
+    if (!x.apparmor.empty()) set_apparmor_exec(x.apparmor);
+    ::umask(p.user.umask.value_or(022));
+
+    std::vector<std::string> env = p.env;
+    if (!env_get(env, "HOME")) env.push_back("HOME=" + home_of(p.user.uid));
+    const std::string exe = find_executable(p.args[0], env);
+    if (exe.empty()) throw NotFound("exec: \"" + p.args[0] + "\": executable file not found in $PATH");
+
+    if (x.has_caps) {
+      std::string what;
+      if (int err = drop_bounding(x.caps, x.last_cap, what)) throw_errno(what, err);
+    }
+    if (x.seccomp && !x.no_new_privs)
+      if (int err = x.seccomp->load()) throw_errno("seccomp: load filter", err);
+    if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) throw_errno("prctl(PR_SET_KEEPCAPS)");
+    switch_user(p.user);
+    if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) throw_errno("prctl(PR_SET_KEEPCAPS)");
+    if (::chdir(p.cwd.c_str()) != 0) throw_errno("chdir to cwd " + p.cwd);
+    if (x.has_caps) {
+      std::string what;
+      if (int err = apply_capsets(x.caps, x.last_cap, what)) throw_errno(what, err);
+    }
+    if (x.no_new_privs && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) throw_errno("prctl(PR_SET_NO_NEW_PRIVS)");
+
+    if (::syscall(SYS_close_range, first_closed, ~0U, CLOSE_RANGE_CLOEXEC) != 0) throw_errno("close_range");
+    for (int fd = 3; fd < static_cast<int>(first_closed); ++fd) ::fcntl(fd, F_SETFD, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+
+    std::vector<char*> argv, envp;
+    for (const auto& a : p.args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+    // Last: a filter under no_new_privs may forbid anything but execve.
+    if (x.seccomp && x.no_new_privs)
+      if (int err = x.seccomp->load()) throw_errno("seccomp: load filter", err);
+    ::execve(exe.c_str(), argv.data(), envp.data());
+    throw_errno("exec " + exe);
+  } catch (const std::exception& e) {
+    fail_child(x.sync_fd, e, 127);
+  } catch (...) {
+    fail_child(x.sync_fd, Internal("exec: setup failed"), 127);
+  }
+}
+
+// The joiner: cgroups, namespaces, then the final process as a sibling.
+[[noreturn]] void joiner_main(ExecPlan& x) {
+  try {
+    if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) throw_errno("prctl(PR_SET_DUMPABLE)");
+    // Before the namespaces: the host's cgroupfs is only visible from here.
+    for (const auto& f : x.cgroup_procs) {
+      Fd fd(::open(f.c_str(), O_WRONLY | O_CLOEXEC));
+      if (!fd || ::write(fd.get(), "0", 1) != 1) throw_errno("exec: join cgroup " + f);
+    }
+    for (const auto& j : x.joins)
+      if (::setns(j.fd.get(), j.flag) != 0) throw_errno("exec: setns " + j.path);
+    // CLONE_PARENT: the caller, not this process, is the parent and waits.
+    pid_t pid = static_cast<pid_t>(::syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, 0));
+    if (pid < 0) throw_errno("exec: clone into the container's pid namespace");
+    if (pid == 0) final_main(x);
+    sync::send(x.sync_fd, sync::kPid, std::to_string(pid));
+    ::_exit(0);
+  } catch (const std::exception& e) {
+    fail_child(x.sync_fd, e, 1);
+  }
+}
+
+}  // namespace
+
+pid_t exec_process(const Container& c, const Process& process, const ExecOptions& opts) {
+  const State st = c.state();
+  const std::string& id = st.id;
+  if (st.status == Status::stopped) throw FailedPrecondition("exec " + id + ": the container is stopped");
+  if (st.status == Status::paused && !opts.ignore_paused) throw FailedPrecondition("exec " + id + ": the container is paused");
+  if (st.status == Status::creating) throw FailedPrecondition("exec " + id + ": the container is still being created");
+  if (process.args.empty()) throw InvalidArgument("exec " + id + ": process.args must not be empty");
+  Process p = process;
+  if (p.cwd.empty()) p.cwd = "/";
+  if (p.cwd[0] != '/') throw InvalidArgument("exec " + id + ": process.cwd \"" + p.cwd + "\" must be absolute");
+  const bool has_console = !opts.console_socket.empty() || opts.console_fd >= 0;
+  if (p.terminal && !has_console) throw InvalidArgument("exec " + id + ": process.terminal is true but no console socket was given");
+  if (!p.terminal && has_console) throw InvalidArgument("exec " + id + ": a console socket was given but process.terminal is false");
+
+  // The container's settings fill what the process object leaves out, as
+  // runc does: capabilities, rlimits, AppArmor, oomScoreAdj, no_new_privs.
+  const Spec spec = parse_spec(st.config);
+  const Process* cp = spec.process ? &*spec.process : nullptr;
+  ExecPlan x;
+  x.p = &p;
+  x.last_cap = kernel_last_cap();
+  const std::optional<Capabilities>& caps = p.capabilities ? p.capabilities : (cp ? cp->capabilities : std::nullopt);
+  if (caps) {
+    std::vector<std::string> ignored;
+    x.caps = capsets_from_spec(*caps, x.last_cap, ignored);
+    x.has_caps = true;
+    for (const auto& n : ignored) rtlog::warn("ignoring unknown or unsupported capability \"" + n + "\"");
+  }
+  for (const auto& r : (p.rlimits.empty() && cp ? cp->rlimits : p.rlimits))
+    x.rlimits.push_back({rlimit_resource(r.type), r.type, r.soft, r.hard});
+  x.oom_score_adj = p.oom_score_adj ? p.oom_score_adj : (cp ? cp->oom_score_adj : std::nullopt);
+  x.apparmor = !p.apparmor_profile.empty() ? p.apparmor_profile : (cp ? cp->apparmor_profile : "");
+  x.no_new_privs = p.no_new_privileges || (cp && cp->no_new_privileges);
+  if (!x.apparmor.empty() && !apparmor_enabled())
+    throw FailedPrecondition("exec " + id + ": apparmorProfile \"" + x.apparmor +
+                             "\" requested but AppArmor is not enabled on this host");
+  if (!p.selinux_label.empty()) rtlog::warn("SELinux labels are not supported by crius-runtime yet; selinuxLabel ignored");
+  std::unique_ptr<SeccompFilter> seccomp;
+  if (spec.linux_ && spec.linux_->seccomp) {
+    std::vector<std::string> skipped;
+    seccomp = SeccompFilter::build(*spec.linux_->seccomp, skipped);
+    x.seccomp = seccomp.get();
+  }
+
+  x.joins = open_init_namespaces(st.pid);
+  for (const auto& j : x.joins) x.joins_user |= j.flag == CLONE_NEWUSER;
+  // The fds are the init's and not a later process's that reused its pid.
+  if (st.start_time && process_start_time(st.pid) != st.start_time)
+    throw FailedPrecondition("exec " + id + ": the container's init is gone");
+  x.cgroup_procs = cgroup_procs_to_join(st.pid);
+
+  Fd console;
+  if (!opts.console_socket.empty()) {
+    console = connect_console_socket(opts.console_socket);
+    x.console_fd = console.get();
+  } else if (opts.console_fd >= 0) {
+    x.console_fd = opts.console_fd;
+  }
+  x.preserve_fds = opts.preserve_fds;
+  for (int i = 0; i < 3; ++i) x.stdio[i] = opts.stdio[i];
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) throw_errno("exec: socketpair");
+  Fd mine(sv[0]), theirs(sv[1]);
+  x.sync_fd = theirs.get();
+
+  const pid_t joiner = ::fork();
+  if (joiner < 0) throw_errno("exec: fork");
+  if (joiner == 0) {
+    ::close(mine.get());
+    joiner_main(x);
+  }
+  theirs.reset();
+  console.reset();
+
+  pid_t pid = 0;
+  std::string error;
+  ErrorCode code = ErrorCode::internal;
+  for (;;) {
+    sync::Type t;
+    std::string payload;
+    if (!sync::receive(mine.get(), t, payload)) break;  // EOF: exec'd, or both gone
+    if (t == sync::kPid) {
+      pid = static_cast<pid_t>(std::stol(payload));
+    } else if (t == sync::kWarning) {
+      rtlog::warn(payload);
+    } else if (t == sync::kError) {
+      auto colon = payload.find(':');
+      error = payload.substr(colon == std::string::npos ? 0 : colon + 1);
+      if (colon != std::string::npos && colon > 0 && colon < 3) code = static_cast<ErrorCode>(std::stoi(payload.substr(0, colon)));
+    }
+  }
+  int status = 0;
+  while (::waitpid(joiner, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (error.empty() && pid <= 0) error = "the process that joins the container's namespaces exited without a pid";
+  if (!error.empty()) {
+    if (pid > 0) {
+      // Our child by CLONE_PARENT: reap it.
+      ::kill(pid, SIGKILL);
+      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+    }
+    throw Error(code, "exec " + id + ": " + error);
+  }
+  if (!opts.pid_file.empty()) write_file_atomic(opts.pid_file, std::to_string(pid), 0644, false);
+  return pid;
+}
+
+}  // namespace crius::oci::runtime

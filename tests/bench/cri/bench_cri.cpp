@@ -1,0 +1,678 @@
+// crius against containerd 1.6 (Debian's package), side by side in one run,
+// both driven over the CRI gRPC API with the same calls, the same images
+// from the same loopback registry and the same bridge CNI config:
+//
+//   1. cold pull of a large image (issue 5), and first byte -> usable;
+//   2. pod start: RunPodSandbox + CreateContainer + StartContainer until
+//      ContainerStatus says RUNNING (issue 7);
+//   3. ExecSync round trip of `true` (issue 7);
+//   4. memory per pod with P pods running: crius-monitor against
+//      containerd-shim-runc-v2, and each daemon's own.
+//
+// Iterations are interleaved (who goes first alternates), so machine noise
+// hits both alike. Not a test: it prints figures. Run it as root:
+//
+//   bench_cri [-n N] [--large-mb MB] [--layers L] [--pods P] [--only pull,pod,exec,memory]
+//             [--print-config] [--crius PATH]
+#include "tests/bench/cri/harness.h"
+//
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "tests/bench/cri/proxy.h"
+#include "tests/fixtures/registry/image_builder.h"
+#include "tests/fixtures/registry/registry.h"
+
+namespace fs = std::filesystem;
+namespace fx = crius::fixtures;
+using namespace crius::bench;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t rank = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(v.size())));
+  return v[std::clamp<size_t>(rank, 1, v.size()) - 1];
+}
+
+// One figure's samples for one runtime.
+struct Series {
+  std::vector<double> v;
+  int failed = 0;
+  bool unimplemented = false;
+  std::string last_error;
+  void fail(const std::string& step, const grpc::Status& s) {
+    if (s.error_code() == grpc::StatusCode::UNIMPLEMENTED) unimplemented = true;
+    else ++failed;
+    last_error = step + ": " + s.error_message();
+  }
+};
+
+struct Figure {
+  std::string title, unit;
+  Series crius, containerd;
+};
+
+void print_figure(const Figure& f) {
+  auto row = [&](const char* name, const Series& s) {
+    if (s.unimplemented && s.v.empty()) {
+      std::printf("  %-11s %10s %10s %5s  (%s)\n", name, "unimpl.", "-", "0", s.last_error.c_str());
+      return;
+    }
+    if (s.v.empty() && !s.failed) {
+      std::printf("  %-11s %10s %10s %5s  (no sample)\n", name, "-", "-", "0");
+      return;
+    }
+    std::printf("  %-11s %10.2f %10.2f %5zu", name, percentile(s.v, 50), percentile(s.v, 90), s.v.size());
+    if (s.failed) std::printf("  failed %d (last: %s)", s.failed, s.last_error.c_str());
+    std::printf("\n");
+  };
+  std::printf("%s\n  %-11s %10s %10s %5s\n", f.title.c_str(), "runtime", ("median " + f.unit).c_str(),
+              ("p90 " + f.unit).c_str(), "n");
+  row("crius", f.crius);
+  row("containerd", f.containerd);
+  if (!f.crius.v.empty() && !f.containerd.v.empty())
+    std::printf("  ratio crius/containerd (medians): %.2f\n", percentile(f.crius.v, 50) / percentile(f.containerd.v, 50));
+  std::printf("\n");
+  std::fflush(stdout);
+}
+
+void usage() {
+  std::cerr << "usage: bench_cri [-n N] [--large-mb MB] [--layers L] [--pods P] [--only LIST] [--print-config]\n"
+               "                 [--crius PATH]\n"
+               "  -n N            interleaved iterations per figure (default 10)\n"
+               "  --large-mb MB   size of the large image's random data (default 256)\n"
+               "  --layers L      layers it is split into (default 4)\n"
+               "  --pods P        pods running for the memory figure (default 10)\n"
+               "  --only LIST     figures to run, comma-separated: pull,pod,exec,memory (default all)\n"
+               "  --print-config  print the containerd config.toml used\n"
+               "  --crius PATH    the crius binary (default: the one built with this bench)\n";
+}
+
+// ---- images ----
+
+struct Images {
+  std::string pause, busybox, large;  // references (large is behind the proxy)
+  std::vector<std::string> large_blobs, large_diff_ids;
+  uint64_t large_bytes = 0;
+};
+
+Images push_images(fx::Registry& reg, const std::string& proxy_host, int large_mb, int layers) {
+  Images im;
+  {
+    // containerd needs a pause image; crius's own static pause is its entrypoint.
+    fx::TarEntry pause;
+    pause.path = "pause";
+    pause.mode = 0755;
+    std::ifstream in(CRIUS_PAUSE_BINARY, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    pause.data = ss.str();
+    if (pause.data.empty()) throw std::runtime_error("cannot read " + std::string(CRIUS_PAUSE_BINARY));
+    fx::ImageConfig cfg;
+    cfg.entrypoint = {"/pause"};
+    fx::push_image(reg, "bench/pause", "1", {fx::make_layer({pause}, fx::Compression::gzip)}, cfg);
+    im.pause = reg.host() + "/bench/pause:1";
+  }
+  {
+    fx::ImageConfig cfg;
+    cfg.cmd = {"sh"};
+    fx::push_image(reg, "bench/busybox", "1", {fx::busybox_layer(fx::Compression::gzip)}, cfg);
+    im.busybox = reg.host() + "/bench/busybox:1";
+  }
+  {
+    // Random bytes: gzip cannot shrink them, so the wire carries all of it.
+    std::vector<fx::Layer> ls{fx::busybox_layer(fx::Compression::gzip)};
+    std::mt19937_64 rng(std::random_device{}());
+    const size_t per = static_cast<size_t>(large_mb) * (1u << 20) / static_cast<size_t>(layers);
+    for (int i = 0; i < layers; ++i) {
+      fx::TarEntry dir, e;
+      dir.path = "data";
+      dir.type = 'd';
+      dir.mode = 0755;
+      e.path = "data/blob-" + std::to_string(i);
+      e.data.resize(per);
+      for (size_t off = 0; off + 8 <= per; off += 8) {
+        uint64_t x = rng();
+        std::memcpy(e.data.data() + off, &x, 8);
+      }
+      ls.push_back(fx::make_layer({dir, e}, fx::Compression::gzip));
+    }
+    fx::ImageConfig cfg;
+    cfg.cmd = {"sh"};
+    auto pushed = fx::push_image(reg, "bench/large", "1", ls, cfg);
+    for (const auto& l : ls) {
+      im.large_blobs.push_back(l.digest);
+      im.large_diff_ids.push_back(l.diff_id);
+    }
+    im.large_bytes = pushed.blob_bytes;
+    im.large = proxy_host + "/bench/large:1";
+  }
+  return im;
+}
+
+grpc::Status pull(CriDaemon& d, const std::string& ref, std::string* id = nullptr) {
+  v1::PullImageRequest req;
+  req.mutable_image()->set_image(ref);
+  v1::PullImageResponse res;
+  auto s = d.image().PullImage(deadline(600s).get(), req, &res);
+  if (id) *id = res.image_ref();
+  return s;
+}
+
+grpc::Status remove_image(CriDaemon& d, const std::string& ref) {
+  v1::RemoveImageRequest req;
+  req.mutable_image()->set_image(ref);
+  v1::RemoveImageResponse res;
+  return d.image().RemoveImage(deadline(120s).get(), req, &res);
+}
+
+bool image_present(CriDaemon& d, const std::string& ref) {
+  v1::ImageStatusRequest req;
+  req.mutable_image()->set_image(ref);
+  v1::ImageStatusResponse res;
+  return d.image().ImageStatus(deadline(30s).get(), req, &res).ok() && res.has_image();
+}
+
+// ---- pods ----
+
+std::string random_hex(int n) {
+  static std::mt19937_64 rng(std::random_device{}());
+  std::string s;
+  for (int i = 0; i < n; ++i) s += "0123456789abcdef"[rng() % 16];
+  return s;
+}
+
+struct Pod {
+  std::string id, container;
+  v1::PodSandboxConfig config;
+};
+
+v1::PodSandboxConfig pod_config(const RunDir& run, const CriDaemon& d, const std::string& name) {
+  v1::PodSandboxConfig c;
+  c.mutable_metadata()->set_name(name);
+  c.mutable_metadata()->set_namespace_("crius-bench");
+  c.mutable_metadata()->set_uid(random_hex(16));
+  c.set_hostname(name);
+  const std::string logs = run / (d.name() + "-logs/" + name);
+  fs::create_directories(logs);
+  c.set_log_directory(logs);
+  auto* l = c.mutable_linux();
+  l->set_cgroup_parent(run.cgroup_root() + "/" + d.name() + "/" + name);
+  auto* ns = l->mutable_security_context()->mutable_namespace_options();
+  ns->set_network(v1::POD);
+  ns->set_pid(v1::CONTAINER);
+  ns->set_ipc(v1::POD);
+  return c;
+}
+
+grpc::Status run_pod(CriDaemon& d, Pod& p) {
+  v1::RunPodSandboxRequest req;
+  *req.mutable_config() = p.config;
+  v1::RunPodSandboxResponse res;
+  auto s = d.runtime().RunPodSandbox(deadline(120s).get(), req, &res);
+  p.id = res.pod_sandbox_id();
+  return s;
+}
+
+grpc::Status create_container(CriDaemon& d, Pod& p, const std::string& image) {
+  v1::CreateContainerRequest req;
+  req.set_pod_sandbox_id(p.id);
+  *req.mutable_sandbox_config() = p.config;
+  auto* c = req.mutable_config();
+  c->mutable_metadata()->set_name("work");
+  c->mutable_image()->set_image(image);
+  c->add_command("sleep");
+  c->add_command("3600");
+  c->set_log_path("work.log");
+  *c->mutable_linux()->mutable_security_context()->mutable_namespace_options() =
+      p.config.linux().security_context().namespace_options();
+  v1::CreateContainerResponse res;
+  auto s = d.runtime().CreateContainer(deadline(120s).get(), req, &res);
+  p.container = res.container_id();
+  return s;
+}
+
+grpc::Status start_container(CriDaemon& d, const Pod& p) {
+  v1::StartContainerRequest req;
+  req.set_container_id(p.container);
+  v1::StartContainerResponse res;
+  return d.runtime().StartContainer(deadline(120s).get(), req, &res);
+}
+
+grpc::Status wait_running(CriDaemon& d, const Pod& p) {
+  for (auto until = Clock::now() + 30s; Clock::now() < until;) {
+    v1::ContainerStatusRequest req;
+    req.set_container_id(p.container);
+    v1::ContainerStatusResponse res;
+    auto s = d.runtime().ContainerStatus(deadline(30s).get(), req, &res);
+    if (!s.ok()) return s;
+    if (res.status().state() == v1::CONTAINER_RUNNING) return grpc::Status::OK;
+    if (res.status().state() == v1::CONTAINER_EXITED)
+      return grpc::Status(grpc::StatusCode::INTERNAL, "container exited: " + res.status().reason() + " " +
+                                                          res.status().message());
+    std::this_thread::sleep_for(1ms);
+  }
+  return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "container not RUNNING within 30s");
+}
+
+// Stops and removes the container (when there is one) and the pod; returns the first failure.
+grpc::Status teardown(CriDaemon& d, const Pod& p) {
+  grpc::Status first = grpc::Status::OK;
+  auto keep = [&](const grpc::Status& s) {
+    if (first.ok() && !s.ok()) first = s;
+  };
+  if (!p.container.empty()) {
+    v1::StopContainerRequest s;
+    s.set_container_id(p.container);
+    s.set_timeout(0);
+    v1::StopContainerResponse sr;
+    keep(d.runtime().StopContainer(deadline(60s).get(), s, &sr));
+    v1::RemoveContainerRequest r;
+    r.set_container_id(p.container);
+    v1::RemoveContainerResponse rr;
+    keep(d.runtime().RemoveContainer(deadline(60s).get(), r, &rr));
+  }
+  if (!p.id.empty()) {
+    v1::StopPodSandboxRequest s;
+    s.set_pod_sandbox_id(p.id);
+    v1::StopPodSandboxResponse sr;
+    keep(d.runtime().StopPodSandbox(deadline(60s).get(), s, &sr));
+    v1::RemovePodSandboxRequest r;
+    r.set_pod_sandbox_id(p.id);
+    v1::RemovePodSandboxResponse rr;
+    keep(d.runtime().RemovePodSandbox(deadline(60s).get(), r, &rr));
+  }
+  return first;
+}
+
+// containerd pins pod netns under /var/run/netns, outside the run dir: note
+// them so that the cleanup pass of a crashed run finds them.
+void note_pod(const RunDir& run, CriDaemon& d, const Pod& p) {
+  if (d.name() != "containerd" || p.id.empty()) return;
+  v1::PodSandboxStatusRequest req;
+  req.set_pod_sandbox_id(p.id);
+  req.set_verbose(true);
+  v1::PodSandboxStatusResponse res;
+  if (!d.runtime().PodSandboxStatus(deadline(30s).get(), req, &res).ok() || !res.info().count("info")) return;
+  try {
+    auto info = nlohmann::json::parse(res.info().at("info"));
+    for (const auto& ns : info.at("runtimeSpec").at("linux").at("namespaces"))
+      if (ns.value("type", "") == "network" && ns.contains("path")) run.note("netns.list", ns["path"]);
+  } catch (const std::exception&) {
+  }
+  // The pod's shim listens on /run/containerd/s/<sha256 of address/namespace/id>;
+  // a shim killed by a crashed run's cleanup leaves it behind.
+  const std::string hash = fx::sha256_of(run / ("containerd/containerd.sock/k8s.io/" + p.id)).substr(7);
+  const std::string sock = "/run/containerd/s/" + hash;
+  if (fs::exists(sock)) run.note("shim-sockets.list", sock);
+  else {
+    static bool warned = false;
+    if (!warned) std::fprintf(stderr, "note: no shim socket at %s for pod %s\n", sock.c_str(), p.id.c_str());
+    warned = true;
+  }
+}
+
+// Runs a pod with one sleeping container; fills the timings when given.
+// On failure, tears down what was made and returns the failing step in `step`.
+grpc::Status start_pod(const RunDir& run, CriDaemon& d, const std::string& name, const std::string& image, Pod& p,
+                       std::string& step, double* ms_sandbox = nullptr, double* ms_total = nullptr) {
+  p = Pod{};
+  p.config = pod_config(run, d, name);
+  auto t = Clock::now();
+  grpc::Status s;
+  step = "RunPodSandbox";
+  s = run_pod(d, p);
+  if (ms_sandbox) *ms_sandbox = ms_since(t);
+  if (s.ok()) {
+    step = "CreateContainer";
+    s = create_container(d, p, image);
+  }
+  if (s.ok()) {
+    step = "StartContainer";
+    s = start_container(d, p);
+  }
+  if (s.ok()) {
+    step = "ContainerStatus";
+    s = wait_running(d, p);
+  }
+  if (ms_total) *ms_total = ms_since(t);
+  note_pod(run, d, p);
+  if (!s.ok()) teardown(d, p);
+  return s;
+}
+
+// ---- figures ----
+
+void figure_pull(std::vector<CriDaemon*> ds, FirstByteProxy& proxy, const Images& im, int n,
+                 std::vector<Figure>& out) {
+  Figure total{"1. image pull, cold: " + std::to_string(im.large_bytes >> 20) + " MiB (" +
+                   std::to_string(im.large_blobs.size() - 1) +
+                   " gzip layers of random bytes + busybox), PullImage call; removed and its content gone between pulls",
+               "ms", {}, {}};
+  Figure first{"   of which first byte of a layer -> PullImage returned (image usable)", "ms", {}, {}};
+  Figure before{"   of which PullImage sent -> first byte of a layer", "ms", {}, {}};
+  std::vector<std::string> all = im.large_blobs;
+  all.insert(all.end(), im.large_diff_ids.begin(), im.large_diff_ids.end());
+  // Only the large layers (not the busybox one, which the other images share).
+  std::vector<std::string> watched(im.large_blobs.begin() + 1, im.large_blobs.end());
+  std::vector<std::string> gone(all);
+  gone.erase(std::remove(gone.begin(), gone.end(), im.large_blobs[0]), gone.end());
+  gone.erase(std::remove(gone.begin(), gone.end(), im.large_diff_ids[0]), gone.end());
+  // Layers on disk before any pull of the large image: a cold store has no more.
+  std::map<std::string, size_t> layers_before;
+  for (CriDaemon* d : ds) layers_before[d->name()] = d->layer_count();
+  for (int i = 0; i < n; ++i) {
+    for (size_t k = 0; k < ds.size(); ++k) {
+      CriDaemon& d = *ds[(static_cast<size_t>(i) + k) % ds.size()];
+      Series& st = d.name() == "crius" ? total.crius : total.containerd;
+      Series& sf = d.name() == "crius" ? first.crius : first.containerd;
+      Series& sb = d.name() == "crius" ? before.crius : before.containerd;
+      // Cold: removed from the store, and its content gone from disk.
+      if (image_present(d, im.large)) {
+        auto s = remove_image(d, im.large);
+        if (!s.ok()) {
+          st.fail("RemoveImage", s);
+          continue;
+        }
+      }
+      bool cold = d.content_gone(gone, 60s);
+      for (auto until = Clock::now() + 60s; cold && d.layer_count() > layers_before[d.name()];) {
+        if (Clock::now() > until) cold = false;
+        std::this_thread::sleep_for(100ms);
+      }
+      if (!cold) {
+        st.fail("cold store", grpc::Status(grpc::StatusCode::INTERNAL, "the large image's layers are still on disk"));
+        continue;
+      }
+      ::sync();
+      proxy.watch(watched);
+      auto t = Clock::now();
+      auto s = pull(d, im.large);
+      const auto done = Clock::now();
+      if (!s.ok()) {
+        st.fail("PullImage", s);
+        continue;
+      }
+      st.v.push_back(std::chrono::duration<double, std::milli>(done - t).count());
+      if (auto fb = proxy.first_byte()) {
+        sf.v.push_back(std::chrono::duration<double, std::milli>(done - *fb).count());
+        sb.v.push_back(std::chrono::duration<double, std::milli>(*fb - t).count());
+      }
+      remove_image(d, im.large);
+    }
+  }
+  out.push_back(std::move(total));
+  out.push_back(std::move(first));
+  out.push_back(std::move(before));
+}
+
+void figure_pod_start(const RunDir& run, std::vector<CriDaemon*> ds, const Images& im, int n,
+                      std::vector<Figure>& out) {
+  Figure total{"2. pod start: RunPodSandbox + CreateContainer + StartContainer until RUNNING (bridge CNI)", "ms", {},
+               {}};
+  Figure sandbox{"   of which RunPodSandbox alone", "ms", {}, {}};
+  Figure down{"   teardown: StopContainer + RemoveContainer + StopPodSandbox + RemovePodSandbox", "ms", {}, {}};
+  // Layers on disk before any pull of the large image: a cold store has no more.
+  std::map<std::string, size_t> layers_before;
+  for (CriDaemon* d : ds) layers_before[d->name()] = d->layer_count();
+  for (int i = 0; i < n; ++i) {
+    for (size_t k = 0; k < ds.size(); ++k) {
+      CriDaemon& d = *ds[(static_cast<size_t>(i) + k) % ds.size()];
+      Series& st = d.name() == "crius" ? total.crius : total.containerd;
+      Series& ss = d.name() == "crius" ? sandbox.crius : sandbox.containerd;
+      Series& sd = d.name() == "crius" ? down.crius : down.containerd;
+      Pod p;
+      std::string step;
+      double ms_sb = 0, ms_all = 0;
+      auto s = start_pod(run, d, "start-" + std::to_string(i), im.busybox, p, step, &ms_sb, &ms_all);
+      if (!s.ok()) {
+        if (step != "RunPodSandbox") ss.v.push_back(ms_sb);
+        st.fail(step, s);
+        continue;
+      }
+      ss.v.push_back(ms_sb);
+      st.v.push_back(ms_all);
+      auto t = Clock::now();
+      auto r = teardown(d, p);
+      if (r.ok()) sd.v.push_back(ms_since(t));
+      else sd.fail("teardown", r);
+    }
+  }
+  out.push_back(std::move(total));
+  out.push_back(std::move(sandbox));
+  out.push_back(std::move(down));
+}
+
+void figure_exec(const RunDir& run, std::vector<CriDaemon*> ds, const Images& im, int n, std::vector<Figure>& out) {
+  Figure f{"3. ExecSync round trip of `true` (one running container, 3 warm-up calls first)", "ms", {}, {}};
+  std::map<std::string, Pod> pods;
+  std::set<std::string> ready;
+  for (CriDaemon* d : ds) {
+    Series& s = d->name() == "crius" ? f.crius : f.containerd;
+    std::string step;
+    auto st = start_pod(run, *d, "exec", im.busybox, pods[d->name()], step);
+    if (!st.ok()) {
+      s.fail(step, st);
+      continue;
+    }
+    ready.insert(d->name());
+  }
+  auto exec = [&](CriDaemon& d) {
+    v1::ExecSyncRequest req;
+    req.set_container_id(pods[d.name()].container);
+    req.add_cmd("true");
+    req.set_timeout(10);
+    v1::ExecSyncResponse res;
+    auto s = d.runtime().ExecSync(deadline(30s).get(), req, &res);
+    if (s.ok() && res.exit_code() != 0)
+      s = grpc::Status(grpc::StatusCode::INTERNAL, "exit code " + std::to_string(res.exit_code()) + ": " + res.stderr());
+    return s;
+  };
+  for (CriDaemon* d : ds)
+    for (int w = 0; w < 3 && ready.count(d->name()); ++w) {
+      auto s = exec(*d);
+      if (!s.ok()) {
+        (d->name() == "crius" ? f.crius : f.containerd).fail("ExecSync", s);
+        ready.erase(d->name());
+      }
+    }
+  for (int i = 0; i < n; ++i)
+    for (size_t k = 0; k < ds.size(); ++k) {
+      CriDaemon& d = *ds[(static_cast<size_t>(i) + k) % ds.size()];
+      if (!ready.count(d.name())) continue;
+      Series& s = d.name() == "crius" ? f.crius : f.containerd;
+      auto t = Clock::now();
+      auto st = exec(d);
+      if (st.ok()) s.v.push_back(ms_since(t));
+      else s.fail("ExecSync", st);
+    }
+  for (CriDaemon* d : ds)
+    if (pods[d->name()].id.size()) teardown(*d, pods[d->name()]);
+  out.push_back(std::move(f));
+}
+
+void figure_memory(const RunDir& run, std::vector<CriDaemon*> ds, const Images& im, int pods) {
+  std::printf("4. memory with %d pods of one `sleep` container each, KiB (VmRSS / Pss from smaps_rollup)\n", pods);
+  std::printf("  %-11s %8s %22s %22s %22s\n", "runtime", "pods up", "per-pod process, each",
+              "per-pod sum / pods", "daemon");
+  for (CriDaemon* d : ds) {
+    std::vector<Pod> running;
+    std::string failure;
+    for (int i = 0; i < pods; ++i) {
+      Pod p;
+      std::string step;
+      auto s = start_pod(run, *d, "mem-" + std::to_string(i), im.busybox, p, step);
+      if (!s.ok()) {
+        failure = s.error_code() == grpc::StatusCode::UNIMPLEMENTED ? "unimplemented: " + step + ": " + s.error_message()
+                                                                      : step + ": " + s.error_message();
+        break;
+      }
+      running.push_back(p);
+    }
+    std::this_thread::sleep_for(1s);  // let lazily touched pages settle
+    const auto procs = d->pod_processes();
+    Memory sum;
+    for (pid_t pid : procs) {
+      auto m = memory_of(pid);
+      sum.rss_kb += m.rss_kb;
+      sum.pss_kb += m.pss_kb;
+    }
+    const auto dm = memory_of(d->pid());
+    char each[64] = "-", per[64] = "-", dae[64];
+    if (!procs.empty())
+      std::snprintf(each, sizeof each, "%ld / %ld (x%zu)", sum.rss_kb / static_cast<long>(procs.size()),
+                    sum.pss_kb / static_cast<long>(procs.size()), procs.size());
+    if (!running.empty())
+      std::snprintf(per, sizeof per, "%ld / %ld", sum.rss_kb / static_cast<long>(running.size()),
+                    sum.pss_kb / static_cast<long>(running.size()));
+    std::snprintf(dae, sizeof dae, "%ld / %ld", dm.rss_kb, dm.pss_kb);
+    std::printf("  %-11s %8zu %22s %22s %22s\n", d->name().c_str(), running.size(), each, per, dae);
+    if (d->name() == "containerd" && !procs.empty()) {
+      // containerd also runs a pause process per pod (crius needs none by default).
+      Memory pause;
+      size_t count = 0;
+      for (pid_t shim : procs)
+        for (pid_t c : children_of(shim)) {
+          std::ifstream comm("/proc/" + std::to_string(c) + "/comm");
+          std::string name;
+          std::getline(comm, name);
+          if (name != "pause") continue;
+          auto m = memory_of(c);
+          pause.rss_kb += m.rss_kb;
+          pause.pss_kb += m.pss_kb;
+          ++count;
+        }
+      if (count)
+        std::printf("  %-11s %8s %22s   (containerd's pause processes, x%zu)\n", "", "",
+                    (std::to_string(pause.rss_kb / static_cast<long>(count)) + " / " +
+                     std::to_string(pause.pss_kb / static_cast<long>(count)))
+                        .c_str(),
+                    count);
+    }
+    if (!failure.empty()) std::printf("  %-11s %s\n", "", failure.c_str());
+    for (const auto& p : running) teardown(*d, p);
+  }
+  std::printf("\n");
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int n = 10, large_mb = 256, layers = 4, pods = 10;
+  bool print_config = false;
+  std::string crius_binary = CRIUS_BINARY;
+  std::set<std::string> only{"pull", "pod", "exec", "memory"};
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        usage();
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "-n") n = std::atoi(next().c_str());
+    else if (a == "--large-mb") large_mb = std::atoi(next().c_str());
+    else if (a == "--layers") layers = std::atoi(next().c_str());
+    else if (a == "--pods") pods = std::atoi(next().c_str());
+    else if (a == "--print-config") print_config = true;
+    else if (a == "--crius") crius_binary = next();
+    else if (a == "--only") {
+      only.clear();
+      std::stringstream ss(next());
+      for (std::string w; std::getline(ss, w, ',');) only.insert(w);
+    } else {
+      usage();
+      return a == "-h" || a == "--help" ? 0 : 2;
+    }
+  }
+  if (n < 1 || n > 1000 || large_mb < 1 || layers < 1 || layers > 64 || pods < 1 || pods > 200) return usage(), 2;
+  if (::geteuid() != 0) {
+    std::cerr << "bench_cri needs root\n";
+    return 1;
+  }
+  try {
+    cleanup_leftovers();
+    RunDir run;
+    std::fprintf(stderr, "run dir %s\n", run.path().c_str());
+    fx::Registry reg;
+    run.note("dirs.list", fs::path(reg.storage()).parent_path());
+    FirstByteProxy proxy(reg.host());
+    std::fprintf(stderr, "building and pushing the images (large: %d MiB)...\n", large_mb);
+    const Images im = push_images(reg, proxy.host(), only.count("pull") ? large_mb : 1, layers);
+
+    Network net_crius(run, "cbr" + run.tag()), net_containerd(run, "cbd" + run.tag());
+    ContainerdOptions co;
+    co.sandbox_image = im.pause;
+    co.registries = {reg.host(), proxy.host()};
+    auto containerd = start_containerd(run, net_containerd, co);
+    CriusOptions cr;
+    cr.binary = crius_binary;
+    auto crius = start_crius(run, net_crius, cr);
+    std::vector<CriDaemon*> ds{crius.get(), containerd.get()};
+    for (CriDaemon* d : ds) {
+      v1::VersionRequest req;
+      v1::VersionResponse res;
+      d->runtime().Version(deadline(10s).get(), req, &res);
+      std::printf("%-11s %s %s (pid %d)\n", d->name().c_str(), res.runtime_name().c_str(),
+                  res.runtime_version().c_str(), d->pid());
+    }
+    std::printf("iterations %d, interleaved; registry %s (pulls of the large image through a relay at %s)\n\n", n,
+                reg.host().c_str(), proxy.host().c_str());
+    if (print_config) std::printf("containerd config.toml:\n%s\n", containerd_config(*containerd).c_str());
+    std::fflush(stdout);
+    // Both have the small images before any timing; containerd also its pause image.
+    for (CriDaemon* d : ds) {
+      auto s = pull(*d, im.busybox);
+      if (!s.ok()) throw std::runtime_error(d->name() + ": pulling " + im.busybox + ": " + s.error_message());
+    }
+    if (auto s = pull(*containerd, im.pause); !s.ok())
+      throw std::runtime_error("containerd: pulling " + im.pause + ": " + s.error_message());
+
+    std::vector<Figure> figs;
+    if (only.count("pull")) {
+      figure_pull(ds, proxy, im, n, figs);
+      for (const auto& f : figs) print_figure(f);
+      figs.clear();
+    }
+    if (only.count("pod")) {
+      figure_pod_start(run, ds, im, n, figs);
+      for (const auto& f : figs) print_figure(f);
+      figs.clear();
+    }
+    if (only.count("exec")) {
+      figure_exec(run, ds, im, n, figs);
+      for (const auto& f : figs) print_figure(f);
+      figs.clear();
+    }
+    if (only.count("memory")) figure_memory(run, ds, im, pods);
+    // Daemons stop (pods removed over the CRI) before the run dir is cleaned up.
+    crius.reset();
+    containerd.reset();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_cri: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,556 @@
+#include "tests/bench/cri/harness.h"
+//
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace crius::bench {
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void write_text(const std::string& path, const std::string& text) {
+  fs::create_directories(fs::path(path).parent_path());
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+  if (!out) throw std::runtime_error("writing " + path + ": " + std::strerror(errno));
+}
+
+std::vector<std::string> lines_of(const std::string& path) {
+  std::vector<std::string> out;
+  std::ifstream in(path);
+  for (std::string l; std::getline(in, l);)
+    if (!l.empty()) out.push_back(l);
+  return out;
+}
+
+bool under(const std::string& path, const std::string& dir) {
+  return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/');
+}
+
+std::string link_of(const std::string& path) {
+  std::error_code ec;
+  auto t = fs::read_symlink(path, ec);
+  return ec ? "" : t.string();
+}
+
+std::vector<pid_t> all_pids() {
+  std::vector<pid_t> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/proc", ec)) {
+    const std::string n = e.path().filename();
+    if (!n.empty() && std::all_of(n.begin(), n.end(), ::isdigit)) out.push_back(static_cast<pid_t>(std::stol(n)));
+  }
+  return out;
+}
+
+std::string cmdline_of(pid_t pid) {
+  std::string c = slurp("/proc/" + std::to_string(pid) + "/cmdline");
+  std::replace(c.begin(), c.end(), '\0', ' ');
+  return c;
+}
+
+std::string comm_of(pid_t pid) {
+  std::string c = slurp("/proc/" + std::to_string(pid) + "/comm");
+  while (!c.empty() && c.back() == '\n') c.pop_back();
+  return c;
+}
+
+// A process belongs to a run when it names the run dir on its command line,
+// runs from it (exe, root, cwd) or holds a file in it.
+bool belongs_to(pid_t pid, const std::string& dir) {
+  const std::string p = "/proc/" + std::to_string(pid);
+  if (cmdline_of(pid).find(dir) != std::string::npos) return true;
+  for (const char* l : {"/exe", "/root", "/cwd"})
+    if (under(link_of(p + l), dir)) return true;
+  std::error_code ec;
+  for (const auto& fd : fs::directory_iterator(p + "/fd", ec))
+    if (under(link_of(fd.path()), dir)) return true;
+  return false;
+}
+
+bool alive(pid_t pid) { return ::kill(pid, 0) == 0 || errno != ESRCH; }
+
+void kill_run_processes(const std::string& dir) {
+  for (int pass = 0; pass < 3; ++pass) {
+    std::vector<pid_t> victims;
+    for (pid_t pid : all_pids())
+      if (pid != ::getpid() && pid > 1 && belongs_to(pid, dir)) victims.push_back(pid);
+    if (victims.empty()) return;
+    for (pid_t pid : victims) ::kill(pid, SIGKILL);
+    for (auto until = Clock::now() + 5s; Clock::now() < until;) {
+      while (::waitpid(-1, nullptr, WNOHANG) > 0) {
+      }
+      if (std::none_of(victims.begin(), victims.end(), alive)) break;
+      std::this_thread::sleep_for(20ms);
+    }
+  }
+}
+
+void remove_cgroups(const std::string& cgroup_root) {
+  std::error_code ec;
+  for (const auto& h : fs::directory_iterator("/sys/fs/cgroup", ec)) {
+    const fs::path top = h.path() / cgroup_root.substr(1);
+    std::error_code ec2;
+    if (!fs::is_directory(top, ec2)) continue;
+    std::vector<fs::path> dirs{top};
+    for (auto it = fs::recursive_directory_iterator(top, ec2); !ec2 && it != fs::recursive_directory_iterator();
+         it.increment(ec2))
+      if (it->is_directory(ec2)) dirs.push_back(it->path());
+    for (const auto& d : dirs)
+      for (const auto& l : lines_of(d / "cgroup.procs")) ::kill(static_cast<pid_t>(std::stol(l)), SIGKILL);
+    // Deepest first; a cgroup whose last task is still exiting is busy for a moment.
+    std::sort(dirs.begin(), dirs.end(), [](const fs::path& a, const fs::path& b) {
+      return a.string().size() > b.string().size();
+    });
+    for (const auto& d : dirs) {
+      for (int i = 0; i < 100 && ::rmdir(d.c_str()) != 0 && errno == EBUSY; ++i) std::this_thread::sleep_for(20ms);
+    }
+  }
+}
+
+void unmount_under(const std::string& dir) {
+  for (int pass = 0; pass < 5; ++pass) {
+    std::vector<std::string> points;
+    std::ifstream in("/proc/self/mountinfo");
+    for (std::string line; std::getline(in, line);) {
+      std::istringstream ls(line);
+      std::string a, b, c, root, mp;
+      ls >> a >> b >> c >> root >> mp;
+      if (under(mp, dir)) points.push_back(mp);
+    }
+    if (points.empty()) return;
+    std::sort(points.begin(), points.end(), [](auto& x, auto& y) { return x.size() > y.size(); });
+    for (const auto& p : points) ::umount2(p.c_str(), MNT_DETACH);
+  }
+}
+
+void quiet(const std::string& cmd) {
+  if (std::system((cmd + " >/dev/null 2>&1").c_str()) != 0) {
+    // Best effort: the thing may be gone already.
+  }
+}
+
+// A 10.77.<n>.0/24 that no interface uses now.
+std::string free_subnet_prefix() {
+  std::string used;
+  if (FILE* f = ::popen("ip -4 -o addr show 2>/dev/null", "r")) {
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) used.append(buf, n);
+    ::pclose(f);
+  }
+  std::mt19937 rng(std::random_device{}());
+  for (int i = 0; i < 1000; ++i) {
+    const std::string p = "10.77." + std::to_string(1 + rng() % 250) + ".";
+    if (used.find(" " + p) == std::string::npos) return p;
+  }
+  throw std::runtime_error("no free 10.77.x.0/24 subnet");
+}
+
+}  // namespace
+
+std::unique_ptr<grpc::ClientContext> deadline(std::chrono::seconds s) {
+  auto c = std::make_unique<grpc::ClientContext>();
+  c->set_deadline(std::chrono::system_clock::now() + s);
+  return c;
+}
+
+// ---- run directory and cleanup ----
+
+RunDir::RunDir() {
+  std::string tmpl = "/tmp/" + std::string(kRunPrefix) + "XXXXXX";
+  if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp " + tmpl + ": " + std::strerror(errno));
+  path_ = tmpl;
+  tag_ = path_.substr(path_.size() - 6);
+  write_text(*this / "owner", std::to_string(::getpid()) + "\n");
+}
+
+RunDir::~RunDir() {
+  cleanup_run(path_, tag_);
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+void RunDir::note(const std::string& list, const std::string& value) const {
+  std::ofstream(*this / list, std::ios::app) << value << "\n";
+}
+
+void cleanup_run(const std::string& dir, const std::string& tag) {
+  kill_run_processes(dir);
+  remove_cgroups(std::string("/") + kRunPrefix + tag);
+  for (const auto& ns : lines_of(dir + "/netns.list")) {
+    ::umount2(ns.c_str(), MNT_DETACH);
+    ::unlink(ns.c_str());
+  }
+  unmount_under(dir);
+  for (const auto& br : lines_of(dir + "/bridges.list")) quiet("ip link del " + br);
+  // Shim sockets of containerd 1.6 live under /run/containerd/s, named by a
+  // hash; the list has the ones this run's shims opened.
+  for (const auto& s : lines_of(dir + "/shim-sockets.list")) ::unlink(s.c_str());
+  // The shims make these; rmdir leaves them when anything else is in them.
+  ::rmdir("/run/containerd/s");
+  ::rmdir("/run/containerd");
+  // Directories outside the run dir: the test registry's, crius's state.
+  for (const auto& d : lines_of(dir + "/dirs.list")) {
+    if (d.rfind("/tmp/crius-", 0) != 0 && d.rfind("/run/c", 0) != 0) continue;
+    kill_run_processes(d);
+    unmount_under(d);
+    std::error_code ec;
+    fs::remove_all(d, ec);
+  }
+}
+
+void cleanup_leftovers() {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/tmp", ec)) {
+    const std::string name = e.path().filename();
+    if (name.rfind(kRunPrefix, 0) != 0 || name.size() != std::strlen(kRunPrefix) + 6) continue;
+    const auto owner = lines_of(e.path() / "owner");
+    if (!owner.empty() && alive(static_cast<pid_t>(std::stol(owner[0])))) continue;  // a run in progress
+    std::fprintf(stderr, "cleaning up the leftovers of a crashed run in %s\n", e.path().c_str());
+    cleanup_run(e.path(), name.substr(name.size() - 6));
+    std::error_code ec2;
+    fs::remove_all(e.path(), ec2);
+  }
+}
+
+// ---- network ----
+
+Network::Network(const RunDir& run, const std::string& br)
+    : bridge(br), subnet_prefix(free_subnet_prefix()), ipam_dir(run / ("ipam-" + br)) {
+  run.note("bridges.list", bridge);
+  fs::create_directories(ipam_dir);
+}
+
+Network::~Network() { quiet("ip link del " + bridge); }
+
+std::string Network::conflist(const std::string& name) const {
+  return R"({"cniVersion":"1.0.0","name":")" + name + R"(","plugins":[{"type":"bridge","bridge":")" + bridge +
+         R"(","isGateway":true,"ipMasq":false,"ipam":{"type":"host-local","ranges":[[{"subnet":")" + subnet_prefix +
+         R"(0/24"}]],"dataDir":")" + ipam_dir + R"("}},{"type":"portmap","capabilities":{"portMappings":true}}]})";
+}
+
+// ---- daemons ----
+
+CriDaemon::CriDaemon(std::string name, std::string dir, std::string socket)
+    : name_(std::move(name)), dir_(std::move(dir)), socket_(std::move(socket)) {}
+
+CriDaemon::~CriDaemon() {
+  try {
+    shutdown();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "stopping %s: %s\n", name_.c_str(), e.what());
+  }
+}
+
+std::string CriDaemon::log_tail(size_t bytes) const {
+  std::string l = slurp(dir_ + "/daemon.log");
+  return l.size() > bytes ? l.substr(l.size() - bytes) : l;
+}
+
+void CriDaemon::spawn(const std::vector<std::string>& args) {
+  const std::string log = dir_ + "/daemon.log";
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_ = ::fork();
+  if (pid_ < 0) throw std::runtime_error("fork for " + name_ + ": " + std::strerror(errno));
+  if (pid_ == 0) {
+    // Dies with the benchmark, so that a crashed run leaves no daemon behind.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+    }
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+}
+
+void CriDaemon::wait_ready(std::chrono::seconds timeout) {
+  channel_ = grpc::CreateChannel("unix:" + socket_, grpc::InsecureChannelCredentials());
+  runtime_ = v1::RuntimeService::NewStub(channel_);
+  image_ = v1::ImageService::NewStub(channel_);
+  for (auto until = Clock::now() + timeout; Clock::now() < until;) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      throw std::runtime_error(name_ + " exited while starting; its log:\n" + log_tail());
+    }
+    v1::StatusRequest req;
+    v1::StatusResponse res;
+    if (fs::exists(socket_) && runtime_->Status(deadline(1s).get(), req, &res).ok()) {
+      bool ready = true;
+      for (const auto& c : res.status().conditions()) ready = ready && c.status();
+      if (ready) return;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  throw std::runtime_error(name_ + " did not report RuntimeReady and NetworkReady in time; its log:\n" + log_tail());
+}
+
+void CriDaemon::shutdown() {
+  if (pid_ <= 0) return;
+  if (runtime_) {
+    v1::ListPodSandboxRequest lreq;
+    v1::ListPodSandboxResponse lres;
+    if (runtime_->ListPodSandbox(deadline(10s).get(), lreq, &lres).ok()) {
+      for (const auto& p : lres.items()) {
+        v1::ListContainersRequest creq;
+        creq.mutable_filter()->set_pod_sandbox_id(p.id());
+        v1::ListContainersResponse cres;
+        if (runtime_->ListContainers(deadline(10s).get(), creq, &cres).ok()) {
+          for (const auto& c : cres.containers()) {
+            v1::StopContainerRequest s;
+            s.set_container_id(c.id());
+            v1::StopContainerResponse sr;
+            runtime_->StopContainer(deadline(30s).get(), s, &sr);
+            v1::RemoveContainerRequest r;
+            r.set_container_id(c.id());
+            v1::RemoveContainerResponse rr;
+            runtime_->RemoveContainer(deadline(30s).get(), r, &rr);
+          }
+        }
+        v1::StopPodSandboxRequest s;
+        s.set_pod_sandbox_id(p.id());
+        v1::StopPodSandboxResponse sr;
+        runtime_->StopPodSandbox(deadline(30s).get(), s, &sr);
+        v1::RemovePodSandboxRequest r;
+        r.set_pod_sandbox_id(p.id());
+        v1::RemovePodSandboxResponse rr;
+        runtime_->RemovePodSandbox(deadline(30s).get(), r, &rr);
+      }
+    }
+  }
+  ::kill(pid_, SIGTERM);
+  int status = 0;
+  bool done = false;
+  for (auto until = Clock::now() + 10s; !done && Clock::now() < until;) {
+    done = ::waitpid(pid_, &status, WNOHANG) == pid_;
+    if (!done) std::this_thread::sleep_for(20ms);
+  }
+  if (!done) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, &status, 0);
+  }
+  pid_ = -1;
+}
+
+namespace {
+
+bool names_any(const std::string& root, const std::vector<std::string>& digests) {
+  std::vector<std::string> hexes;
+  for (const auto& d : digests) hexes.push_back(d.substr(d.find(':') + 1));
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    const std::string n = it->path().filename();
+    for (const auto& h : hexes)
+      if (n.find(h) != std::string::npos) return true;
+    // Layer contents are deep; blob and layer names are near the top.
+    if (it.depth() >= 4) it.disable_recursion_pending();
+  }
+  return false;
+}
+
+size_t dirs_in(const std::string& dir, const std::string& skip_prefix = "") {
+  size_t n = 0;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename();
+    if (e.is_directory(ec) && name != "l" && (skip_prefix.empty() || name.rfind(skip_prefix, 0) != 0)) ++n;
+  }
+  return n;
+}
+
+bool wait_gone(const std::string& root, const std::vector<std::string>& digests, std::chrono::seconds timeout) {
+  for (auto until = Clock::now() + timeout; Clock::now() < until;) {
+    if (!names_any(root, digests)) return true;
+    std::this_thread::sleep_for(100ms);
+  }
+  return false;
+}
+
+class Containerd : public CriDaemon {
+ public:
+  Containerd(const RunDir& run, const Network& net, const ContainerdOptions& o)
+      : CriDaemon("containerd", run / "containerd", run / "containerd/containerd.sock") {
+    fs::create_directories(dir_ + "/cni");
+    write_text(dir_ + "/cni/10-bench.conflist", net.conflist("bench-containerd"));
+    write_text(dir_ + "/config.toml", config(run, o));
+    spawn({o.binary, "--config", dir_ + "/config.toml", "--log-level", "warn"});
+    wait_ready(60s);
+  }
+
+  std::vector<pid_t> pod_processes() const override {
+    std::vector<pid_t> out;
+    const std::string address = "-address " + socket_ + " ";
+    for (pid_t pid : all_pids())
+      if (comm_of(pid).rfind("containerd-shim", 0) == 0 && (cmdline_of(pid) + " ").find(address) != std::string::npos)
+        out.push_back(pid);
+    return out;
+  }
+
+  bool content_gone(const std::vector<std::string>& digests, std::chrono::seconds timeout) const override {
+    return wait_gone(dir_ + "/root/io.containerd.content.v1.content", digests, timeout);
+  }
+
+  size_t layer_count() const override { return dirs_in(dir_ + "/root/io.containerd.snapshotter.v1.overlayfs/snapshots"); }
+
+ private:
+  std::string config(const RunDir& run, const ContainerdOptions& o) const {
+    const std::string cri = R"([plugins."io.containerd.grpc.v1.cri"])";
+    std::ostringstream t;
+    t << "version = 2\n"
+      << "root = \"" << dir_ << "/root\"\n"
+      << "state = \"" << dir_ << "/state\"\n"
+      << "oom_score = 0\n"
+      // Only the CRI, its services, overlayfs and the runc v2 shim are used (the
+      // v1 linux runtime stays: 1.6's tasks service, which the CRI needs, requires it).
+      << "disabled_plugins = [\"io.containerd.snapshotter.v1.aufs\", \"io.containerd.snapshotter.v1.btrfs\", "
+         "\"io.containerd.snapshotter.v1.zfs\", \"io.containerd.snapshotter.v1.devmapper\", "
+         "\"io.containerd.snapshotter.v1.native\", \"io.containerd.internal.v1.opt\", "
+         "\"io.containerd.tracing.processor.v1.otlp\", \"io.containerd.internal.v1.tracing\"]\n\n"
+      << "[grpc]\n  address = \"" << socket_ << "\"\n\n"
+      << "[ttrpc]\n  address = \"" << socket_ << ".ttrpc\"\n\n"
+      << "[debug]\n  address = \"\"\n  level = \"warn\"\n\n"
+      << "[metrics]\n  address = \"\"\n\n"
+      << cri << "\n"
+      << "  sandbox_image = \"" << o.sandbox_image << "\"\n"
+      << "  systemd_cgroup = false\n"
+      // Lowering oom_score_adj is not permitted here: clamp as crius does.
+      << "  restrict_oom_score_adj = true\n"
+      << "  disable_apparmor = true\n"
+      << "  stream_server_address = \"127.0.0.1\"\n"
+      << "  stream_server_port = \"0\"\n"
+      << "  enable_selinux = false\n\n"
+      << R"([plugins."io.containerd.grpc.v1.cri".containerd])" << "\n"
+      << "  snapshotter = \"overlayfs\"\n"
+      << "  default_runtime_name = \"runc\"\n\n"
+      << R"([plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc])" << "\n"
+      << "  runtime_type = \"io.containerd.runc.v2\"\n\n"
+      << R"([plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options])" << "\n"
+      << "  BinaryName = \"" << o.runc << "\"\n"
+      << "  Root = \"" << dir_ << "/runc\"\n"
+      << "  SystemdCgroup = false\n\n"
+      << R"([plugins."io.containerd.grpc.v1.cri".cni])" << "\n"
+      << "  bin_dir = \"" << o.cni_bin_dir << "\"\n"
+      << "  conf_dir = \"" << dir_ << "/cni\"\n"
+      << "  max_conf_num = 1\n\n";
+    for (const auto& r : o.registries)
+      t << R"([plugins."io.containerd.grpc.v1.cri".registry.mirrors.")" << r << "\"]\n"
+        << "  endpoint = [\"http://" << r << "\"]\n\n";
+    (void)run;
+    return t.str();
+  }
+};
+
+class Crius : public CriDaemon {
+ public:
+  // The state dir is short and outside the run dir: crius puts each pod's
+  // monitor socket at <state>/sandboxes/<64 hex>/monitor/monitor.sock, which
+  // must fit in sun_path (107 bytes), so <state> may have 11 characters.
+  Crius(const RunDir& run, const Network& net, const CriusOptions& o)
+      : CriDaemon("crius", run / "crius", "/run/c" + run.tag().substr(0, 5) + "/crius.sock"),
+        state_("/run/c" + run.tag().substr(0, 5)) {
+    run.note("dirs.list", state_);
+    fs::create_directories(state_);
+    fs::create_directories(dir_ + "/cni");
+    write_text(dir_ + "/cni/10-bench.conflist", net.conflist("bench-crius"));
+    write_text(dir_ + "/crius.yaml", "log_level: warn\n");
+    spawn({o.binary, "--config", dir_ + "/crius.yaml", "--root", dir_ + "/root", "--state", state_,
+           "--cgroup-driver", "cgroupfs", "--network-cni-config-dir", dir_ + "/cni", "--network-cni-plugin-dirs",
+           o.cni_bin_dirs, "--metrics-enabled", "false"});
+    wait_ready(60s);
+  }
+
+  std::vector<pid_t> pod_processes() const override {
+    std::vector<pid_t> out;
+    for (pid_t pid : all_pids())
+      if (comm_of(pid).rfind("crius-monitor", 0) == 0 && (belongs_to(pid, dir_) || belongs_to(pid, state_)))
+        out.push_back(pid);
+    return out;
+  }
+
+  bool content_gone(const std::vector<std::string>& digests, std::chrono::seconds timeout) const override {
+    return wait_gone(dir_ + "/root", digests, timeout);
+  }
+
+  size_t layer_count() const override { return dirs_in(dir_ + "/root/images/layers", "tmp-"); }
+
+ private:
+  std::string state_;
+};
+
+}  // namespace
+
+std::unique_ptr<CriDaemon> start_containerd(const RunDir& run, const Network& net, const ContainerdOptions& o) {
+  return std::make_unique<Containerd>(run, net, o);
+}
+
+std::string containerd_config(const CriDaemon& d) { return slurp(d.dir() + "/config.toml"); }
+
+std::unique_ptr<CriDaemon> start_crius(const RunDir& run, const Network& net, const CriusOptions& o) {
+  return std::make_unique<Crius>(run, net, o);
+}
+
+Memory memory_of(pid_t pid) {
+  Memory m;
+  auto field = [](const std::string& path, const std::string& key) -> long {
+    std::ifstream in(path);
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind(key, 0) == 0) return std::atol(line.c_str() + key.size());
+    return 0;
+  };
+  m.rss_kb = field("/proc/" + std::to_string(pid) + "/status", "VmRSS:");
+  m.pss_kb = field("/proc/" + std::to_string(pid) + "/smaps_rollup", "Pss:");
+  return m;
+}
+
+std::vector<pid_t> children_of(pid_t parent) {
+  std::vector<pid_t> out;
+  for (pid_t pid : all_pids()) {
+    // The ppid is the 4th field of stat, after "(comm)" which may hold spaces.
+    std::string s = slurp("/proc/" + std::to_string(pid) + "/stat");
+    auto close = s.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(s.substr(close + 2));
+    std::string state;
+    long ppid = 0;
+    rest >> state >> ppid;
+    if (ppid == parent) out.push_back(pid);
+  }
+  return out;
+}
+
+}  // namespace crius::bench
