@@ -45,6 +45,13 @@ ContainerEnv::ContainerEnv(std::vector<std::string> args, std::map<std::string, 
   if (!s.ok()) throw std::runtime_error("pulling " + image + ": " + s.error_message());
 }
 
+ContainerEnv::~ContainerEnv() {
+  if (!daemon.running()) return;
+  v1::ListPodSandboxResponse res;
+  if (!daemon.runtime()->ListPodSandbox(deadline_ctx().get(), v1::ListPodSandboxRequest(), &res).ok()) return;
+  for (const auto& p : res.items()) remove_pod(daemon, p.id());
+}
+
 std::string ContainerEnv::run_pod(v1::PodSandboxConfig config) {
   config.set_log_directory(daemon.dir() / ("logs/" + config.metadata().name()));
   std::string id;

@@ -16,6 +16,9 @@ namespace crius::test {
 // test binary to a loopback registry), on a bridge network of its own.
 struct ContainerEnv {
   explicit ContainerEnv(std::vector<std::string> args = {}, std::map<std::string, std::string> env = {});
+  // Removes every pod the daemon still has (a test that failed halfway
+  // leaves no container, monitor, mount or cgroup behind).
+  ~ContainerEnv();
   // A pod on the test network whose logs go under <daemon dir>/logs/<name>.
   std::string run_pod(v1::PodSandboxConfig config);
   std::string run_pod(const std::string& name) { return run_pod(pod_config(name)); }

@@ -214,14 +214,14 @@ TEST(Daemon, MetricsCountEveryCall) {
     v1::VersionResponse res;
     ASSERT_TRUE(rt->Version(ctx().get(), v1::VersionRequest(), &res).ok());
   }
-  v1::RemoveContainerResponse rm;
-  EXPECT_FALSE(rt->RemoveContainer(ctx().get(), v1::RemoveContainerRequest(), &rm).ok());
+  v1::ContainerStatsResponse stats;
+  EXPECT_FALSE(rt->ContainerStats(ctx().get(), v1::ContainerStatsRequest(), &stats).ok());
 
   const std::string body = http_get(d.metrics_address(), "/metrics");
   EXPECT_NE(body.find("200 OK"), std::string::npos) << body;
   EXPECT_NE(body.find("crius_operations_total{operation=\"Version\"} 3\n"), std::string::npos) << body;
-  EXPECT_NE(body.find("crius_operations_total{operation=\"RemoveContainer\"} 1\n"), std::string::npos) << body;
-  EXPECT_NE(body.find("crius_operations_errors_total{operation=\"RemoveContainer\",code=\"Unimplemented\"} 1\n"),
+  EXPECT_NE(body.find("crius_operations_total{operation=\"ContainerStats\"} 1\n"), std::string::npos) << body;
+  EXPECT_NE(body.find("crius_operations_errors_total{operation=\"ContainerStats\",code=\"Unimplemented\"} 1\n"),
             std::string::npos)
       << body;
   EXPECT_EQ(body.find("crius_operations_errors_total{operation=\"Version\""), std::string::npos) << body;

@@ -4,7 +4,7 @@
 namespace crius::oci::cri::testing {
 namespace {
 
-using Mounts = CriSpecTest;
+using CriSpecMounts = CriSpecTest;
 
 v1::Mount* add_mount(v1::ContainerConfig& c, const std::string& ctr, const std::string& host) {
   auto* m = c.add_mounts();
@@ -13,7 +13,7 @@ v1::Mount* add_mount(v1::ContainerConfig& c, const std::string& ctr, const std::
   return m;
 }
 
-TEST_F(Mounts, Defaults) {
+TEST_F(CriSpecMounts, Defaults) {
   auto s = build().spec;
   const json* proc = find_mount(s, "/proc");
   ASSERT_TRUE(proc);
@@ -32,7 +32,7 @@ TEST_F(Mounts, Defaults) {
   ASSERT_TRUE(find_ns(s, "cgroup")) << "cgroupfs is mounted in the container's own cgroup namespace";
 }
 
-TEST_F(Mounts, ShmWhenThePodHasNone) {
+TEST_F(CriSpecMounts, ShmWhenThePodHasNone) {
   pod_.shm_path.clear();
   EXPECT_EQ((*find_mount(build().spec, "/dev/shm"))["type"], "tmpfs");
   sc()->mutable_namespace_options()->set_ipc(v1::NODE);
@@ -41,7 +41,7 @@ TEST_F(Mounts, ShmWhenThePodHasNone) {
   EXPECT_EQ(shm["type"], "bind");
 }
 
-TEST_F(Mounts, EtcHostsFromThePodUnlessKubeletMountsItsOwn) {
+TEST_F(CriSpecMounts, EtcHostsFromThePodUnlessKubeletMountsItsOwn) {
   pod_.hosts_path = tmp_ + "/pod-hosts";
   write(pod_.hosts_path, "127.0.0.1 localhost\n");
   EXPECT_EQ((*find_mount(build().spec, "/etc/hosts"))["source"], pod_.hosts_path);
@@ -54,7 +54,7 @@ TEST_F(Mounts, EtcHostsFromThePodUnlessKubeletMountsItsOwn) {
   EXPECT_EQ((*find_mount(s, "/etc/hosts"))["source"], tmp_ + "/kubelet-hosts");
 }
 
-TEST_F(Mounts, CriMountBasics) {
+TEST_F(CriSpecMounts, CriMountBasics) {
   fs::create_directories(tmp_ + "/vol");
   fs::create_symlink(tmp_ + "/vol", tmp_ + "/link");
   auto* m = add_mount(config_, "/data/", tmp_ + "/link");
@@ -69,13 +69,13 @@ TEST_F(Mounts, CriMountBasics) {
   EXPECT_FALSE(s["linux"].contains("rootfsPropagation"));
 }
 
-TEST_F(Mounts, MissingHostPathIsCreated) {
+TEST_F(CriSpecMounts, MissingHostPathIsCreated) {
   add_mount(config_, "/data", tmp_ + "/new/dir");
   build();
   EXPECT_TRUE(fs::is_directory(tmp_ + "/new/dir"));
 }
 
-TEST_F(Mounts, RelativePathsAreRefused) {
+TEST_F(CriSpecMounts, RelativePathsAreRefused) {
   add_mount(config_, "data", tmp_);
   auto e = error();
   EXPECT_EQ(e.code(), ErrorCode::invalid_argument);
@@ -85,7 +85,7 @@ TEST_F(Mounts, RelativePathsAreRefused) {
   EXPECT_NE(std::string(error().what()).find("host_path"), std::string::npos);
 }
 
-TEST_F(Mounts, RecursiveReadOnlyNeedsReadonlyAndPrivate) {
+TEST_F(CriSpecMounts, RecursiveReadOnlyNeedsReadonlyAndPrivate) {
   auto* m = add_mount(config_, "/data", tmp_);
   m->set_recursive_read_only(true);
   EXPECT_EQ(error().code(), ErrorCode::invalid_argument);
@@ -97,7 +97,7 @@ TEST_F(Mounts, RecursiveReadOnlyNeedsReadonlyAndPrivate) {
   EXPECT_EQ(error().code(), ErrorCode::invalid_argument);
 }
 
-TEST_F(Mounts, PropagationNeedsTheRightHostMount) {
+TEST_F(CriSpecMounts, PropagationNeedsTheRightHostMount) {
   auto* m = add_mount(config_, "/data", tmp_);
   const std::string host = detail::mount_propagation_of(fs::canonical(tmp_).string());
   m->set_propagation(v1::PROPAGATION_HOST_TO_CONTAINER);
@@ -120,7 +120,7 @@ TEST_F(Mounts, PropagationNeedsTheRightHostMount) {
   }
 }
 
-TEST_F(Mounts, ParentsComeBeforeChildren) {
+TEST_F(CriSpecMounts, ParentsComeBeforeChildren) {
   fs::create_directories(tmp_ + "/a");
   fs::create_directories(tmp_ + "/b");
   add_mount(config_, "/data/sub/deeper", tmp_ + "/a");
@@ -135,7 +135,7 @@ TEST_F(Mounts, ParentsComeBeforeChildren) {
   EXPECT_EQ((*find_mount(s, "/dev/shm"))["source"], fs::canonical(tmp_ + "/b").string()) << "the CRI mount replaces the default";
 }
 
-TEST_F(Mounts, DevicesFromTheHost) {
+TEST_F(CriSpecMounts, DevicesFromTheHost) {
   auto* d = config_.add_devices();
   d->set_container_path("/dev/mynull");
   d->set_host_path("/dev/null");
@@ -160,7 +160,7 @@ TEST_F(Mounts, DevicesFromTheHost) {
   EXPECT_EQ(error().code(), ErrorCode::invalid_argument);
 }
 
-TEST_F(Mounts, DeviceDirectoryBringsItsNodes) {
+TEST_F(CriSpecMounts, DeviceDirectoryBringsItsNodes) {
   if (!fs::exists("/dev/net/tun")) GTEST_SKIP() << "no /dev/net/tun on this host";
   auto* d = config_.add_devices();
   d->set_container_path("/dev/vnet");
@@ -174,7 +174,7 @@ TEST_F(Mounts, DeviceDirectoryBringsItsNodes) {
 
 // --- namespaces
 
-TEST_F(Mounts, PodNamespacesByPath) {
+TEST_F(CriSpecMounts, PodNamespacesByPath) {
   auto s = build().spec;
   EXPECT_EQ((*find_ns(s, "network"))["path"], "/run/crius/ns/net/podid");
   EXPECT_EQ((*find_ns(s, "ipc"))["path"], "/run/crius/ns/ipc/podid");
@@ -185,7 +185,7 @@ TEST_F(Mounts, PodNamespacesByPath) {
   EXPECT_FALSE(s.contains("hostname")) << "the UTS namespace is joined, its hostname is set";
 }
 
-TEST_F(Mounts, NamespaceModes) {
+TEST_F(CriSpecMounts, NamespaceModes) {
   auto* ns = sc()->mutable_namespace_options();
   ns->set_pid(v1::CONTAINER);
   EXPECT_FALSE(find_ns(build().spec, "pid")->contains("path"));
@@ -200,21 +200,21 @@ TEST_F(Mounts, NamespaceModes) {
   ASSERT_TRUE(find_ns(s, "mount"));
 }
 
-TEST_F(Mounts, NewUtsGetsTheHostname) {
+TEST_F(CriSpecMounts, NewUtsGetsTheHostname) {
   pod_.namespaces.erase("uts");
   auto s = build().spec;
   EXPECT_FALSE(find_ns(s, "uts")->contains("path"));
   EXPECT_EQ(s["hostname"], "pod-a");
 }
 
-TEST_F(Mounts, UserNamespacesAreUnimplemented) {
+TEST_F(CriSpecMounts, UserNamespacesAreUnimplemented) {
   sc()->mutable_namespace_options()->mutable_userns_options()->set_mode(v1::POD);
   EXPECT_EQ(error().code(), ErrorCode::unimplemented);
   sc()->mutable_namespace_options()->mutable_userns_options()->set_mode(v1::NODE);
   EXPECT_FALSE(find_ns(build().spec, "user"));
 }
 
-TEST_F(Mounts, PodSysctls) {
+TEST_F(CriSpecMounts, PodSysctls) {
   (*pod_config_.mutable_linux()->mutable_sysctls())["net.ipv4.ip_forward"] = "1";
   EXPECT_EQ(build().spec["linux"]["sysctl"]["net.ipv4.ip_forward"], "1");
 }

@@ -4,15 +4,15 @@
 namespace crius::oci::cri::testing {
 namespace {
 
-using Process = CriSpecTest;
+using CriSpecProcess = CriSpecTest;
 
-TEST_F(Process, ImageEntrypointAndCmdWhenConfigHasNeither) {
+TEST_F(CriSpecProcess, ImageEntrypointAndCmdWhenConfigHasNeither) {
   image_.entrypoint = {"/entry", "-x"};
   image_.cmd = {"run"};
   EXPECT_EQ(build().spec["process"]["args"], json({"/entry", "-x", "run"}));
 }
 
-TEST_F(Process, ArgsAloneReplaceCmdAndKeepEntrypoint) {
+TEST_F(CriSpecProcess, ArgsAloneReplaceCmdAndKeepEntrypoint) {
   image_.entrypoint = {"/entry"};
   image_.cmd = {"run"};
   config_.add_args("serve");
@@ -20,7 +20,7 @@ TEST_F(Process, ArgsAloneReplaceCmdAndKeepEntrypoint) {
   EXPECT_EQ(build().spec["process"]["args"], json({"/entry", "serve", "--port=80"}));
 }
 
-TEST_F(Process, CommandReplacesEntrypointAndDropsCmd) {
+TEST_F(CriSpecProcess, CommandReplacesEntrypointAndDropsCmd) {
   image_.entrypoint = {"/entry"};
   image_.cmd = {"run"};
   config_.add_command("/bin/echo");
@@ -29,7 +29,7 @@ TEST_F(Process, CommandReplacesEntrypointAndDropsCmd) {
   EXPECT_EQ(build().spec["process"]["args"], json({"/bin/echo", "hi"}));
 }
 
-TEST_F(Process, NoCommandAtAllIsInvalidArgument) {
+TEST_F(CriSpecProcess, NoCommandAtAllIsInvalidArgument) {
   image_.entrypoint.clear();
   image_.cmd.clear();
   auto e = error();
@@ -37,7 +37,7 @@ TEST_F(Process, NoCommandAtAllIsInvalidArgument) {
   EXPECT_NE(std::string(e.what()).find("no command"), std::string::npos) << e.what();
 }
 
-TEST_F(Process, EnvImageThenConfigOverridingByName) {
+TEST_F(CriSpecProcess, EnvImageThenConfigOverridingByName) {
   image_.env = {"PATH=/img/bin", "A=1", "B=2"};
   auto* kv = config_.add_envs();
   kv->set_key("B");
@@ -49,14 +49,14 @@ TEST_F(Process, EnvImageThenConfigOverridingByName) {
   EXPECT_EQ(env, json({"HOSTNAME=pod-a", "PATH=/img/bin", "A=1", "B=two", "C=x=y"}));
 }
 
-TEST_F(Process, DefaultPathWhenImageHasNone) {
+TEST_F(CriSpecProcess, DefaultPathWhenImageHasNone) {
   image_.env.clear();
   auto env = build().spec["process"]["env"];
   EXPECT_TRUE(has(env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")) << env;
   EXPECT_TRUE(has(env, "HOSTNAME=pod-a")) << env;
 }
 
-TEST_F(Process, CwdFromConfigThenImageThenRoot) {
+TEST_F(CriSpecProcess, CwdFromConfigThenImageThenRoot) {
   EXPECT_EQ(build().spec["process"]["cwd"], "/");
   image_.working_dir = "/srv";
   EXPECT_EQ(build().spec["process"]["cwd"], "/srv");
@@ -66,13 +66,13 @@ TEST_F(Process, CwdFromConfigThenImageThenRoot) {
   EXPECT_EQ(error().code(), ErrorCode::invalid_argument);
 }
 
-TEST_F(Process, TerminalFollowsTty) {
+TEST_F(CriSpecProcess, TerminalFollowsTty) {
   EXPECT_EQ(build().spec["process"]["terminal"], false);
   config_.set_tty(true);
   EXPECT_EQ(build().spec["process"]["terminal"], true);
 }
 
-TEST_F(Process, StopSignalFromConfigThenImageThenSigterm) {
+TEST_F(CriSpecProcess, StopSignalFromConfigThenImageThenSigterm) {
   EXPECT_EQ(build().stop_signal, 15);
   image_.stop_signal = "SIGQUIT";
   EXPECT_EQ(build().stop_signal, 3);
@@ -89,7 +89,7 @@ TEST_F(Process, StopSignalFromConfigThenImageThenSigterm) {
   EXPECT_EQ(error().code(), ErrorCode::invalid_argument);
 }
 
-TEST_F(Process, RootByDefault) {
+TEST_F(CriSpecProcess, RootByDefault) {
   auto b = build();
   EXPECT_EQ(b.user.uid, 0u);
   EXPECT_EQ(b.user.gid, 0u);
@@ -98,7 +98,7 @@ TEST_F(Process, RootByDefault) {
   EXPECT_EQ(b.spec["process"]["user"]["additionalGids"], json({0, 10}));
 }
 
-TEST_F(Process, RunAsUserNumericTakesThePasswdGroup) {
+TEST_F(CriSpecProcess, RunAsUserNumericTakesThePasswdGroup) {
   sc()->mutable_run_as_user()->set_value(1000);
   auto b = build();
   EXPECT_EQ(b.spec["process"]["user"]["uid"], 1000);
@@ -107,7 +107,7 @@ TEST_F(Process, RunAsUserNumericTakesThePasswdGroup) {
   EXPECT_EQ(b.user.supplemental_groups, (std::vector<uint32_t>{1000, 10, 50}));
 }
 
-TEST_F(Process, RunAsUserUnknownToTheImageKeepsGidZero) {
+TEST_F(CriSpecProcess, RunAsUserUnknownToTheImageKeepsGidZero) {
   sc()->mutable_run_as_user()->set_value(4321);
   auto b = build();
   EXPECT_EQ(b.user.uid, 4321u);
@@ -115,7 +115,7 @@ TEST_F(Process, RunAsUserUnknownToTheImageKeepsGidZero) {
   EXPECT_EQ(b.user.username, "");
 }
 
-TEST_F(Process, RunAsGroupOverrides) {
+TEST_F(CriSpecProcess, RunAsGroupOverrides) {
   sc()->mutable_run_as_user()->set_value(1000);
   sc()->mutable_run_as_group()->set_value(44);
   auto b = build();
@@ -123,7 +123,7 @@ TEST_F(Process, RunAsGroupOverrides) {
   EXPECT_EQ(b.user.supplemental_groups, (std::vector<uint32_t>{44, 10, 50}));
 }
 
-TEST_F(Process, RunAsUsernameResolvesOrFailsNamingIt) {
+TEST_F(CriSpecProcess, RunAsUsernameResolvesOrFailsNamingIt) {
   sc()->set_run_as_username("app");
   EXPECT_EQ(build().user.uid, 1000u);
   sc()->set_run_as_username("ghost");
@@ -132,7 +132,7 @@ TEST_F(Process, RunAsUsernameResolvesOrFailsNamingIt) {
   EXPECT_NE(std::string(e.what()).find("\"ghost\""), std::string::npos) << e.what();
 }
 
-TEST_F(Process, ImageUserForms) {
+TEST_F(CriSpecProcess, ImageUserForms) {
   image_.user = "1000";
   EXPECT_EQ(build().user.gid, 1000u);
   image_.user = "app";
@@ -151,13 +151,13 @@ TEST_F(Process, ImageUserForms) {
   EXPECT_NE(std::string(error().what()).find("nosuchuser"), std::string::npos);
 }
 
-TEST_F(Process, RunAsUserWinsOverImageUser) {
+TEST_F(CriSpecProcess, RunAsUserWinsOverImageUser) {
   image_.user = "app";
   sc()->mutable_run_as_user()->set_value(65534);
   EXPECT_EQ(build().user.username, "nobody");
 }
 
-TEST_F(Process, SupplementalGroupsMergeAndStrict) {
+TEST_F(CriSpecProcess, SupplementalGroupsMergeAndStrict) {
   sc()->mutable_run_as_user()->set_value(1000);
   sc()->add_supplemental_groups(3000);
   sc()->add_supplemental_groups(50);
@@ -168,12 +168,12 @@ TEST_F(Process, SupplementalGroupsMergeAndStrict) {
   EXPECT_EQ(b.spec["process"]["user"]["additionalGids"], json({1000, 3000, 50}));
 }
 
-TEST_F(Process, NegativeIdsAreInvalid) {
+TEST_F(CriSpecProcess, NegativeIdsAreInvalid) {
   sc()->mutable_run_as_user()->set_value(-1);
   EXPECT_EQ(error().code(), ErrorCode::invalid_argument);
 }
 
-TEST_F(Process, PasswdSymlinkPointingOutOfTheRootfsIsNotFollowedOut) {
+TEST_F(CriSpecProcess, PasswdSymlinkPointingOutOfTheRootfsIsNotFollowedOut) {
   // /etc/passwd -> /host-passwd, absolute: must resolve inside the rootfs.
   write(tmp_ + "/host-passwd", "evil:x:1000:7777::/:/bin/sh\n");
   fs::remove(rootfs_ + "/etc/passwd");
@@ -193,7 +193,7 @@ TEST_F(Process, PasswdSymlinkPointingOutOfTheRootfsIsNotFollowedOut) {
   EXPECT_EQ(build().user.uid, 1234u);
 }
 
-TEST_F(Process, ImageWithoutPasswdStillRunsNumericUsers) {
+TEST_F(CriSpecProcess, ImageWithoutPasswdStillRunsNumericUsers) {
   fs::remove(rootfs_ + "/etc/passwd");
   fs::remove(rootfs_ + "/etc/group");
   image_.user = "1000:1000";

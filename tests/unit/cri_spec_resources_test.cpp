@@ -6,9 +6,9 @@
 namespace crius::oci::cri::testing {
 namespace {
 
-using Resources = CriSpecTest;
+using CriSpecResources = CriSpecTest;
 
-TEST_F(Resources, CpuMemoryHugepagesUnified) {
+TEST_F(CriSpecResources, CpuMemoryHugepagesUnified) {
   auto* r = config_.mutable_linux()->mutable_resources();
   r->set_cpu_period(100000);
   r->set_cpu_quota(50000);
@@ -31,14 +31,14 @@ TEST_F(Resources, CpuMemoryHugepagesUnified) {
   EXPECT_FALSE(linux_resources(*r).contains("devices"));
 }
 
-TEST_F(Resources, UnsetValuesAreLeftOut) {
+TEST_F(CriSpecResources, UnsetValuesAreLeftOut) {
   auto res = build().spec["linux"]["resources"];
   EXPECT_FALSE(res.contains("cpu"));
   EXPECT_FALSE(res.contains("memory"));
   EXPECT_TRUE(res.contains("devices"));
 }
 
-TEST_F(Resources, SwapBelowMemoryAndBadUnifiedKeysAreRefused) {
+TEST_F(CriSpecResources, SwapBelowMemoryAndBadUnifiedKeysAreRefused) {
   auto* r = config_.mutable_linux()->mutable_resources();
   r->set_memory_limit_in_bytes(100 << 20);
   r->set_memory_swap_limit_in_bytes(50 << 20);
@@ -48,14 +48,14 @@ TEST_F(Resources, SwapBelowMemoryAndBadUnifiedKeysAreRefused) {
   EXPECT_EQ(error().code(), ErrorCode::invalid_argument);
 }
 
-TEST_F(Resources, PidsLimitFromDefaults) {
+TEST_F(CriSpecResources, PidsLimitFromDefaults) {
   defaults_.pids_limit = 1024;
   EXPECT_EQ(build().spec["linux"]["resources"]["pids"]["limit"], 1024);
   defaults_.pids_limit = -1;
   EXPECT_FALSE(build().spec["linux"]["resources"].contains("pids"));
 }
 
-TEST_F(Resources, OomScoreAdjClampedWhenLoweringIsNotAllowed) {
+TEST_F(CriSpecResources, OomScoreAdjClampedWhenLoweringIsNotAllowed) {
   config_.mutable_linux()->mutable_resources()->set_oom_score_adj(-997);
   defaults_.daemon_oom_score_adj = -500;
   EXPECT_EQ(build().spec["process"]["oomScoreAdj"], -500);
@@ -67,7 +67,7 @@ TEST_F(Resources, OomScoreAdjClampedWhenLoweringIsNotAllowed) {
   EXPECT_EQ(error().code(), ErrorCode::invalid_argument);
 }
 
-TEST_F(Resources, CgroupsPathPerDriver) {
+TEST_F(CriSpecResources, CgroupsPathPerDriver) {
   auto b = build();
   EXPECT_EQ(b.cgroups_path, "/kubepods/besteffort/poduid-123/crius-ctrid");
   EXPECT_EQ(b.spec["linux"]["cgroupsPath"], b.cgroups_path);
@@ -78,7 +78,7 @@ TEST_F(Resources, CgroupsPathPerDriver) {
   EXPECT_EQ(error().code(), ErrorCode::invalid_argument);
 }
 
-TEST_F(Resources, Annotations) {
+TEST_F(CriSpecResources, Annotations) {
   (*config_.mutable_annotations())["custom"] = "v";
   auto a = build().spec["annotations"];
   EXPECT_EQ(a["custom"], "v");
@@ -91,7 +91,7 @@ TEST_F(Resources, Annotations) {
   EXPECT_EQ(a["io.kubernetes.cri.image-name"], "docker.io/library/busybox:latest");
 }
 
-TEST_F(Resources, LogPath) {
+TEST_F(CriSpecResources, LogPath) {
   EXPECT_EQ(build().log_path, "/var/log/pods/default_pod-a_uid-123/web/0.log");
   config_.set_log_path("/abs.log");
   EXPECT_EQ(error().code(), ErrorCode::invalid_argument);
@@ -104,7 +104,7 @@ TEST_F(Resources, LogPath) {
   EXPECT_EQ(build().log_path, "");
 }
 
-TEST_F(Resources, SignalNames) {
+TEST_F(CriSpecResources, SignalNames) {
   EXPECT_EQ(detail::signal_number("SIGKILL", "x"), 9);
   EXPECT_EQ(detail::signal_number("hup", "x"), 1);
   EXPECT_EQ(detail::signal_number("SIGRTMIN+1", "x"), SIGRTMIN + 1);

@@ -4,7 +4,7 @@
 namespace crius::oci::cri::testing {
 namespace {
 
-using Security = CriSpecTest;
+using CriSpecSecurity = CriSpecTest;
 
 const std::vector<std::string> kCrioDefault = {"CAP_CHOWN",  "CAP_DAC_OVERRIDE", "CAP_FSETID",
                                                "CAP_FOWNER", "CAP_SETGID",       "CAP_SETUID",
@@ -14,14 +14,14 @@ std::vector<std::string> caps_of(const json& spec, const std::string& set) {
   return spec["process"]["capabilities"][set].get<std::vector<std::string>>();
 }
 
-TEST_F(Security, DefaultCapabilitiesInEverySetButInheritable) {
+TEST_F(CriSpecSecurity, DefaultCapabilitiesInEverySetButInheritable) {
   auto s = build().spec;
   for (const char* set : {"bounding", "effective", "permitted"}) EXPECT_EQ(caps_of(s, set), kCrioDefault) << set;
   EXPECT_TRUE(caps_of(s, "inheritable").empty());
   EXPECT_TRUE(caps_of(s, "ambient").empty());
 }
 
-TEST_F(Security, AddAndDropWithOrWithoutPrefix) {
+TEST_F(CriSpecSecurity, AddAndDropWithOrWithoutPrefix) {
   sc()->mutable_capabilities()->add_add_capabilities("NET_ADMIN");
   sc()->mutable_capabilities()->add_add_capabilities("CAP_SYS_TIME");
   sc()->mutable_capabilities()->add_drop_capabilities("KILL");
@@ -34,13 +34,13 @@ TEST_F(Security, AddAndDropWithOrWithoutPrefix) {
   EXPECT_EQ(caps.size(), kCrioDefault.size());
 }
 
-TEST_F(Security, DropAllThenAddKeepsOnlyTheAdds) {
+TEST_F(CriSpecSecurity, DropAllThenAddKeepsOnlyTheAdds) {
   sc()->mutable_capabilities()->add_drop_capabilities("ALL");
   sc()->mutable_capabilities()->add_add_capabilities("NET_BIND_SERVICE");
   EXPECT_EQ(caps_of(build().spec, "bounding"), std::vector<std::string>{"CAP_NET_BIND_SERVICE"});
 }
 
-TEST_F(Security, AddAllGivesEveryKernelCapability) {
+TEST_F(CriSpecSecurity, AddAllGivesEveryKernelCapability) {
   sc()->mutable_capabilities()->add_add_capabilities("ALL");
   sc()->mutable_capabilities()->add_drop_capabilities("SYS_ADMIN");
   auto caps = caps_of(build().spec, "bounding");
@@ -48,7 +48,7 @@ TEST_F(Security, AddAllGivesEveryKernelCapability) {
   EXPECT_FALSE(std::count(caps.begin(), caps.end(), "CAP_SYS_ADMIN"));
 }
 
-TEST_F(Security, UnknownCapabilityIsNamed) {
+TEST_F(CriSpecSecurity, UnknownCapabilityIsNamed) {
   sc()->mutable_capabilities()->add_add_capabilities("FLY");
   auto e = error();
   EXPECT_EQ(e.code(), ErrorCode::invalid_argument);
@@ -58,7 +58,7 @@ TEST_F(Security, UnknownCapabilityIsNamed) {
   EXPECT_NE(std::string(error().what()).find("NOPE"), std::string::npos);
 }
 
-TEST_F(Security, AmbientCapabilitiesAreAlsoInheritableAndPermitted) {
+TEST_F(CriSpecSecurity, AmbientCapabilitiesAreAlsoInheritableAndPermitted) {
   sc()->mutable_capabilities()->add_drop_capabilities("ALL");
   sc()->mutable_capabilities()->add_add_ambient_capabilities("NET_RAW");
   auto s = build().spec;
@@ -67,7 +67,7 @@ TEST_F(Security, AmbientCapabilitiesAreAlsoInheritableAndPermitted) {
   EXPECT_EQ(caps_of(s, "permitted"), std::vector<std::string>{"CAP_NET_RAW"});
 }
 
-TEST_F(Security, KubeletDefaultMaskedAndReadonlyPaths) {
+TEST_F(CriSpecSecurity, KubeletDefaultMaskedAndReadonlyPaths) {
   auto l = build().spec["linux"];
   EXPECT_TRUE(has(l["maskedPaths"], "/proc/kcore"));
   EXPECT_TRUE(has(l["maskedPaths"], "/proc/keys"));
@@ -76,14 +76,14 @@ TEST_F(Security, KubeletDefaultMaskedAndReadonlyPaths) {
   EXPECT_TRUE(has(l["readonlyPaths"], "/proc/sysrq-trigger"));
 }
 
-TEST_F(Security, GivenMaskedPathsReplaceTheDefaults) {
+TEST_F(CriSpecSecurity, GivenMaskedPathsReplaceTheDefaults) {
   sc()->add_masked_paths("/proc/secret");
   auto l = build().spec["linux"];
   EXPECT_EQ(l["maskedPaths"], json({"/proc/secret"}));
   EXPECT_EQ(l["readonlyPaths"], json::array());
 }
 
-TEST_F(Security, PrivilegedHasAllCapsDevicesAndNoMasks) {
+TEST_F(CriSpecSecurity, PrivilegedHasAllCapsDevicesAndNoMasks) {
   pod_config_.mutable_linux()->mutable_security_context()->set_privileged(true);
   sc()->set_privileged(true);
   sc()->add_masked_paths("/proc/kcore");
@@ -104,12 +104,12 @@ TEST_F(Security, PrivilegedHasAllCapsDevicesAndNoMasks) {
   EXPECT_TRUE(has(opts("/sys/fs/cgroup"), "rw"));
 }
 
-TEST_F(Security, PrivilegedContainerNeedsAPrivilegedPod) {
+TEST_F(CriSpecSecurity, PrivilegedContainerNeedsAPrivilegedPod) {
   sc()->set_privileged(true);
   EXPECT_EQ(error().code(), ErrorCode::invalid_argument);
 }
 
-TEST_F(Security, NoNewPrivsAndReadonlyRootfs) {
+TEST_F(CriSpecSecurity, NoNewPrivsAndReadonlyRootfs) {
   auto s = build().spec;
   EXPECT_EQ(s["process"]["noNewPrivileges"], false);
   EXPECT_EQ(s["root"]["readonly"], false);
@@ -124,7 +124,7 @@ TEST_F(Security, NoNewPrivsAndReadonlyRootfs) {
 
 // --- seccomp
 
-TEST_F(Security, NoSeccompUnlessAsked) {
+TEST_F(CriSpecSecurity, NoSeccompUnlessAsked) {
   EXPECT_FALSE(build().spec["linux"].contains("seccomp"));
   sc()->mutable_seccomp()->set_profile_type(v1::SecurityProfile::Unconfined);
   EXPECT_FALSE(build().spec["linux"].contains("seccomp"));
@@ -137,7 +137,7 @@ bool rule_allows(const json& seccomp, const std::string& name, bool unconditiona
   return false;
 }
 
-TEST_F(Security, RuntimeDefaultIsAnAllowlistWithCapabilityRules) {
+TEST_F(CriSpecSecurity, RuntimeDefaultIsAnAllowlistWithCapabilityRules) {
   sc()->mutable_seccomp()->set_profile_type(v1::SecurityProfile::RuntimeDefault);
   auto sec = build().spec["linux"]["seccomp"];
   EXPECT_EQ(sec["defaultAction"], "SCMP_ACT_ERRNO");
@@ -167,7 +167,7 @@ TEST_F(Security, RuntimeDefaultIsAnAllowlistWithCapabilityRules) {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 // The deprecated string field, still sent by older kubelets.
-TEST_F(Security, DeprecatedSeccompPathForms) {
+TEST_F(CriSpecSecurity, DeprecatedSeccompPathForms) {
   for (const char* p : {"runtime/default", "docker/default"}) {
     sc()->set_seccomp_profile_path(p);
     EXPECT_EQ(build().spec["linux"]["seccomp"]["defaultAction"], "SCMP_ACT_ERRNO") << p;
@@ -182,7 +182,7 @@ TEST_F(Security, DeprecatedSeccompPathForms) {
 }
 #pragma GCC diagnostic pop
 
-TEST_F(Security, LocalhostOciFormat) {
+TEST_F(CriSpecSecurity, LocalhostOciFormat) {
   write(tmp_ + "/oci.json", R"({
     "defaultAction": "SCMP_ACT_ALLOW",
     "architectures": ["SCMP_ARCH_X86_64"],
@@ -200,7 +200,7 @@ TEST_F(Security, LocalhostOciFormat) {
   EXPECT_EQ(sec["syscalls"][1]["args"][0]["op"], "SCMP_CMP_EQ");
 }
 
-TEST_F(Security, LocalhostDockerFormatWithIncludesExcludesAndArchMap) {
+TEST_F(CriSpecSecurity, LocalhostDockerFormatWithIncludesExcludesAndArchMap) {
   write(tmp_ + "/docker.json", R"({
     "defaultAction": "SCMP_ACT_ERRNO",
     "defaultErrnoRet": 1,
@@ -239,7 +239,7 @@ TEST_F(Security, LocalhostDockerFormatWithIncludesExcludesAndArchMap) {
   EXPECT_FALSE(rule_allows(sec, "clone", false));
 }
 
-TEST_F(Security, LocalhostErrorsNameTheProfile) {
+TEST_F(CriSpecSecurity, LocalhostErrorsNameTheProfile) {
   sc()->mutable_seccomp()->set_profile_type(v1::SecurityProfile::Localhost);
   sc()->mutable_seccomp()->set_localhost_ref(tmp_ + "/missing.json");
   auto e = error();
@@ -258,7 +258,7 @@ TEST_F(Security, LocalhostErrorsNameTheProfile) {
   EXPECT_EQ(build().spec["linux"]["seccomp"]["defaultAction"], "SCMP_ACT_LOG");
 }
 
-TEST_F(Security, PrivilegedGetsSeccompOnlyWhenAsked) {
+TEST_F(CriSpecSecurity, PrivilegedGetsSeccompOnlyWhenAsked) {
   pod_config_.mutable_linux()->mutable_security_context()->set_privileged(true);
   sc()->set_privileged(true);
   sc()->mutable_seccomp()->set_profile_type(v1::SecurityProfile::RuntimeDefault);
@@ -268,7 +268,7 @@ TEST_F(Security, PrivilegedGetsSeccompOnlyWhenAsked) {
 
 // --- AppArmor
 
-TEST_F(Security, AppArmorModes) {
+TEST_F(CriSpecSecurity, AppArmorModes) {
   sc()->mutable_apparmor()->set_profile_type(v1::SecurityProfile::RuntimeDefault);
   EXPECT_FALSE(build().spec["process"].contains("apparmorProfile")) << "AppArmor is not enabled";
   sc()->mutable_apparmor()->set_profile_type(v1::SecurityProfile::Unconfined);
