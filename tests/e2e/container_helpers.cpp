@@ -34,8 +34,11 @@ std::vector<std::string> with_plugin_dirs(std::vector<std::string> args) {
 
 }  // namespace
 
-ContainerEnv::ContainerEnv(std::vector<std::string> args, std::map<std::string, std::string> env)
-    : daemon(DaemonOptions{.extra_args = with_plugin_dirs(std::move(args)), .env = std::move(env)}),
+ContainerEnv::ContainerEnv(std::vector<std::string> args, std::map<std::string, std::string> env,
+                           bool hide_cgroup_v2_controllers)
+    : daemon(DaemonOptions{.extra_args = with_plugin_dirs(std::move(args)),
+                           .env = std::move(env),
+                           .hide_cgroup_v2_controllers = hide_cgroup_v2_controllers}),
       image(busybox_image()) {
   write_file(daemon.dir() / "cni/10-test.conflist", net.conflist());
   v1::PullImageRequest req;

@@ -15,7 +15,8 @@ namespace crius::test {
 // A daemon whose image store has the busybox test image (pushed once per
 // test binary to a loopback registry), on a bridge network of its own.
 struct ContainerEnv {
-  explicit ContainerEnv(std::vector<std::string> args = {}, std::map<std::string, std::string> env = {});
+  explicit ContainerEnv(std::vector<std::string> args = {}, std::map<std::string, std::string> env = {},
+                        bool hide_cgroup_v2_controllers = false);
   // Removes every pod the daemon still has (a test that failed halfway
   // leaves no container, monitor, mount or cgroup behind).
   ~ContainerEnv();

@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -50,9 +52,17 @@ int free_tcp_port() { return fixtures::free_loopback_port(); }
 namespace {
 
 pid_t spawn(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
-            const std::string& out_path, const std::string& err_path) {
+            const std::string& out_path, const std::string& err_path, bool hide_v2_controllers = false) {
   pid_t pid = ::fork();
   if (pid != 0) return pid;
+  if (hide_v2_controllers) {
+    // A mount namespace of its own (host mounts still propagate in) where
+    // the v2 mount lists no controllers.
+    const char* controllers = "/sys/fs/cgroup/unified/cgroup.controllers";
+    if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0 ||
+        (::access(controllers, F_OK) == 0 && ::mount("/dev/null", controllers, nullptr, MS_BIND, nullptr) != 0))
+      ::_exit(126);
+  }
   // Child: unblock everything the test runner may have blocked.
   sigset_t none;
   sigemptyset(&none);
@@ -120,7 +130,7 @@ Daemon::Daemon(DaemonOptions options) : options_(std::move(options)), metrics_po
 void Daemon::start() {
   auto argv = args();
   argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());
-  pid_ = spawn(argv, options_.env, dir_ / "stdout", dir_ / "stderr");
+  pid_ = spawn(argv, options_.env, dir_ / "stdout", dir_ / "stderr", options_.hide_cgroup_v2_controllers);
   if (!options_.wait_ready) return;
   if (!wait_for_log("crius is serving the CRI")) {
     stop(SIGKILL);

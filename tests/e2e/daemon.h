@@ -43,6 +43,9 @@ struct DaemonOptions {
   std::vector<std::string> extra_args;      // appended to the command line
   std::map<std::string, std::string> env;   // added to the environment
   bool wait_ready = true;
+  // Run the daemon in a private mount namespace where the cgroup v2 mount of
+  // a hybrid host lists no controllers: crun refuses such hosts otherwise.
+  bool hide_cgroup_v2_controllers = false;
 };
 
 class Daemon {
