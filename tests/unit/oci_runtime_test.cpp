@@ -186,7 +186,7 @@ TEST(OciCli, ParsesGlobalAndCommandFlags) {
   ParsedArgs r = parse_args({"run", "-d", "-b", "/b", "c1"});
   EXPECT_TRUE(r.has("detach"));
   EXPECT_EQ(r.get("bundle"), "/b");
-  ParsedArgs e = parse_args({"exec", "-t", "c1", "sh"});  // not supported yet: arguments not checked
+  ParsedArgs e = parse_args({"exec", "-t", "c1", "sh"});  // exec's own flags are checked by the exec verb
   EXPECT_EQ(e.command, "exec");
 
   EXPECT_THROW(parse_args({"create", "--bogus", "x"}), Error);
