@@ -14,16 +14,15 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// One registry with the busybox image for the whole test binary.
+// One registry with the busybox image for the whole test binary, stopped
+// when the binary exits (static destruction).
 const std::string& busybox_image() {
-  static fixtures::Registry* registry = nullptr;
-  static std::string ref;
-  if (!registry) {
-    registry = new fixtures::Registry();  // lives as long as the test binary
-    fixtures::push_image(*registry, "test/busybox", "latest", {fixtures::busybox_layer()},
+  static fixtures::Registry registry;
+  static const std::string ref = [] {
+    fixtures::push_image(registry, "test/busybox", "latest", {fixtures::busybox_layer()},
                          {.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}});
-    ref = registry->host() + "/test/busybox:latest";
-  }
+    return registry.host() + "/test/busybox:latest";
+  }();
   return ref;
 }
 
