@@ -8,6 +8,7 @@
 
 #include "conf/atomic_file.h"
 #include "conf/error.h"
+#include "conf/id_prefix.h"
 #include "conf/log.h"
 #include "conf/rollback.h"
 #include "container/handlers.h"
@@ -123,25 +124,31 @@ bool Manager::refresh(Record& rec) {
   return true;
 }
 
+Record Manager::snapshot(Entry& e) {
+  std::lock_guard lock(e.mu);
+  if (refresh(e.rec)) persist(e.rec);
+  return e.rec;
+}
+
+void Manager::store(Entry& e, const Record& rec) {
+  std::lock_guard lock(e.mu);
+  persist(rec);
+  e.rec = rec;
+}
+
 std::shared_ptr<Manager::Entry> Manager::find(const std::string& id) const {
   std::lock_guard lock(mu_);
   if (id.empty()) throw InvalidArgument("container_id is empty");
-  auto it = containers_.find(id);
-  if (it != containers_.end()) return it->second;
-  std::shared_ptr<Entry> match;
-  for (auto p = containers_.lower_bound(id); p != containers_.end() && p->first.rfind(id, 0) == 0; ++p) {
-    if (match) throw NotFound("container ID prefix " + id + " is ambiguous");
-    match = p->second;
-  }
-  if (!match) throw NotFound("container " + id + " not found");
-  return match;
+  return find_by_id_or_prefix(containers_, id, "container");
 }
 
 std::vector<std::shared_ptr<Manager::Entry>> Manager::entries_of(const std::string& pod_id) const {
   std::lock_guard lock(mu_);
   std::vector<std::shared_ptr<Entry>> out;
-  for (const auto& [id, e] : containers_)
+  for (const auto& [id, e] : containers_) {
+    std::lock_guard rec_lock(e->mu);
     if (e->rec.pod_id == pod_id) out.push_back(e);
+  }
   return out;
 }
 
@@ -254,6 +261,7 @@ std::string Manager::create(const std::string& pod_id, const runtime::v1::Contai
   rec.state = State::created;
 
   persist(rec);
+  log::info("container created", {{"id", id}, {"pod", pod.id}, {"name", rec.name}});
   auto e = std::make_shared<Entry>();
   e->rec = std::move(rec);
   {
@@ -261,32 +269,27 @@ std::string Manager::create(const std::string& pod_id, const runtime::v1::Contai
     containers_[id] = e;
   }
   undo.commit();
-  log::info("container created", {{"id", id}, {"pod", pod.id}, {"name", e->rec.name}});
   return id;
 }
 
 void Manager::start(const std::string& id) {
   auto e = find(id);
   std::lock_guard op(e->op);
-  Record& rec = e->rec;
-  refresh(rec);
+  Record rec = snapshot(*e);
   if (rec.state != State::created)
     throw FailedPrecondition("container " + rec.id + " is not in the created state; it cannot be started");
   auto m = monitor_of(rec);
   if (!m) throw Unavailable("the monitor of pod sandbox " + rec.pod_id + " does not answer");
   m->start(rec.id);
-  Record next = rec;
-  next.state = State::running;
-  next.started_at = now_ns();
-  if (auto info = m->status(rec.id); info.started_at) next.started_at = info.started_at;
-  refresh(next);  // it may have exited already
-  persist(next);
-  rec = next;
+  rec.state = State::running;
+  rec.started_at = now_ns();
+  if (auto info = m->status(rec.id); info.started_at) rec.started_at = info.started_at;
+  refresh(rec);  // it may have exited already
+  store(*e, rec);
 }
 
 void Manager::stop_locked(Entry& e, std::chrono::seconds timeout) {
-  Record& rec = e.rec;
-  refresh(rec);
+  Record rec = snapshot(e);
   if (rec.state == State::exited || rec.state == State::unknown) return;
   auto m = monitor_of(rec);
   if (!m) throw Unavailable("the monitor of pod sandbox " + rec.pod_id + " does not answer");
@@ -308,7 +311,7 @@ void Manager::stop_locked(Entry& e, std::chrono::seconds timeout) {
   if (rec.state == State::running && timeout > 0s) {
     send(rec.stop_signal);
     if (exited(timeout)) {
-      persist(rec);
+      store(e, rec);
       return;
     }
   }
@@ -316,7 +319,7 @@ void Manager::stop_locked(Entry& e, std::chrono::seconds timeout) {
   if (!exited(kKillGrace))
     throw Internal("container " + rec.id + " did not exit within " + std::to_string(kKillGrace.count()) +
                    "s of SIGKILL");
-  persist(rec);
+  store(e, rec);
 }
 
 void Manager::stop(const std::string& id, std::chrono::seconds timeout) {
@@ -326,9 +329,8 @@ void Manager::stop(const std::string& id, std::chrono::seconds timeout) {
 }
 
 void Manager::remove_locked(Entry& e) {
-  Record& rec = e.rec;
-  refresh(rec);
-  if (rec.state == State::created || rec.state == State::running) stop_locked(e, 0s);
+  stop_locked(e, 0s);  // returns at once when it is not running
+  const Record rec = snapshot(e);
   if (auto m = monitor_of(rec)) m->remove(rec.id);
   images_.remove_rootfs(rec.id);
   std::error_code ec;
@@ -349,20 +351,16 @@ void Manager::remove(const std::string& id) {
     throw;
   }
   std::lock_guard op(e->op);
+  const std::string full_id = snapshot(*e).id;
   {
     std::lock_guard lock(mu_);
-    if (!containers_.count(e->rec.id)) return;  // removed meanwhile
+    if (!containers_.count(full_id)) return;  // removed meanwhile
   }
   remove_locked(*e);
-  log::info("container removed", {{"id", e->rec.id}});
+  log::info("container removed", {{"id", full_id}});
 }
 
-Record Manager::get(const std::string& id) {
-  auto e = find(id);
-  std::lock_guard op(e->op);
-  if (refresh(e->rec)) persist(e->rec);
-  return e->rec;
-}
+Record Manager::get(const std::string& id) { return snapshot(*find(id)); }
 
 std::vector<Record> Manager::list() {
   std::vector<std::shared_ptr<Entry>> all;
@@ -372,11 +370,7 @@ std::vector<Record> Manager::list() {
   }
   std::vector<Record> out;
   out.reserve(all.size());
-  for (const auto& e : all) {
-    std::lock_guard op(e->op);
-    if (refresh(e->rec)) persist(e->rec);
-    out.push_back(e->rec);
-  }
+  for (const auto& e : all) out.push_back(snapshot(*e));
   return out;
 }
 
@@ -409,12 +403,12 @@ void Manager::update_resources(const std::string& id, const runtime::v1::LinuxCo
                                const conf::Config& conf) {
   auto e = find(id);
   std::lock_guard op(e->op);
-  refresh(e->rec);
-  if (e->rec.state == State::exited || e->rec.state == State::unknown)
-    throw FailedPrecondition("container " + e->rec.id + " is not running; its resources cannot be updated");
-  apply_resources(e->rec, resources, conf, runtime_state_);
-  e->rec.resources = resources;
-  persist(e->rec);
+  Record rec = snapshot(*e);
+  if (rec.state == State::exited || rec.state == State::unknown)
+    throw FailedPrecondition("container " + rec.id + " is not running; its resources cannot be updated");
+  apply_resources(rec, resources, conf, runtime_state_);
+  rec.resources = resources;
+  store(*e, rec);
 }
 
 void Manager::stop_pod(const std::string& pod_id) {
@@ -428,7 +422,7 @@ void Manager::remove_pod(const std::string& pod_id) {
   std::string monitor_dir;
   for (const auto& e : entries_of(pod_id)) {
     std::lock_guard op(e->op);
-    monitor_dir = e->rec.monitor_dir;
+    monitor_dir = snapshot(*e).monitor_dir;
     remove_locked(*e);
   }
   // The monitor may also exist without containers (a create that failed late).

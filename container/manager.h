@@ -68,9 +68,15 @@ class Manager {
 
  private:
   struct Entry {
-    std::mutex op;  // one lifecycle operation at a time per container
-    Record rec;
+    std::mutex op;          // one lifecycle operation at a time per container
+    std::mutex mu;          // guards rec; held briefly, never across a wait, so
+    Record rec;             // Status and List never queue behind a Stop
   };
+  // The record brought up to date from the monitor's exit file (and saved
+  // when that changed it).
+  Record snapshot(Entry& e);
+  // Saves `rec` and makes it the entry's record.
+  void store(Entry& e, const Record& rec);
   std::shared_ptr<Entry> find(const std::string& id) const;
   std::vector<std::shared_ptr<Entry>> entries_of(const std::string& pod_id) const;
   oci::monitor::Client monitor_for(const sandbox::Record& pod, const conf::Config& conf);

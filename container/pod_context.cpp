@@ -18,6 +18,7 @@
 #include "conf/log.h"
 #include "conf/subprocess.h"
 #include "oci/runtime/container.h"
+#include "oci/runtime/sys.h"
 #include "sandbox/cgroup.h"
 
 namespace crius::container {
@@ -48,13 +49,6 @@ int own_oom_score_adj() {
   int v = 0;
   in >> v;
   return v;
-}
-
-bool apparmor_enabled() {
-  std::ifstream in("/sys/module/apparmor/parameters/enabled");
-  std::string v;
-  in >> v;
-  return v == "Y";
 }
 
 // Runs an external runtime's command; its stderr names what went wrong.
@@ -129,9 +123,13 @@ oci::cri::Defaults spec_defaults(const conf::Config& conf) {
   d.default_capabilities = conf.runtime.default_capabilities;
   d.pids_limit = conf.runtime.pids_limit;
   d.cgroup_driver = conf.cgroup_driver;
-  d.daemon_oom_score_adj = own_oom_score_adj();
-  d.oom_score_adj_can_lower = has_sys_resource();
-  d.apparmor_enabled = apparmor_enabled();
+  // Facts about the daemon and the host that do not change while it runs.
+  static const int own_adj = own_oom_score_adj();
+  static const bool can_lower = has_sys_resource();
+  static const bool apparmor = oci::runtime::apparmor_enabled();
+  d.daemon_oom_score_adj = own_adj;
+  d.oom_score_adj_can_lower = can_lower;
+  d.apparmor_enabled = apparmor;
   return d;
 }
 

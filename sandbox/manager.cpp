@@ -10,6 +10,7 @@
 
 #include "conf/atomic_file.h"
 #include "conf/error.h"
+#include "conf/id_prefix.h"
 #include "conf/log.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/namespaces.h"
@@ -251,15 +252,7 @@ std::string Manager::run_steps(PodSpec spec, const conf::Config& config, const s
 std::shared_ptr<Manager::Entry> Manager::find(const std::string& id) const {
   std::lock_guard lock(mu_);
   if (id.empty()) throw InvalidArgument("pod_sandbox_id is empty");
-  auto it = sandboxes_.find(id);
-  if (it != sandboxes_.end()) return it->second;
-  std::shared_ptr<Entry> match;
-  for (auto p = sandboxes_.lower_bound(id); p != sandboxes_.end() && p->first.rfind(id, 0) == 0; ++p) {
-    if (match) throw NotFound("pod sandbox ID prefix " + id + " is ambiguous");
-    match = p->second;
-  }
-  if (!match) throw NotFound("pod sandbox " + id + " not found");
-  return match;
+  return find_by_id_or_prefix(sandboxes_, id, "pod sandbox");
 }
 
 void Manager::stop_locked(Entry& e, const conf::Config& config) {

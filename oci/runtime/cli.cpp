@@ -131,6 +131,68 @@ CreateOptions create_options(const ParsedArgs& a) {
   return o;
 }
 
+// While a foreground process runs (`run`, `exec`): the signals we forward
+// to it, read from a signalfd; the mask is restored on every path.
+class ForwardedSignals {
+ public:
+  ForwardedSignals() {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int s : {SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) sigaddset(&set, s);
+    ::sigprocmask(SIG_BLOCK, &set, &old_);
+    fd_.reset(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+    if (!fd_) {
+      ::sigprocmask(SIG_SETMASK, &old_, nullptr);
+      throw_errno("signalfd");
+    }
+  }
+  ~ForwardedSignals() { ::sigprocmask(SIG_SETMASK, &old_, nullptr); }
+  ForwardedSignals(const ForwardedSignals&) = delete;
+  ForwardedSignals& operator=(const ForwardedSignals&) = delete;
+  int fd() const { return fd_.get(); }
+
+ private:
+  sigset_t old_{};
+  Fd fd_;
+};
+
+// Reaps children until `pid` exits, proxying the terminal (if any) and
+// forwarding signals (window size to the pty); returns its exit status,
+// 128+signal when killed.
+int wait_in_foreground(pid_t pid, int sigfd, std::unique_ptr<TerminalProxy> tty) {
+  int code = 255;
+  for (bool done = false; !done;) {
+    // Reap first: the process may already be gone.
+    int status;
+    pid_t r;
+    while ((r = ::waitpid(-1, &status, WNOHANG)) > 0) {
+      if (r == pid) {
+        code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        done = true;
+      }
+    }
+    if (done) break;
+    if (tty) {
+      if (!tty->pump(-1, sigfd)) tty.reset();
+    } else {
+      struct pollfd pf {sigfd, POLLIN, 0};
+      ::poll(&pf, 1, -1);
+    }
+    signalfd_siginfo si;
+    while (::read(sigfd, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
+      int sig = static_cast<int>(si.ssi_signo);
+      if (sig == SIGWINCH && tty) {
+        winsize ws{};
+        if (::ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0) ::ioctl(tty->master(), TIOCSWINSZ, &ws);
+      } else if (sig != SIGCHLD) {
+        ::kill(pid, sig);
+      }
+    }
+  }
+  if (tty) tty->drain();
+  return code;
+}
+
 int cmd_run(const std::string& root, const ParsedArgs& a) {
   const std::string id = need_id(a);
   if (a.has("detach")) {
@@ -162,12 +224,7 @@ int cmd_run(const std::string& root, const ParsedArgs& a) {
   }
   // The init may be a grandchild (joined pid/user namespace): adopt it.
   if (!a.has("no-subreaper")) ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-  sigset_t set, old;
-  sigemptyset(&set);
-  for (int s : {SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) sigaddset(&set, s);
-  ::sigprocmask(SIG_BLOCK, &set, &old);
-  Fd sigfd(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
-  if (!sigfd) throw_errno("signalfd");
+  ForwardedSignals signals;
   Container c = Container::create(root, id, opts);
   int code = 255;
   try {
@@ -177,38 +234,7 @@ int cmd_run(const std::string& root, const ParsedArgs& a) {
       tty = std::make_unique<TerminalProxy>(receive_fd(console_mine.get()));
     }
     rtlog::debug("run " + id + ": started");
-    const pid_t init = c.pid();
-    bool done = false;
-    while (!done) {
-      // Reap first: the init may already be gone.
-      for (;;) {
-        int status;
-        pid_t p = ::waitpid(-1, &status, WNOHANG);
-        if (p <= 0) break;
-        if (p == init) {
-          code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-          done = true;
-        }
-      }
-      if (done) break;
-      if (tty) {
-        if (!tty->pump(-1, sigfd.get())) tty.reset();
-      } else {
-        struct pollfd p {sigfd.get(), POLLIN, 0};
-        ::poll(&p, 1, -1);
-      }
-      signalfd_siginfo si;
-      while (::read(sigfd.get(), &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
-        int sig = static_cast<int>(si.ssi_signo);
-        if (sig == SIGWINCH && tty) {
-          winsize ws{};
-          if (::ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0) ::ioctl(tty->master(), TIOCSWINSZ, &ws);
-        } else if (sig != SIGCHLD) {
-          ::kill(init, sig);
-        }
-      }
-    }
-    if (tty) tty->drain();
+    code = wait_in_foreground(c.pid(), signals.fd(), std::move(tty));
   } catch (...) {
     try {
       c.destroy(true);
@@ -219,7 +245,6 @@ int cmd_run(const std::string& root, const ParsedArgs& a) {
   rtlog::debug("run " + id + ": exited");
   if (!a.has("keep")) c.destroy(true);
   rtlog::debug("run " + id + ": deleted");
-  ::sigprocmask(SIG_SETMASK, &old, nullptr);
   return code;
 }
 
@@ -312,12 +337,7 @@ int cmd_exec(const std::string& root, const ParsedArgs& a) {
     console_theirs.reset(sv[1]);
     opts.console_fd = console_theirs.get();
   }
-  sigset_t set, old;
-  sigemptyset(&set);
-  for (int s : {SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) sigaddset(&set, s);
-  ::sigprocmask(SIG_BLOCK, &set, &old);
-  Fd sigfd(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
-  if (!sigfd) throw_errno("signalfd");
+  ForwardedSignals signals;
   // The process is our own child (exec_process clones it so).
   const pid_t pid = exec_process(c, p, opts);
   std::unique_ptr<TerminalProxy> tty;
@@ -325,37 +345,7 @@ int cmd_exec(const std::string& root, const ParsedArgs& a) {
     console_theirs.reset();
     tty = std::make_unique<TerminalProxy>(receive_fd(console_mine.get()));
   }
-  int code = 255;
-  for (bool done = false; !done;) {
-    int status;
-    pid_t r;
-    while ((r = ::waitpid(-1, &status, WNOHANG)) > 0) {
-      if (r == pid) {
-        code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        done = true;
-      }
-    }
-    if (done) break;
-    if (tty) {
-      if (!tty->pump(-1, sigfd.get())) tty.reset();
-    } else {
-      struct pollfd pf {sigfd.get(), POLLIN, 0};
-      ::poll(&pf, 1, -1);
-    }
-    signalfd_siginfo si;
-    while (::read(sigfd.get(), &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
-      int sig = static_cast<int>(si.ssi_signo);
-      if (sig == SIGWINCH && tty) {
-        winsize ws{};
-        if (::ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0) ::ioctl(tty->master(), TIOCSWINSZ, &ws);
-      } else if (sig != SIGCHLD) {
-        ::kill(pid, sig);
-      }
-    }
-  }
-  if (tty) tty->drain();
-  ::sigprocmask(SIG_SETMASK, &old, nullptr);
-  return code;
+  return wait_in_foreground(pid, signals.fd(), std::move(tty));
 }
 
 int cmd_list(const std::string& root, const ParsedArgs& a) {

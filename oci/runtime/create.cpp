@@ -36,15 +36,6 @@ std::string real_path(const std::string& p, const std::string& what) {
   return buf;
 }
 
-bool apparmor_enabled() {
-  try {
-    std::string v = read_file("/sys/module/apparmor/parameters/enabled");
-    return !v.empty() && v[0] == 'Y';
-  } catch (const std::exception&) {
-    return false;
-  }
-}
-
 // Removes the state dir and kills the init unless released; removes the
 // cgroup when create made it.
 struct Undo {

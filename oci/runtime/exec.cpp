@@ -149,15 +149,6 @@ std::vector<std::string> cgroup_procs_to_join(pid_t init) {
   return out;
 }
 
-bool apparmor_enabled() {
-  try {
-    std::string v = read_file("/sys/module/apparmor/parameters/enabled");
-    return !v.empty() && v[0] == 'Y';
-  } catch (const std::exception&) {
-    return false;
-  }
-}
-
 // Everything the forked processes need, prepared by the caller so that the
 // children only apply it.
 struct ExecPlan {
@@ -246,23 +237,7 @@ struct ExecPlan {
     }
     if (x.no_new_privs && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) throw_errno("prctl(PR_SET_NO_NEW_PRIVS)");
 
-    if (::syscall(SYS_close_range, first_closed, ~0U, CLOSE_RANGE_CLOEXEC) != 0) throw_errno("close_range");
-    for (int fd = 3; fd < static_cast<int>(first_closed); ++fd) ::fcntl(fd, F_SETFD, 0);
-    sigset_t none;
-    sigemptyset(&none);
-    for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-
-    std::vector<char*> argv, envp;
-    for (const auto& a : p.args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
-    envp.push_back(nullptr);
-    // Last: a filter under no_new_privs may forbid anything but execve.
-    if (x.seccomp && x.no_new_privs)
-      if (int err = x.seccomp->load()) throw_errno("seccomp: load filter", err);
-    ::execve(exe.c_str(), argv.data(), envp.data());
-    throw_errno("exec " + exe);
+    exec_user_process(exe, p.args, env, first_closed, x.no_new_privs ? x.seccomp : nullptr);
   } catch (const std::exception& e) {
     fail_child(x.sync_fd, e, 127);
   } catch (...) {

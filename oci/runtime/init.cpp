@@ -235,27 +235,33 @@ struct Init {
     if (p.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) throw_errno("prctl(PR_SET_NO_NEW_PRIVS)");
 
     // Only stdio and the preserved fds reach the process.
-    const unsigned first = 3 + static_cast<unsigned>(c.preserve_fds);
-    if (::syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) != 0) throw_errno("close_range");
-    for (int fd = 3; fd < static_cast<int>(first); ++fd) ::fcntl(fd, F_SETFD, 0);
-    sigset_t none;
-    sigemptyset(&none);
-    for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-
-    std::vector<char*> argv, envp;
-    for (const auto& a : p.args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
-    envp.push_back(nullptr);
-    // Last: a filter under no_new_privs may forbid anything but execve.
-    if (c.seccomp && p.no_new_privileges) check(c.seccomp->load(), "seccomp: load filter");
-    ::execve(exe.c_str(), argv.data(), envp.data());
-    throw_errno("exec " + exe);
+    exec_user_process(exe, p.args, env, 3 + static_cast<unsigned>(c.preserve_fds),
+                      p.no_new_privileges ? c.seccomp : nullptr);
   }
 };
 
 }  // namespace
+
+void exec_user_process(const std::string& exe, const std::vector<std::string>& args,
+                       const std::vector<std::string>& env, unsigned first_closed, SeccompFilter* seccomp) {
+  if (::syscall(SYS_close_range, first_closed, ~0U, CLOSE_RANGE_CLOEXEC) != 0) throw_errno("close_range");
+  for (int fd = 3; fd < static_cast<int>(first_closed); ++fd) ::fcntl(fd, F_SETFD, 0);
+  sigset_t none;
+  sigemptyset(&none);
+  for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+
+  std::vector<char*> argv, envp;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  // Last: a filter under no_new_privs may forbid anything but execve.
+  if (seccomp)
+    if (int err = seccomp->load()) throw_errno("seccomp: load filter", err);
+  ::execve(exe.c_str(), argv.data(), envp.data());
+  throw_errno("exec " + exe);
+}
 
 void init_main(InitConfig& c) {
   Init init{c};

@@ -52,6 +52,14 @@ void set_apparmor_exec(const std::string& profile);
 // setgroups, setresgid, setresuid (in that order).
 void switch_user(const User&);
 
+// The last step of an init or an exec'd process: only fds below
+// first_closed survive, signal dispositions and mask are reset, `seccomp`
+// (when given: the filter that waits for no_new_privs) is loaded, and exe
+// is exec'd. Throws naming the step when something fails.
+[[noreturn]] void exec_user_process(const std::string& exe, const std::vector<std::string>& args,
+                                    const std::vector<std::string>& env, unsigned first_closed,
+                                    SeccompFilter* seccomp);
+
 // Never returns: execs the user's process or _exits non-zero after sending
 // (or, once the runtime is gone, logging) the error.
 [[noreturn]] void init_main(InitConfig&);

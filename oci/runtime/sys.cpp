@@ -113,4 +113,13 @@ uint64_t process_start_time(pid_t pid) {
   return std::strtoull(t.c_str() + pos, nullptr, 10);
 }
 
+bool apparmor_enabled() {
+  try {
+    std::string v = read_file("/sys/module/apparmor/parameters/enabled");
+    return !v.empty() && v[0] == 'Y';
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
 }  // namespace crius::oci::runtime

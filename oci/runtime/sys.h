@@ -58,6 +58,8 @@ void remove_all(const std::string& path);
 // /proc/<pid>/stat), 0 when the process does not exist; used to tell a
 // process from a later one that reused its pid.
 uint64_t process_start_time(pid_t pid);
+// Whether the kernel has AppArmor enabled (profiles can be applied).
+bool apparmor_enabled();
 // The state letter of /proc/<pid>/stat ('R', 'S', 'Z'…), 0 when gone.
 char process_state(pid_t pid);
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <future>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -132,6 +133,30 @@ TEST(Container, KubeletFlowFromPullToRemoval) {
   ASSERT_TRUE(stop_pod(env.daemon, pod).ok());
   ASSERT_TRUE(remove_pod(env.daemon, pod).ok());
   EXPECT_TRUE(monitors_of(pod).empty()) << "the pod's monitor exits with the pod";
+}
+
+// kubelet polls status while a stop waits out its grace period: the poll
+// must not queue behind the stop.
+TEST(Container, StatusAnswersWhileAStopWaitsForTheGracePeriod) {
+  ContainerEnv env;
+  const std::string pod = env.run_pod("grace");
+  // PID 1 of its namespace without a TERM handler: TERM does nothing, so
+  // the stop waits for its whole timeout before SIGKILL.
+  const std::string id = env.create(pod, container_config("c", env.image, {"sleep", "3600"}));
+  auto stop = std::async(std::launch::async, [&] { return stop_container(env.daemon, id, 5); });
+  for (int i = 0; i < 20; ++i) {
+    grpc::Status s;
+    auto st = container_status(env.daemon, id, &s);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(st.status().state(), v1::CONTAINER_RUNNING);
+    v1::ListContainersResponse res;
+    ASSERT_TRUE(env.daemon.runtime()->ListContainers(deadline_ctx().get(), v1::ListContainersRequest(), &res).ok());
+  }
+  EXPECT_EQ(stop.wait_for(std::chrono::seconds(0)), std::future_status::timeout)
+      << "the stop ended before its grace period";
+  ASSERT_TRUE(stop.get().ok());
+  EXPECT_EQ(container_status(env.daemon, id).status().exit_code(), 128 + SIGKILL);
+  ASSERT_TRUE(remove_pod(env.daemon, pod).ok());
 }
 
 TEST(Container, ExitCodeAndCompletedReason) {
