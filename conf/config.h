@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -42,6 +43,7 @@ struct Handler {
 struct NetworkConfig {
   std::string cni_config_dir = "/etc/cni/net.d";
   std::vector<std::string> cni_plugin_dirs = {"/opt/cni/bin", "/usr/lib/cni"};
+  std::chrono::milliseconds cni_plugin_timeout = std::chrono::minutes(1);  // each plugin call
 
   bool operator==(const NetworkConfig&) const = default;
 };
@@ -51,6 +53,7 @@ struct ImageConfig {
   std::vector<std::string> short_name_search = {"docker.io"};
   std::chrono::milliseconds pull_progress_timeout = std::chrono::minutes(1);
   int max_parallel_layers = 3;
+  std::vector<std::string> pinned_images;  // references kept from garbage collection (ImageStatus pinned)
 
   bool operator==(const ImageConfig&) const = default;
 };
@@ -66,6 +69,7 @@ struct RuntimeConfig {
   std::vector<std::string> default_capabilities = {"CHOWN",  "DAC_OVERRIDE", "FSETID",           "FOWNER", "SETGID",
                                                    "SETUID", "SETPCAP",      "NET_BIND_SERVICE", "KILL"};
   int pids_limit = 0;  // each container's pids.max; 0 or -1: none
+  std::int64_t shm_size = 64 << 20;  // bytes of each pod's /dev/shm tmpfs
 
   bool operator==(const RuntimeConfig&) const = default;
 };

@@ -17,6 +17,8 @@ enum class ErrorCode {
   unimplemented,
   unavailable,
   resource_exhausted,
+  permission_denied,
+  unauthenticated,
   internal,
 };
 
@@ -36,6 +38,8 @@ inline Error FailedPrecondition(const std::string& m) { return {ErrorCode::faile
 inline Error DeadlineExceeded(const std::string& m) { return {ErrorCode::deadline_exceeded, m}; }
 inline Error Unimplemented(const std::string& m) { return {ErrorCode::unimplemented, m}; }
 inline Error Unavailable(const std::string& m) { return {ErrorCode::unavailable, m}; }
+inline Error PermissionDenied(const std::string& m) { return {ErrorCode::permission_denied, m}; }
+inline Error Unauthenticated(const std::string& m) { return {ErrorCode::unauthenticated, m}; }
 inline Error Internal(const std::string& m) { return {ErrorCode::internal, m}; }
 
 // "<what>: <strerror(err)>", for failed system calls.

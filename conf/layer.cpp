@@ -143,6 +143,23 @@ class Layer {
     origins_.set(p, source_);
   }
 
+  // A byte count, with an optional decimal (K, M, G) or binary (Ki, Mi, Gi) suffix.
+  void set_size(std::int64_t& dst, const YAML::Node& v, const std::string& p) {
+    if (v.IsNull()) return;
+    std::string s = scalar(v, p, "a size");
+    long long n = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+    if (ec != std::errc() || n < 0) fail(p, "expected a size such as 65536, 64Mi or 1G, got " + in_quotes(s));
+    static const std::pair<std::string_view, long long> kUnits[] = {
+        {"", 1}, {"K", 1000}, {"M", 1000'000}, {"G", 1000'000'000}, {"Ki", 1 << 10}, {"Mi", 1 << 20}, {"Gi", 1 << 30}};
+    std::string_view suffix(end, static_cast<std::size_t>(s.data() + s.size() - end));
+    const auto* unit = std::find_if(std::begin(kUnits), std::end(kUnits), [&](auto& u) { return u.first == suffix; });
+    if (unit == std::end(kUnits)) fail(p, "expected a size such as 65536, 64Mi or 1G, got " + in_quotes(s));
+    if (n > std::numeric_limits<std::int64_t>::max() / unit->second) fail(p, "size out of range: " + s);
+    dst = n * unit->second;
+    origins_.set(p, source_);
+  }
+
   void set(bool& dst, const YAML::Node& v, const std::string& p) {
     if (v.IsNull()) return;
     std::string s = scalar(v, p, "true or false");
@@ -201,6 +218,7 @@ class Layer {
     each_key(v, p, [&](const std::string& k, const YAML::Node& fv, const std::string& fp) {
       if (k == "cni_config_dir") set(n.cni_config_dir, fv, fp);
       else if (k == "cni_plugin_dirs") set(n.cni_plugin_dirs, fv, fp);
+      else if (k == "cni_plugin_timeout") set(n.cni_plugin_timeout, fv, fp);
       else return false;
       return true;
     });
@@ -227,6 +245,7 @@ class Layer {
       else if (k == "short_name_search") set(im.short_name_search, fv, fp);
       else if (k == "pull_progress_timeout") set(im.pull_progress_timeout, fv, fp);
       else if (k == "max_parallel_layers") set(im.max_parallel_layers, fv, fp);
+      else if (k == "pinned_images") set(im.pinned_images, fv, fp);
       else return false;
       return true;
     });
@@ -239,6 +258,7 @@ class Layer {
       else if (k == "handlers") handlers(fv, fp, r.handlers);
       else if (k == "default_capabilities") set(r.default_capabilities, fv, fp);
       else if (k == "pids_limit") set(r.pids_limit, fv, fp);
+      else if (k == "shm_size") set_size(r.shm_size, fv, fp);
       else return false;
       return true;
     });

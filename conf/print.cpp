@@ -25,15 +25,19 @@ Tree config_tree(const Config& c) {
   t["listen"] = c.listen;
   t["log_level"] = c.log_level;
   t["cgroup_driver"] = c.cgroup_driver;
-  t["network"] = {{"cni_config_dir", c.network.cni_config_dir}, {"cni_plugin_dirs", c.network.cni_plugin_dirs}};
+  t["network"] = {{"cni_config_dir", c.network.cni_config_dir},
+                  {"cni_plugin_dirs", c.network.cni_plugin_dirs},
+                  {"cni_plugin_timeout", format_duration(c.network.cni_plugin_timeout)}};
   t["image"] = {{"registries", registries},
                 {"short_name_search", c.image.short_name_search},
                 {"pull_progress_timeout", format_duration(c.image.pull_progress_timeout)},
-                {"max_parallel_layers", c.image.max_parallel_layers}};
+                {"max_parallel_layers", c.image.max_parallel_layers},
+                {"pinned_images", c.image.pinned_images}};
   t["runtime"] = {{"default_handler", c.runtime.default_handler},
                   {"handlers", handlers},
                   {"default_capabilities", c.runtime.default_capabilities},
-                  {"pids_limit", c.runtime.pids_limit}};
+                  {"pids_limit", c.runtime.pids_limit},
+                  {"shm_size", c.runtime.shm_size}};
   t["streaming"] = {{"address", c.streaming.address}, {"port", c.streaming.port}};
   t["metrics"] = {{"enabled", c.metrics.enabled}, {"address", c.metrics.address}};
   return t;

@@ -162,6 +162,9 @@ class Checker {
     if (n.cni_plugin_dirs.empty()) bad("network.cni_plugin_dirs", "must list at least one directory");
     for (std::size_t i = 0; i < n.cni_plugin_dirs.size(); ++i)
       absolute("network.cni_plugin_dirs[" + std::to_string(i) + "]", n.cni_plugin_dirs[i]);
+    if (n.cni_plugin_timeout <= std::chrono::milliseconds(0))
+      bad("network.cni_plugin_timeout",
+          "must be greater than 0, got " + in_quotes(format_duration(n.cni_plugin_timeout)));
   }
 
   void image(const ImageConfig& im) {
@@ -217,6 +220,9 @@ class Checker {
             "unknown capability " + in_quotes(r.default_capabilities[i]) + " (expected a name like CHOWN or CAP_CHOWN)");
     if (r.pids_limit < -1)
       bad("runtime.pids_limit", "must be -1, 0 (no limit) or a positive number, got " + std::to_string(r.pids_limit));
+    // tmpfs rounds to pages; below one page /dev/shm would be unusable.
+    if (r.shm_size < 4096)
+      bad("runtime.shm_size", "must be at least 4096 bytes, got " + std::to_string(r.shm_size));
   }
 
   void metrics_address(const std::string& address) {

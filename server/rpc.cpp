@@ -16,6 +16,8 @@ grpc::StatusCode to_grpc(ErrorCode c) {
     case ErrorCode::unimplemented: return grpc::StatusCode::UNIMPLEMENTED;
     case ErrorCode::unavailable: return grpc::StatusCode::UNAVAILABLE;
     case ErrorCode::resource_exhausted: return grpc::StatusCode::RESOURCE_EXHAUSTED;
+    case ErrorCode::permission_denied: return grpc::StatusCode::PERMISSION_DENIED;
+    case ErrorCode::unauthenticated: return grpc::StatusCode::UNAUTHENTICATED;
     case ErrorCode::internal: return grpc::StatusCode::INTERNAL;
   }
   return grpc::StatusCode::INTERNAL;

@@ -53,6 +53,8 @@ const std::pair<ErrorCode, const char*> kCodes[] = {
     {ErrorCode::unimplemented, "unimplemented"},
     {ErrorCode::unavailable, "unavailable"},
     {ErrorCode::resource_exhausted, "resource_exhausted"},
+    {ErrorCode::permission_denied, "permission_denied"},
+    {ErrorCode::unauthenticated, "unauthenticated"},
     {ErrorCode::internal, "internal"},
 };
 }  // namespace

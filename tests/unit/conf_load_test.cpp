@@ -32,6 +32,9 @@ TEST_F(ConfLoad, DefaultsForEveryKey) {
   EXPECT_EQ(c.image.short_name_search, std::vector<std::string>{"docker.io"});
   EXPECT_EQ(c.image.pull_progress_timeout, milliseconds(60'000));
   EXPECT_EQ(c.image.max_parallel_layers, 3);
+  EXPECT_TRUE(c.image.pinned_images.empty());
+  EXPECT_EQ(c.network.cni_plugin_timeout, milliseconds(60'000));
+  EXPECT_EQ(c.runtime.shm_size, 64 << 20);
   EXPECT_EQ(c.runtime.default_handler, "crius");
   EXPECT_EQ(c.runtime.handlers, (std::map<std::string, Handler>{
                                     {"crius", {"builtin", ""}}, {"runc", {"oci", "runc"}}, {"crun", {"oci", "crun"}}}));
@@ -70,6 +73,20 @@ TEST_F(ConfLoad, MainFileOverridesDefaults) {
   EXPECT_FALSE(c.metrics.enabled);
   EXPECT_EQ(c.state, "/run/crius");  // untouched keys keep their defaults
   EXPECT_EQ(c.image.short_name_search, std::vector<std::string>{"docker.io"});
+}
+
+TEST_F(ConfLoad, PodAndImageKeys) {
+  write(main_,
+        "network:\n  cni_plugin_timeout: 5s\n"
+        "image:\n  pinned_images: [registry.k8s.io/pause:3.9]\n"
+        "runtime:\n  shm_size: 128Mi\n");
+  Config c = load_with();
+  EXPECT_EQ(c.network.cni_plugin_timeout, milliseconds(5'000));
+  EXPECT_EQ(c.image.pinned_images, std::vector<std::string>{"registry.k8s.io/pause:3.9"});
+  EXPECT_EQ(c.runtime.shm_size, 128 << 20);
+  EXPECT_EQ(load_with({"--runtime-shm-size=1G"}).runtime.shm_size, 1000'000'000);
+  EXPECT_EQ(load_with({"--runtime-shm-size=65536"}).runtime.shm_size, 65536);
+  EXPECT_EQ(load_with({"--network-cni-plugin-timeout=2m"}).network.cni_plugin_timeout, milliseconds(120'000));
 }
 
 TEST_F(ConfLoad, EmptyAndCommentOnlyFilesAreFine) {
@@ -234,6 +251,12 @@ TEST_F(ConfLoad, WrongTypes) {
   EXPECT_EQ(error(), main_ + ": metrics.enabled: expected true or false, got \"maybe\"");
   write(main_, "image:\n  pull_progress_timeout: soon\n");
   EXPECT_CONTAINS(error(), main_ + ": image.pull_progress_timeout: expected a duration");
+  write(main_, "runtime:\n  shm_size: 64MB\n");
+  EXPECT_EQ(error(), main_ + ": runtime.shm_size: expected a size such as 65536, 64Mi or 1G, got \"64MB\"");
+  write(main_, "runtime:\n  shm_size: 100\n");
+  EXPECT_EQ(error(), main_ + ": runtime.shm_size: must be at least 4096 bytes, got 100");
+  write(main_, "network:\n  cni_plugin_timeout: 0\n");
+  EXPECT_CONTAINS(error(), main_ + ": network.cni_plugin_timeout: must be greater than 0");
   write(main_, "streaming:\n  port: 99999999999\n");
   EXPECT_CONTAINS(error(), main_ + ": streaming.port: integer out of range");
   write(main_, "runtime:\n  handlers:\n    kata: oci\n");
@@ -347,9 +370,9 @@ TEST_F(ConfLoad, ToJsonHasTheSameShape) {
   for (const auto& [k, v] : j.items()) top.push_back(k);
   EXPECT_EQ(top, (std::vector<std::string>{"cgroup_driver", "image", "listen", "log_level", "metrics", "network",
                                            "root", "runtime", "state", "streaming"}));
-  EXPECT_EQ(j["image"].size(), 4u);
-  EXPECT_EQ(j["network"].size(), 2u);
-  EXPECT_EQ(j["runtime"].size(), 4u);  // default_handler, handlers, default_capabilities, pids_limit
+  EXPECT_EQ(j["image"].size(), 5u);
+  EXPECT_EQ(j["network"].size(), 3u);
+  EXPECT_EQ(j["runtime"].size(), 5u);  // default_handler, handlers, default_capabilities, pids_limit, shm_size
   EXPECT_EQ(j["streaming"].size(), 2u);
   EXPECT_EQ(j["metrics"].size(), 2u);
 }
