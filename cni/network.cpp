@@ -11,8 +11,8 @@
 
 #include "conf/atomic_file.h"
 #include "cni/exec.h"
+#include "cni/watch.h"
 #include "conf/error.h"
-#include "conf/load.h"
 #include "conf/log.h"
 
 namespace crius::cni {
@@ -132,19 +132,6 @@ uint64_t parse_bandwidth(const std::string& q) {
   return static_cast<uint64_t>(std::llround(v * unit->second));
 }
 
-std::chrono::milliseconds plugin_timeout_from_environment() {
-  const char* v = std::getenv("CRIUS_CNI_PLUGIN_TIMEOUT");
-  if (v && *v) {
-    try {
-      auto t = conf::parse_duration(v);
-      if (t.count() > 0) return t;
-    } catch (const std::exception&) {
-    }
-    log::warn("ignoring an invalid CRIUS_CNI_PLUGIN_TIMEOUT", {{"value", v}});
-  }
-  return kDefaultPluginTimeout;
-}
-
 Cni::Cni(std::string cache_dir, std::chrono::milliseconds plugin_timeout)
     : cache_dir_(std::move(cache_dir)), timeout_(plugin_timeout) {
   std::error_code ec;
@@ -152,8 +139,31 @@ Cni::Cni(std::string cache_dir, std::chrono::milliseconds plugin_timeout)
   if (ec) throw Internal("creating the CNI cache directory " + cache_dir_ + ": " + ec.message());
 }
 
+Cni::~Cni() = default;
+
+Loaded Cni::current_config(const std::string& dir) const {
+  std::lock_guard lock(watch_mu_);
+  if (!watch_ || watch_->dir() != dir) {
+    watch_.reset();
+    loaded_generation_ = 0;
+    try {
+      watch_ = std::make_unique<DirWatch>(dir);
+    } catch (const Error& e) {
+      log::warn("cannot watch the CNI config dir; reading it on every call", {{"dir", dir}, {"error", e.what()}});
+      return load_first(dir);
+    }
+  }
+  // Drain the events first: a change during the load makes the next call load again.
+  const uint64_t generation = watch_->generation();
+  if (generation != loaded_generation_) {
+    loaded_ = load_first(dir);
+    loaded_generation_ = generation;
+  }
+  return loaded_;
+}
+
 Readiness Cni::readiness(const conf::NetworkConfig& config) const {
-  Loaded l = load_first(config.cni_config_dir);
+  Loaded l = current_config(config.cni_config_dir);
   if (!l.network) return {false, l.problem};
   for (const auto& p : l.network->plugins) {
     const std::string type = p["type"].get<std::string>();

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -20,6 +21,8 @@
 #include "conf/config.h"
 
 namespace crius::cni {
+
+class DirWatch;
 
 struct PortMapping {
   std::string protocol = "tcp";  // tcp, udp, sctp (lower case, as the portmap plugin reads it)
@@ -59,15 +62,12 @@ struct Readiness {
 // Throws crius::Error (InvalidArgument).
 uint64_t parse_bandwidth(const std::string& quantity);
 
-// Every plugin call is bounded. The default suits kubelet's 2-minute request
-// timeout; CRIUS_CNI_PLUGIN_TIMEOUT (a duration such as "2s") overrides it
-// until the config has a key for it.
-constexpr std::chrono::seconds kDefaultPluginTimeout{60};
-std::chrono::milliseconds plugin_timeout_from_environment();
 
 class Cni {
  public:
+  // Every plugin call is bounded by `plugin_timeout` (network.cni_plugin_timeout).
   Cni(std::string cache_dir, std::chrono::milliseconds plugin_timeout);
+  ~Cni();  // closes the config dir watch
 
   // A valid config exists and every plugin it names is installed; for
   // cniVersion 1.1.0, every plugin also answers STATUS without error (that
@@ -109,6 +109,10 @@ class Cni {
                  const std::optional<nlohmann::json>& prev, std::string* first_error);
 
   Readiness plugin_status(const NetworkList& net, const std::vector<std::string>& dirs) const;
+  // The config of `dir` as last loaded; loaded again only after the
+  // directory's inotify watch saw a change (the watch starts on first use and
+  // moves when a reloaded daemon config names another directory).
+  Loaded current_config(const std::string& dir) const;
 
   std::string cache_dir_;
   std::chrono::milliseconds timeout_;
@@ -117,6 +121,10 @@ class Cni {
   mutable std::string status_key_;
   mutable std::chrono::steady_clock::time_point status_at_;
   mutable Readiness status_;
+  mutable std::mutex watch_mu_;
+  mutable std::unique_ptr<DirWatch> watch_;
+  mutable uint64_t loaded_generation_ = 0;
+  mutable Loaded loaded_;
 };
 
 }  // namespace crius::cni

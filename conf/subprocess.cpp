@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -65,6 +66,9 @@ ProcessResult run_process(const std::vector<std::string>& args, const std::vecto
     ::dup2(in_r.fd, 0);
     ::dup2(out_w.fd, 1);
     ::dup2(err_w.fd, 2);
+    // Not every fd of the daemon is close-on-exec (Asio's listeners are not);
+    // a plugin must not keep, say, the metrics port open after a restart.
+    ::syscall(SYS_close_range, 3, ~0U, 0);
     ::execve(path.c_str(), argv.data(), envp.data());
     ::_exit(127);
   }

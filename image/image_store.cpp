@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "conf/atomic_file.h"
 #include "conf/error.h"
@@ -113,6 +114,33 @@ ImageUser image_user(const std::string& user) {
   else
     u.username = first;
   return u;
+}
+
+bool is_pinned(const ImageRecord& r, const std::vector<std::string>& pinned) {
+  auto has = [](const std::vector<std::string>& v, const std::string& s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+  };
+  for (const auto& entry : pinned) {
+    if (is_sha256_digest(entry)) {
+      if (entry == r.id) return true;
+      continue;
+    }
+    Reference ref;
+    try {
+      ref = parse_reference(entry);
+    } catch (const Error& e) {
+      // The config is read again on reload; say so once per entry.
+      static std::mutex mu;
+      static std::set<std::string> reported;
+      std::lock_guard lock(mu);
+      if (reported.insert(entry).second)
+        log::warn("ignoring image.pinned_images entry", {{"entry", entry}, {"error", e.what()}});
+      continue;
+    }
+    if (!ref.digest.empty() ? has(r.repo_digests, ref.digested(ref.digest)) : has(r.repo_tags, ref.tagged()))
+      return true;
+  }
+  return false;
 }
 
 ImageStore::ImageStore(std::string dir) : path_(dir + "/images.json") {

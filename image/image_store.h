@@ -39,6 +39,11 @@ struct ImageUser {
 };
 ImageUser image_user(const std::string& user);
 
+// Whether `r` is one of `pinned` (image.pinned_images): an entry names it by
+// tag or digest reference, normalized as any reference is, or by its ID. An
+// entry that is not a reference is logged once and otherwise ignored.
+bool is_pinned(const ImageRecord& r, const std::vector<std::string>& pinned);
+
 class ImageStore {
  public:
   // Loads <dir>/images.json when present.

@@ -7,8 +7,10 @@
 #include <cerrno>
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
+#include "conf/atomic_file.h"
 #include "conf/error.h"
 #include "conf/log.h"
 #include "image/byte_pipe.h"
@@ -38,20 +40,23 @@ std::string human(uint64_t n) {
 // Bytes done of a pull's total, logged every few seconds while it runs.
 class Images::Progress {
  public:
-  Progress(std::string image, uint64_t total) : image_(std::move(image)), total_(total) {}
+  Progress(std::string image, uint64_t total, const PullContext& context)
+      : image_(std::move(image)), total_(total), context_(context) {}
   void add(uint64_t n) {
     done_ += n;
     const int64_t now = std::chrono::steady_clock::now().time_since_epoch().count();
     int64_t last = last_.load();
     if (now - last < std::chrono::duration_cast<std::chrono::steady_clock::duration>(kProgressEvery).count()) return;
     if (!last_.compare_exchange_strong(last, now)) return;
-    log::info("pulling image", {{"image", image_}, {"done", human(done_)}, {"total", human(total_)}});
+    log::info("pulling image", {{"image", image_}, {"done", human(done_)}, {"total", human(total_)},
+                                {"pod", context_.pod}, {"pod_uid", context_.pod_uid}});
   }
   uint64_t done() const { return done_; }
 
  private:
   std::string image_;
   uint64_t total_;
+  const PullContext& context_;
   std::atomic<uint64_t> done_{0};
   std::atomic<int64_t> last_{std::chrono::steady_clock::now().time_since_epoch().count()};
 };
@@ -71,12 +76,58 @@ Images::Images(const std::string& root, std::string certs_dir, PullObserver obse
       observer_(std::move(observer)) {
   make_dirs(dir_ + "/layers/l");
   make_dirs(containers_dir());
-  // Layers cut short by a crash are never used; drop them.
-  if (DIR* d = ::opendir((dir_ + "/layers").c_str())) {
+  remove_leftovers();
+}
+
+namespace {
+
+std::vector<std::string> entries(const std::string& dir) {
+  std::vector<std::string> out;
+  if (DIR* d = ::opendir(dir.c_str())) {
     while (dirent* e = ::readdir(d))
-      if (std::string(e->d_name).rfind("tmp-", 0) == 0) remove_tree(dir_ + "/layers/" + e->d_name);
+      if (std::string(e->d_name) != "." && std::string(e->d_name) != "..") out.push_back(e->d_name);
     ::closedir(d);
   }
+  return out;
+}
+
+bool is_hex64(const std::string& s) { return is_sha256_digest("sha256:" + s); }
+
+}  // namespace
+
+void Images::remove_leftovers() {
+  // What a crash can leave: a layer committed whose image record was never
+  // saved, blobs of such a pull, and the temporary files of any pull (the
+  // content store clears its own ingest dir).
+  std::set<std::string> layers, blobs;
+  for (const auto& r : records_.list()) {
+    layers.insert(r.layers.begin(), r.layers.end());
+    blobs.insert(r.id);
+    if (!r.manifest_digest.empty()) blobs.insert(r.manifest_digest);
+  }
+  for (const auto& l : layers_in_containers()) layers.insert(l);  // a container still runs on it
+  size_t removed = 0;
+  auto drop = [&](const std::string& path) {
+    try {
+      remove_tree(path);
+      ++removed;
+      log::info("removed leftover of an earlier run", {{"path", path}});
+    } catch (const std::exception& e) {
+      log::warn("removing a leftover of an earlier run", {{"path", path}, {"error", e.what()}});
+    }
+  };
+  const std::string layer_root = dir_ + "/layers/";
+  for (const auto& name : entries(layer_root)) {
+    if (name.rfind("tmp-", 0) == 0 || (is_hex64(name) && !layers.count("sha256:" + name))) drop(layer_root + name);
+  }
+  for (const auto& link : entries(layer_root + "l")) {
+    struct stat st;
+    if (::stat((layer_root + "l/" + link).c_str(), &st) != 0) drop(layer_root + "l/" + link);  // its layer went
+  }
+  const std::string blob_root = dir_ + "/blobs/sha256/";
+  for (const auto& name : entries(blob_root))
+    if (!blobs.count("sha256:" + name)) drop(blob_root + name);
+  if (removed) log::info("image store cleaned up", {{"removed", std::to_string(removed)}});
 }
 
 std::string Images::layer_dir(const std::string& digest) const {
@@ -172,14 +223,29 @@ void Images::fetch_config(const RegistryClient::Call& call, const Descriptor& d,
   });
 }
 
-void Images::fetch_layer(const RegistryClient::Call& call, const Descriptor& d, Progress& progress) {
+void Images::fetch_layer(const RegistryClient::Call& call, const Descriptor& d, const std::string& diff_id,
+                         Progress& progress) {
   const std::string final_dir = dir_ + "/layers/" + d.digest.substr(7);
+  // A layer present already was checked when it was unpacked; it must also
+  // be the one this image's config names.
+  auto check_present = [&] {
+    std::string had;
+    try {
+      had = read_file(final_dir + "/diff_id");
+    } catch (const Error&) {
+      return;  // unpacked before diff_ids were recorded
+    }
+    if (!diff_id.empty() && had != diff_id)
+      throw FailedPrecondition("layer " + d.digest + " unpacks to " + had + " but the image config's diff_id is " +
+                               diff_id);
+  };
   if (has_layer(d.digest)) {
+    check_present();
     if (observer_.layer_reused) observer_.layer_reused();
     return;
   }
   once("layer:" + d.digest, [&] {
-    if (has_layer(d.digest)) return;
+    if (has_layer(d.digest)) return check_present();
     const std::string tmp = dir_ + "/layers/tmp-" + d.digest.substr(7, 12) + "-" + random_hex(4);
     make_dirs(tmp + "/diff");
     ::chmod(tmp.c_str(), 0700);
@@ -198,9 +264,10 @@ void Images::fetch_layer(const RegistryClient::Call& call, const Descriptor& d, 
 
     BytePipe pipe;
     std::exception_ptr unpack_error;
+    UnpackStats unpacked;
     std::thread unpacker([&] {
       try {
-        unpack_layer(tmp + "/diff", [&](std::string& chunk) { return pipe.pop(chunk); });
+        unpacked = unpack_layer(tmp + "/diff", [&](std::string& chunk) { return pipe.pop(chunk); });
       } catch (...) {
         unpack_error = std::current_exception();
       }
@@ -241,25 +308,37 @@ void Images::fetch_layer(const RegistryClient::Call& call, const Descriptor& d, 
         throw Error(e.code(), "unpacking layer " + d.digest + ": " + e.what());
       }
     }
+    if (!diff_id.empty() && unpacked.diff_id != diff_id)
+      throw FailedPrecondition("layer " + d.digest + ": diff_id mismatch: the image config says " + diff_id +
+                               ", the uncompressed layer is " + unpacked.diff_id + "; nothing was stored");
+    write_file_atomic(tmp + "/diff_id", unpacked.diff_id, 0644);
     if (::rename(tmp.c_str(), final_dir.c_str()) != 0) throw Internal(errno_text("committing layer " + final_dir, errno));
     cleanup.keep = true;
   });
 }
 
-std::string Images::pull(const std::string& image, const Credentials& creds, const conf::ImageConfig& config) {
-  std::vector<Reference> candidates = resolve_candidates(image, config.short_name_search);
-  for (size_t i = 0;; ++i) {
-    try {
-      return pull_one(candidates[i], creds, config);
-    } catch (const Error& e) {
-      if (e.code() != ErrorCode::not_found || i + 1 == candidates.size()) throw;
-      log::info("image not found; trying the next short-name registry",
-                {{"image", candidates[i].str()}, {"error", e.what()}});
+std::string Images::pull(const std::string& image, const Credentials& creds, const conf::ImageConfig& config,
+                         const PullContext& context) {
+  try {
+    std::vector<Reference> candidates = resolve_candidates(image, config.short_name_search);
+    for (size_t i = 0;; ++i) {
+      try {
+        return pull_one(candidates[i], creds, config, context);
+      } catch (const Error& e) {
+        if (e.code() != ErrorCode::not_found || i + 1 == candidates.size()) throw;
+        log::info("image not found; trying the next short-name registry",
+                  {{"image", candidates[i].str()}, {"error", e.what()}, {"pod", context.pod}});
+      }
     }
+  } catch (const std::exception& e) {
+    log::warn("pulling image failed",
+              {{"image", image}, {"error", e.what()}, {"pod", context.pod}, {"pod_uid", context.pod_uid}});
+    throw;
   }
 }
 
-std::string Images::pull_one(const Reference& ref, const Credentials& creds, const conf::ImageConfig& config) {
+std::string Images::pull_one(const Reference& ref, const Credentials& creds, const conf::ImageConfig& config,
+                             const PullContext& context) {
   const auto start = std::chrono::steady_clock::now();
   const std::vector<Target> targets = targets_for(ref, config);
   std::optional<Resolved> resolved;
@@ -280,9 +359,9 @@ std::string Images::pull_one(const Reference& ref, const Credentials& creds, con
 
   uint64_t total = static_cast<uint64_t>(m.config.size);
   for (const auto& l : m.layers) total += static_cast<uint64_t>(l.size);
-  Progress progress(ref.str(), total);
+  Progress progress(ref.str(), total, context);
   log::info("pulling image", {{"image", ref.str()}, {"from", from->host}, {"layers", std::to_string(m.layers.size())},
-                              {"total", human(total)}});
+                              {"total", human(total)}, {"pod", context.pod}, {"pod_uid", context.pod_uid}});
 
   fetch_config(call, m.config, progress);
   ImageRecord rec;
@@ -304,7 +383,7 @@ std::string Images::pull_one(const Reference& ref, const Credentials& creds, con
   auto work = [&] {
     for (size_t i; !failed && (i = next++) < m.layers.size();) {
       try {
-        fetch_layer(call, m.layers[i], progress);
+        fetch_layer(call, m.layers[i], rec.diff_ids.empty() ? std::string() : rec.diff_ids[i], progress);
       } catch (...) {
         std::lock_guard lock(err_mu);
         if (!first_error) first_error = std::current_exception();
@@ -327,7 +406,7 @@ std::string Images::pull_one(const Reference& ref, const Credentials& creds, con
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   log::info("pulled image", {{"image", ref.str()}, {"id", rec.id}, {"received", human(progress.done())},
-                             {"seconds", std::to_string(seconds)}});
+                             {"seconds", std::to_string(seconds)}, {"pod", context.pod}});
   return rec.id;
 }
 

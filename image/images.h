@@ -4,7 +4,9 @@
 //   blobs/sha256/<hex>   manifests and configs (content store)
 //   ingest/              blobs being written
 //   layers/<hex>/diff    one unpacked layer per layer blob digest
-//   layers/tmp-*         layers being unpacked (removed at start)
+//   layers/<hex>/diff_id the sha256 of its uncompressed tar, checked against configs
+//   layers/tmp-*         layers being unpacked (removed at start, with any
+//                        layer or blob no image record or container uses)
 //   containers/          container writable layers
 //   images.json          the image records
 #pragma once
@@ -27,6 +29,13 @@
 
 namespace crius::image {
 
+// Who a pull is for (the CRI PullImageRequest.sandbox_config), named in the
+// pull's log lines; empty for a pull outside any pod (crictl pull).
+struct PullContext {
+  std::string pod;      // namespace/name
+  std::string pod_uid;
+};
+
 // Hooks for the daemon's metrics.
 struct PullObserver {
   std::function<void(uint64_t)> bytes;  // blob bytes received from a registry
@@ -38,7 +47,8 @@ class Images {
   Images(const std::string& root, std::string certs_dir, PullObserver observer = {});
 
   // Pulls `image` (a reference as the user typed it) and returns its ID.
-  std::string pull(const std::string& image, const Credentials& creds, const conf::ImageConfig& config);
+  std::string pull(const std::string& image, const Credentials& creds, const conf::ImageConfig& config,
+                   const PullContext& context = {});
 
   std::optional<ImageRecord> find(const std::string& what, const conf::ImageConfig& config) const {
     return records_.find(what, config.short_name_search);
@@ -75,10 +85,17 @@ class Images {
  private:
   struct Resolved;
   class Progress;
-  std::string pull_one(const Reference& ref, const Credentials& creds, const conf::ImageConfig& config);
+  std::string pull_one(const Reference& ref, const Credentials& creds, const conf::ImageConfig& config,
+                       const PullContext& context);
   Resolved resolve(const Reference& ref, const Target& target, const RegistryClient::Call& call);
   void fetch_config(const RegistryClient::Call& call, const Descriptor& d, Progress& progress);
-  void fetch_layer(const RegistryClient::Call& call, const Descriptor& d, Progress& progress);
+  // Fetches and unpacks one layer, checking its uncompressed digest against
+  // `diff_id` (from the image config; empty: not checked).
+  void fetch_layer(const RegistryClient::Call& call, const Descriptor& d, const std::string& diff_id,
+                   Progress& progress);
+  // At start: removes what no image record or container references (layers,
+  // blobs, short links) and the temporary files of pulls a crash cut short.
+  void remove_leftovers();
   // Runs `fn` for `key` once among concurrent callers; the others wait for it.
   void once(const std::string& key, const std::function<void()>& fn);
   bool has_layer(const std::string& digest) const;

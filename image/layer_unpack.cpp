@@ -17,6 +17,7 @@
 
 #include "conf/error.h"
 #include "image/fsutil.h"
+#include "image/sha256.h"
 
 namespace crius::image {
 namespace {
@@ -153,6 +154,77 @@ struct ArchiveFree {
   void operator()(struct archive* a) const { archive_read_free(a); }
 };
 
+// The layer's tar stream: its bytes through libarchive's decompressors
+// (gzip, zstd or none, detected) with the raw format, hashed as they pass
+// so that the uncompressed digest (the config's diff_id) comes for free.
+class Decompressed {
+ public:
+  explicit Decompressed(const ChunkSource& next) : source_(next), raw_(archive_read_new()) {
+    archive_read_support_filter_gzip(raw_.get());
+    archive_read_support_filter_zstd(raw_.get());
+    archive_read_support_filter_none(raw_.get());
+    archive_read_support_format_raw(raw_.get());
+    archive_read_support_format_empty(raw_.get());
+    if (archive_read_open(raw_.get(), &source_, nullptr, &Source::read, nullptr) != ARCHIVE_OK) fail("opening");
+    archive_entry* e = nullptr;
+    const int rc = archive_read_next_header(raw_.get(), &e);
+    if (rc == ARCHIVE_EOF) done_ = true;  // an empty blob
+    else if (rc < ARCHIVE_WARN) fail("decompressing");
+  }
+
+  // libarchive read callback for the tar reader.
+  static la_ssize_t read(struct archive* tar, void* self, const void** buf) {
+    auto* d = static_cast<Decompressed*>(self);
+    try {
+      return static_cast<la_ssize_t>(d->next(buf));
+    } catch (...) {
+      d->error_ = std::current_exception();
+      archive_set_error(tar, EIO, "layer stream failed");
+      return -1;
+    }
+  }
+  // Reads what the tar reader left (end-of-archive padding) and returns
+  // "sha256:<hex>" of the whole uncompressed stream.
+  std::string finish() {
+    const void* buf;
+    while (next(&buf) > 0) {
+    }
+    return hash_.digest();
+  }
+  void rethrow() const {
+    if (error_) std::rethrow_exception(error_);
+    source_.rethrow();
+  }
+
+ private:
+  size_t next(const void** buf) {
+    if (done_) return 0;
+    size_t size = 0;
+    la_int64_t offset;
+    for (;;) {
+      const int rc = archive_read_data_block(raw_.get(), buf, &size, &offset);
+      if (rc == ARCHIVE_EOF) {
+        done_ = true;
+        return 0;
+      }
+      if (rc < ARCHIVE_WARN) fail("decompressing");
+      if (size == 0) continue;
+      hash_.update(*buf, size);
+      return size;
+    }
+  }
+  [[noreturn]] void fail(const char* step) {
+    source_.rethrow();
+    throw InvalidArgument(std::string("layer: ") + step + " the blob: " + archive_error_string(raw_.get()));
+  }
+
+  Source source_;
+  std::unique_ptr<struct archive, ArchiveFree> raw_;
+  Sha256 hash_;
+  bool done_ = false;
+  std::exception_ptr error_;
+};
+
 }  // namespace
 
 std::string clean_entry_path(const std::string& name) {
@@ -178,14 +250,12 @@ UnpackStats unpack_layer(const std::string& dir, const ChunkSource& next) {
   Fd root(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!root) throw Internal(errno_text("opening layer directory " + dir, errno));
 
+  Decompressed source(next);
   std::unique_ptr<struct archive, ArchiveFree> a(archive_read_new());
-  archive_read_support_filter_gzip(a.get());
-  archive_read_support_filter_zstd(a.get());
   archive_read_support_filter_none(a.get());
   archive_read_support_format_tar(a.get());
   archive_read_support_format_empty(a.get());
-  Source source(next);
-  if (archive_read_open(a.get(), &source, nullptr, &Source::read, nullptr) != ARCHIVE_OK) {
+  if (archive_read_open(a.get(), &source, nullptr, &Decompressed::read, nullptr) != ARCHIVE_OK) {
     source.rethrow();
     throw InvalidArgument(std::string("layer is not a tar archive: ") + archive_error_string(a.get()));
   }
@@ -316,6 +386,7 @@ UnpackStats unpack_layer(const std::string& dir, const ChunkSource& next) {
       throw Internal(entry_error(entry, "setting times", errno));
   }
   source.rethrow();
+  stats.diff_id = source.finish();
   // Directory times last: creating their children changed them.
   for (auto it = dir_times.rbegin(); it != dir_times.rend(); ++it) {
     Fd d(open_in_root(root.get(), it->rel, O_RDONLY | O_DIRECTORY));

@@ -21,6 +21,7 @@ using ChunkSource = std::function<bool(std::string& chunk)>;
 struct UnpackStats {
   uint64_t entries = 0;
   uint64_t bytes = 0;  // uncompressed file content written
+  std::string diff_id;  // "sha256:<hex>" of the uncompressed tar stream
 };
 
 // Unpacks into `dir`, which must exist. Throws naming the layer entry on failure.

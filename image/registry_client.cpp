@@ -214,7 +214,23 @@ struct Transfer {
   curl_off_t last_now = 0;
   CURL* curl;
   size_t limit;
+  // A resumed blob transfer: `*forwarded` bytes already reached the sink on
+  // earlier attempts, and this one asked for the rest with a Range header.
+  uint64_t* forwarded = nullptr;
+  uint64_t resume_from = 0;
+  uint64_t skip = 0;        // bytes of this body the sink already has
+  bool body_started = false;
 };
+
+// "bytes START-END/TOTAL" -> START, or -1.
+int64_t content_range_start(const std::string& v) {
+  if (v.rfind("bytes ", 0) != 0) return -1;
+  try {
+    return std::stoll(v.substr(6));
+  } catch (const std::exception&) {
+    return -1;
+  }
+}
 
 size_t on_header(char* data, size_t size, size_t n, void* p) {
   auto* t = static_cast<Transfer*>(p);
@@ -236,12 +252,33 @@ size_t on_body(char* data, size_t size, size_t n, void* p) {
   curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
   const size_t len = size * n;
   if (status >= 200 && status < 300 && t->sink) {
+    if (!t->body_started) {
+      t->body_started = true;
+      if (t->resume_from > 0 && status == 206) {
+        const int64_t start = content_range_start(t->res->headers["content-range"]);
+        if (start != static_cast<int64_t>(t->resume_from)) {
+          t->res->sink_error = std::make_exception_ptr(
+              unavailable("registry answered a range request for bytes " + std::to_string(t->resume_from) +
+                          "- with Content-Range \"" + t->res->headers["content-range"] + "\""));
+          return 0;
+        }
+      } else if (t->resume_from > 0) {
+        t->skip = t->resume_from;  // the whole blob again: drop what the sink has
+      }
+    }
+    size_t off = 0;
+    if (t->skip) {
+      off = static_cast<size_t>(std::min<uint64_t>(t->skip, len));
+      t->skip -= off;
+      if (off == len) return len;
+    }
     try {
-      (*t->sink)(data, len);
+      (*t->sink)(data + off, len - off);
     } catch (...) {
       t->res->sink_error = std::current_exception();
       return 0;  // aborts the transfer
     }
+    if (t->forwarded) *t->forwarded += len - off;
     *t->delivered = true;
     return len;
   }
@@ -286,15 +323,19 @@ bool file_exists(const std::string& p) {
 RegistryClient::Response RegistryClient::perform(const Call& call, const std::string& url,
                                                  const std::vector<std::string>& headers,
                                                  const std::function<void(const char*, size_t)>* sink,
-                                                 const std::string& bearer, bool basic, bool& delivered) {
+                                                 const std::string& bearer, bool basic, bool& delivered,
+                                                 uint64_t* forwarded) {
   auto h = acquire();
   CURL* c = h->curl;
   curl_easy_reset(c);
   Response res;
   Transfer t{&res, sink, &delivered, call.progress_timeout, std::chrono::steady_clock::now(), 0, c,
              sink ? kMaxErrorBody : kMaxManifest};
+  t.forwarded = forwarded;
+  t.resume_from = forwarded ? *forwarded : 0;
   curl_slist* list = nullptr;
   for (const auto& hd : headers) list = curl_slist_append(list, hd.c_str());
+  if (t.resume_from > 0) list = curl_slist_append(list, ("Range: bytes=" + std::to_string(t.resume_from) + "-").c_str());
   if (!bearer.empty()) list = curl_slist_append(list, ("Authorization: Bearer " + bearer).c_str());
   list = curl_slist_append(list, "User-Agent: crius");
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
@@ -388,14 +429,18 @@ std::string RegistryClient::fetch_token(const Call& call, const std::map<std::st
     release(std::move(h));
   } else {
     Call token_call{call.target, call.creds, call.progress_timeout};
-    res = perform(token_call, url, {}, nullptr, "", !call.creds.username.empty(), delivered);
+    res = perform(token_call, url, {}, nullptr, "", !call.creds.username.empty(), delivered, nullptr);
   }
   if (res.curl != CURLE_OK)
     throw unavailable("registry " + call.target.host + ": fetching a token from " + realm + ": " +
                       curl_easy_strerror(res.curl));
-  if (res.status != 200)
-    throw FailedPrecondition("registry " + call.target.host + ": token server " + realm + " answered " +
-                             std::to_string(res.status) + ": " + error_text(res.body));
+  if (res.status != 200) {
+    const std::string what = "registry " + call.target.host + ": token server " + realm + " answered " +
+                             std::to_string(res.status) + ": " + error_text(res.body);
+    if (res.status == 401) throw Unauthenticated(what);
+    if (res.status == 403) throw PermissionDenied(what);
+    throw FailedPrecondition(what);
+  }
   std::string token;
   int64_t expires_in = 60;
   try {
@@ -421,11 +466,12 @@ RegistryClient::Response RegistryClient::get(const Call& call, const std::string
   bool basic = false, auth_tried = false, scheme_switched = false;
   auto backoff = kFirstBackoff;
   bool plain_http = false;  // this call fell back from HTTPS
+  uint64_t forwarded = 0;   // blob bytes the sink has, across attempts
   for (int attempt = 1;; ++attempt) {
     const std::string scheme = plain_http ? "http" : scheme_for(t);
     const std::string url = scheme + "://" + t.url_base() + path;
     bool delivered = false;
-    Response res = perform(call, url, headers, sink, bearer, basic, delivered);
+    Response res = perform(call, url, headers, sink, bearer, basic, delivered, sink ? &forwarded : nullptr);
     if (res.sink_error) std::rethrow_exception(res.sink_error);
     if (res.curl != CURLE_OK) {
       if (res.stalled)
@@ -444,10 +490,16 @@ RegistryClient::Response RegistryClient::get(const Call& call, const std::string
         --attempt;
         continue;
       }
-      if (delivered || attempt >= kAttempts)
+      if (attempt >= kAttempts)
         throw unavailable("registry " + t.host + ": GET " + url + ": " + res.curl_error + " (attempt " +
                           std::to_string(attempt) + ")");
-      log::warn("registry request failed; retrying", {{"url", url}, {"error", res.curl_error}});
+      // A blob cut off mid-transfer resumes where it stopped (Range), or
+      // skips what the sink already has when the registry sends it whole.
+      if (forwarded > 0)
+        log::warn("blob transfer cut off; resuming", {{"url", url}, {"error", res.curl_error},
+                                                      {"offset", std::to_string(forwarded)}});
+      else
+        log::warn("registry request failed; retrying", {{"url", url}, {"error", res.curl_error}});
       std::this_thread::sleep_for(backoff);
       backoff *= 2;
       continue;
@@ -479,10 +531,14 @@ RegistryClient::Response RegistryClient::get(const Call& call, const std::string
       continue;
     }
     if (res.status >= 200 && res.status < 300) return res;
+    // Cut off after the last byte: nothing was left to resume; the caller
+    // verifies size and digest as always.
+    if (res.status == 416 && forwarded > 0) return res;
     const std::string what = "registry " + t.host + ": GET " + url + ": " + std::to_string(res.status) + " " +
                              error_text(res.body);
     if (res.status == 404) throw NotFound(what);
-    if (res.status == 401 || res.status == 403) throw FailedPrecondition(what);
+    if (res.status == 401) throw Unauthenticated(what);
+    if (res.status == 403) throw PermissionDenied(what);
     if (res.status >= 500 || res.status == 429) throw unavailable(what);
     throw Internal(what);
   }

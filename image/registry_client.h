@@ -64,7 +64,9 @@ class RegistryClient {
   // understands (OCI manifest and index, Docker schema 2 manifest and list).
   Fetched manifest(const Call& call, const std::string& reference);
 
-  // GET /v2/<repo>/blobs/<digest>, redirects followed; bytes go to `sink`.
+  // GET /v2/<repo>/blobs/<digest>, redirects followed; bytes go to `sink`,
+  // each exactly once: a transfer cut off midway is retried from where it
+  // stopped (an HTTP Range request), within the bounded retries.
   void blob(const Call& call, const std::string& digest, const std::function<void(const char*, size_t)>& sink);
 
   struct Handle;
@@ -75,7 +77,7 @@ class RegistryClient {
                const std::function<void(const char*, size_t)>* sink);
   Response perform(const Call& call, const std::string& url, const std::vector<std::string>& headers,
                const std::function<void(const char*, size_t)>* sink, const std::string& bearer, bool basic,
-               bool& delivered);
+               bool& delivered, uint64_t* forwarded);
   std::string fetch_token(const Call& call, const std::map<std::string, std::string>& challenge);
   std::string scheme_for(const Target& t);
   std::unique_ptr<Handle> acquire();

@@ -3,36 +3,32 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <fstream>
 #include <set>
 #include <sstream>
 
 #include "conf/error.h"
+#include "conf/log.h"
+#include "oci/cgroups/path.h"
+#include "oci/cgroups/systemd.h"
 
 namespace crius::sandbox {
 namespace {
 
+// Marks an entry of create_cgroup's list that is a systemd unit crius started.
+constexpr const char* kUnitMark = "unit:";
+
 std::string systemd_slice_path(const std::string& slice) {
-  const std::string suffix = ".slice";
-  if (slice.size() <= suffix.size() || slice.compare(slice.size() - suffix.size(), suffix.size(), suffix) != 0 ||
-      slice.find('/') != std::string::npos)
+  if (slice.size() <= 6 || slice.compare(slice.size() - 6, 6, ".slice") != 0 || slice.find('/') != std::string::npos)
     throw InvalidArgument("cgroup_parent " + slice + ": the systemd cgroup driver expects a slice name like "
                           "kubepods-burstable-pod<uid>.slice");
-  if (slice == "-.slice") return "/";
-  const std::string base = slice.substr(0, slice.size() - suffix.size());
-  if (base.front() == '-' || base.back() == '-' || base.find("--") != std::string::npos)
-    throw InvalidArgument("cgroup_parent " + slice + ": not a valid slice name");
-  // Each dash-separated prefix is a parent slice: a-b-c.slice lives in
-  // a.slice/a-b.slice/a-b-c.slice.
-  std::string path, prefix;
-  std::stringstream ss(base);
-  std::string part;
-  while (std::getline(ss, part, '-')) {
-    prefix += (prefix.empty() ? "" : "-") + part;
-    path += "/" + prefix + suffix;
+  try {
+    return oci::cgroups::expand_slice(slice);
+  } catch (const Error& e) {
+    throw InvalidArgument("cgroup_parent " + slice + ": not a valid slice name (" + e.what() + ")");
   }
-  return path;
 }
 
 }  // namespace
@@ -70,10 +66,25 @@ std::vector<std::string> cgroup_mounts(const std::string& mountinfo) {
   return out;
 }
 
-std::vector<std::string> create_cgroup(const std::string& path, const std::vector<std::string>& mounts) {
+std::vector<std::string> create_cgroup(const std::string& path, const std::vector<std::string>& mounts,
+                                       const std::string& systemd_slice) {
   std::vector<std::string> created;
   if (path.empty() || path == "/") return created;
   try {
+    if (!systemd_slice.empty()) {
+      if (oci::cgroups::systemd::running()) {
+        // kubelet normally made the slice already; then it is not ours.
+        const std::vector<oci::dbus::Value> props = {oci::cgroups::systemd::property(
+            "Description", oci::dbus::Value::string("crius pod cgroup " + systemd_slice))};
+        if (oci::cgroups::systemd::start_transient_unit(systemd_slice, props, true))
+          created.push_back(kUnitMark + systemd_slice);
+      } else {
+        static std::atomic<bool> said{false};
+        if (!said.exchange(true)) log::info("systemd is not running here: pod slices are plain cgroup directories");
+      }
+    }
+    // The hierarchies systemd leaves alone (v1 cpuset…) still need the
+    // directories; where systemd made them this finds them there.
     for (const auto& m : mounts) {
       std::string dir = m;
       std::stringstream ss(path.substr(1));
@@ -110,6 +121,14 @@ std::vector<std::string> create_cgroup(const std::string& path, const std::vecto
 std::string remove_cgroup_dirs(const std::vector<std::string>& created) {
   std::string problems;
   for (auto it = created.rbegin(); it != created.rend(); ++it) {
+    if (it->rfind(kUnitMark, 0) == 0) {
+      try {
+        oci::cgroups::systemd::stop_unit(it->substr(std::string(kUnitMark).size()));
+      } catch (const std::exception& e) {
+        problems += (problems.empty() ? "" : "; ") + std::string(e.what());
+      }
+      continue;
+    }
     // A parent shared with another pod's cgroup stays (ENOTEMPTY, EBUSY).
     if (::rmdir(it->c_str()) != 0 && errno != ENOENT && errno != ENOTEMPTY && errno != EBUSY)
       problems += (problems.empty() ? "" : "; ") + errno_text(*it, errno);

@@ -15,6 +15,7 @@
 #include "sandbox/cgroup.h"
 #include "sandbox/namespaces.h"
 #include "sandbox/pause.h"
+#include "sandbox/pause_watch.h"
 #include "sandbox/pod_files.h"
 #include "sandbox/sysctl.h"
 
@@ -89,6 +90,34 @@ Manager::Manager(std::string root, std::string state, cni::Cni& cni, std::string
     if (ec) throw Internal("creating " + d + ": " + ec.message());
     ::chmod(d.c_str(), 0700);
   }
+  pause_watch_ = std::make_unique<PauseWatch>([this](pid_t pid) { pause_exited(pid); });
+}
+
+Manager::~Manager() = default;
+
+void Manager::pause_exited(pid_t pid) {
+  std::shared_ptr<Entry> e;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, entry] : sandboxes_)
+      if (entry->rec.pause_pid == pid) e = entry;
+  }
+  if (!e) return;  // stopped or removed meanwhile
+  std::lock_guard op(e->op);
+  if (e->rec.pause_pid != pid) return;
+  Record next = e->rec;
+  next.pause_pid = 0;
+  next.state = State::notready;
+  try {
+    save(records_dir_, next);
+  } catch (const std::exception& err) {
+    log::error("saving pod sandbox record after its crius-pause died", {{"id", next.id}, {"error", err.what()}});
+  }
+  {
+    std::lock_guard lock(mu_);
+    e->rec = std::move(next);
+  }
+  log::warn("crius-pause of pod sandbox died; the pod is not ready", {{"id", e->rec.id}, {"pid", std::to_string(pid)}});
 }
 
 void Manager::load() {
@@ -105,6 +134,13 @@ void Manager::load() {
           break;
         }
       }
+    }
+    // After a daemon restart the pause process is not our child; a PID that
+    // is no longer crius-pause means it died meanwhile.
+    if (r.state == State::ready && r.pause_pid > 0 && !(is_pause(r.pause_pid) && pause_watch_->add(r.pause_pid))) {
+      log::warn("crius-pause of pod sandbox is gone; marking it not ready", {{"id", r.id}});
+      r.state = State::notready;
+      r.pause_pid = 0;
     }
     auto e = std::make_shared<Entry>();
     e->rec = std::move(r);
@@ -174,14 +210,15 @@ std::string Manager::run_steps(PodSpec spec, const conf::Config& config, const s
 
   if (own_ipc) {
     r.shm_path = r.run_dir + "/shm";
-    mount_shm(r.shm_path);
+    mount_shm(r.shm_path, static_cast<uint64_t>(config.runtime.shm_size));
     r.shm_mounted = true;
     undo.add([p = r.shm_path] { unmount_shm(p); });
   }
 
   if (!cgroup.empty()) {
     r.cgroup_parent = cgroup;
-    r.cgroup_created = create_cgroup(cgroup, cgroup_mounts_);
+    r.cgroup_created =
+        create_cgroup(cgroup, cgroup_mounts_, config.cgroup_driver == "systemd" ? spec.cgroup_parent : "");
     undo.add([dirs = r.cgroup_created] { remove_cgroup_dirs(dirs); });
   }
 
@@ -243,7 +280,7 @@ std::string Manager::run_steps(PodSpec spec, const conf::Config& config, const s
     sandboxes_[id] = e;
   }
   pins.keep();
-  pause.release();
+  if (pid_t p = pause.release(); p > 0) pause_watch_->add(p);
   undo.commit();
   log::info("pod sandbox running", {{"id", id}, {"pod", e->rec.spec.namespace_ + "/" + e->rec.spec.name}});
   return id;

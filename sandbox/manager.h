@@ -3,6 +3,8 @@
 // ones before it, so a failed RunPodSandbox leaves nothing behind.
 #pragma once
 
+#include <sys/types.h>
+
 #include <map>
 #include <memory>
 #include <mutex>
@@ -19,6 +21,7 @@ namespace crius::sandbox {
 
 class PinnedNamespaces;
 class PauseProcess;
+class PauseWatch;
 
 class Manager {
  public:
@@ -26,6 +29,7 @@ class Manager {
   // <state>/ns. load() reads the records kept by an earlier daemon.
   // `pause_binary` is crius-pause, needed only by pods that share a PID namespace.
   Manager(std::string root, std::string state, cni::Cni& cni, std::string pause_binary = "");
+  ~Manager();
   void load();
 
   // Creates the pod and returns its ID. Throws crius::Error: InvalidArgument
@@ -55,6 +59,8 @@ class Manager {
   std::string run_steps(PodSpec spec, const conf::Config& config, const std::string& cgroup, Rollback& undo,
                         PinnedNamespaces& pins, PauseProcess& pause);
   void stop_locked(Entry& e, const conf::Config& config);
+  // A pod's crius-pause died on its own (the pause watch reaped it): the pod is NOTREADY.
+  void pause_exited(pid_t pid);
 
   std::string records_dir_, run_root_, ns_root_, pause_binary_;
   cni::Cni& cni_;
@@ -62,6 +68,7 @@ class Manager {
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<Entry>> sandboxes_;
   std::map<std::string, std::string> reserved_;  // reservation key → ID
+  std::unique_ptr<PauseWatch> pause_watch_;      // last: its thread stops first
 };
 
 // 64 lower-case hex digits from the kernel's random source.

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <linux/close_range.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -60,6 +61,9 @@ int child_main(void* arg) {
   if (::syscall(SYS_pivot_root, ".", ".") != 0) child_fail(a, 8);
   if (::umount2(".", MNT_DETACH) != 0) child_fail(a, 9);
   if (::chdir("/") != 0) child_fail(a, 10);
+  // The daemon's own descriptors (its metrics listener, opened without
+  // close-on-exec) must not outlive it in the pod.
+  if (::syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC) != 0) child_fail(a, 12);
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -72,17 +76,18 @@ int child_main(void* arg) {
 const char* step_name(int step) {
   static const char* names[] = {"?", "joining the pod namespaces", "making mounts private", "mounting its root tmpfs",
                                 "creating its binary file", "bind-mounting the binary", "making its root read-only",
-                                "entering its root", "pivot_root", "detaching the old root", "chdir /", "exec"};
-  return step >= 0 && step <= 11 ? names[step] : "?";
+                                "entering its root", "pivot_root", "detaching the old root", "chdir /", "exec",
+                                "marking descriptors close-on-exec"};
+  return step >= 0 && step <= 12 ? names[step] : "?";
 }
+
+}  // namespace
 
 bool is_pause(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/comm");
   std::string comm;
   return std::getline(in, comm) && comm == kName;
 }
-
-}  // namespace
 
 std::string default_pause_binary() {
   char buf[4096];
@@ -179,7 +184,13 @@ void kill_pause(pid_t pid) {
   ::kill(pid, SIGKILL);
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (std::chrono::steady_clock::now() < until) {
-    if (ours ? ::waitpid(pid, &status, WNOHANG) == pid : ::kill(pid, 0) != 0) return;
+    // ECHILD: the pause watch (pause_watch.h) reaped it first.
+    if (ours) {
+      pid_t r = ::waitpid(pid, &status, WNOHANG);
+      if (r == pid || (r < 0 && errno == ECHILD)) return;
+    } else if (::kill(pid, 0) != 0) {
+      return;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
 }

@@ -46,6 +46,9 @@ class PauseProcess {
   pid_t pid_ = -1;
 };
 
+// Whether `pid` is a running crius-pause (by its command name).
+bool is_pause(pid_t pid);
+
 // Stops a pause process by PID (SIGKILL, bounded wait). A PID that is gone
 // or now belongs to another program is left alone.
 void kill_pause(pid_t pid);

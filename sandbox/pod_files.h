@@ -10,7 +10,7 @@
 
 namespace crius::sandbox {
 
-// Size of each pod's /dev/shm, as Docker, containerd and cri-o default it.
+// Default size of each pod's /dev/shm (runtime.shm_size), as Docker, containerd and cri-o have it.
 constexpr uint64_t kShmSizeBytes = 64ull * 1024 * 1024;
 
 // The resolv.conf text for `dns`; empty config means the host's file

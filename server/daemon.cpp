@@ -86,7 +86,7 @@ int run_daemon(const conf::Options& options, conf::Config config) {
   WorkPool pool(kWorkThreads);
   const TestHooks hooks = TestHooks::from_environment();
   Rpc rpc(registry, pool, hooks);
-  cni::Cni cni(config.root + "/cni-cache", cni::plugin_timeout_from_environment());
+  cni::Cni cni(config.root + "/cni-cache", config.network.cni_plugin_timeout);
   sandbox::Manager sandboxes(config.root, config.state, cni, sandbox::default_pause_binary());
   sandboxes.load();
   cni.gc(config.network, sandboxes.attached_ids());

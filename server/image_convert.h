@@ -6,6 +6,7 @@
 
 namespace crius::server {
 
-void to_cri_image(const image::ImageRecord& r, ::runtime::v1::Image* out);
+// `pinned`: image::is_pinned of the record against image.pinned_images.
+void to_cri_image(const image::ImageRecord& r, bool pinned, ::runtime::v1::Image* out);
 
 }  // namespace crius::server

@@ -1,5 +1,11 @@
-// PullImage: credentials from the CRI AuthConfig, the pull itself on the
-// work pool, and the pull metrics.
+// PullImage: credentials from the CRI AuthConfig, the pod the pull is for
+// (sandbox_config), the pull itself on the work pool, and the pull metrics.
+//
+// What the pod context changes: the pod is named in every log line of the
+// pull (start, progress, end, failure), so an operator can tell whose pull
+// is slow or failing. containerd also uses it to pick a snapshotter and
+// platform per runtime handler; crius has one layer store and pulls for the
+// machine's own platform whatever the handler, so there is nothing to pick.
 #include <chrono>
 
 #include "conf/error.h"
@@ -18,6 +24,15 @@ image::Credentials credentials(const v1::AuthConfig& auth) {
   return c;
 }
 
+image::PullContext pull_context(const v1::PullImageRequest& req) {
+  image::PullContext c;
+  if (!req.has_sandbox_config()) return c;
+  const auto& m = req.sandbox_config().metadata();
+  c.pod = m.namespace_() + "/" + m.name();
+  c.pod_uid = m.uid();
+  return c;
+}
+
 }  // namespace
 
 grpc::ServerUnaryReactor* ImageService::PullImage(grpc::CallbackServerContext* ctx, const v1::PullImageRequest* req,
@@ -28,7 +43,7 @@ grpc::ServerUnaryReactor* ImageService::PullImage(grpc::CallbackServerContext* c
     const image::Credentials creds = credentials(req->auth());
     const auto start = std::chrono::steady_clock::now();
     try {
-      res->set_image_ref(images_.pull(image, creds, config_.get()->image));
+      res->set_image_ref(images_.pull(image, creds, config_.get()->image, pull_context(*req)));
     } catch (...) {
       metrics_.observe_image_pull("failure", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
       throw;

@@ -9,7 +9,7 @@
 
 namespace crius::server {
 
-void to_cri_image(const image::ImageRecord& r, v1::Image* out) {
+void to_cri_image(const image::ImageRecord& r, bool pinned, v1::Image* out) {
   out->set_id(r.id);
   for (const auto& t : r.repo_tags) out->add_repo_tags(t);
   for (const auto& d : r.repo_digests) out->add_repo_digests(d);
@@ -18,18 +18,20 @@ void to_cri_image(const image::ImageRecord& r, v1::Image* out) {
   if (user.uid) out->mutable_uid()->set_value(*user.uid);
   out->set_username(user.username);
   out->mutable_spec()->set_image(r.id);
-  out->set_pinned(false);
+  out->set_pinned(pinned);
 }
 
 grpc::ServerUnaryReactor* ImageService::ListImages(grpc::CallbackServerContext* ctx, const v1::ListImagesRequest* req,
                                                    v1::ListImagesResponse* res) {
   return rpc_.fast(ctx, "ListImages", [&] {
     const std::string& filter = req->filter().image().image();
+    const auto config = config_.get();
+    const auto& pinned = config->image.pinned_images;
     if (!filter.empty()) {
-      if (auto r = images_.find(filter, config_.get()->image)) to_cri_image(*r, res->add_images());
+      if (auto r = images_.find(filter, config->image)) to_cri_image(*r, image::is_pinned(*r, pinned), res->add_images());
       return;
     }
-    for (const auto& r : images_.list()) to_cri_image(r, res->add_images());
+    for (const auto& r : images_.list()) to_cri_image(r, image::is_pinned(r, pinned), res->add_images());
   });
 }
 
@@ -38,18 +40,19 @@ grpc::ServerUnaryReactor* ImageService::ImageStatus(grpc::CallbackServerContext*
   return rpc_.fast(ctx, "ImageStatus", [&] {
     const std::string& what = req->image().image();
     if (what.empty()) throw InvalidArgument("ImageStatus: image is empty");
-    auto r = images_.find(what, config_.get()->image);
+    const auto config = config_.get();
+    auto r = images_.find(what, config->image);
     if (!r) return;  // absent: an empty response, as the CRI asks
-    to_cri_image(*r, res->mutable_image());
+    to_cri_image(*r, image::is_pinned(*r, config->image.pinned_images), res->mutable_image());
     if (!req->verbose()) return;
     nlohmann::json info = {{"id", r->id},
                            {"repoTags", r->repo_tags},
                            {"repoDigests", r->repo_digests},
                            {"manifestDigest", r->manifest_digest},
                            {"layers", r->layers}};
-    const std::string config = images_.config_json(*r);
+    const std::string spec = images_.config_json(*r);
     try {
-      info["imageSpec"] = nlohmann::json::parse(config);
+      info["imageSpec"] = nlohmann::json::parse(spec);
     } catch (const std::exception&) {
       info["imageSpec"] = nullptr;
     }

@@ -47,14 +47,15 @@ grpc::ServerWriteReactor<v1::StreamImagesResponse>* ImageService::StreamImages(g
   grpc::Status status = rpc_.run("StreamImages", [&] {
     std::vector<image::ImageRecord> records;
     const std::string& filter = req->filter().image().image();
+    const auto config = config_.get();
     if (filter.empty()) {
       records = images_.list();
-    } else if (auto r = images_.find(filter, config_.get()->image)) {
+    } else if (auto r = images_.find(filter, config->image)) {
       records.push_back(*r);
     }
     for (size_t i = 0; i < records.size(); ++i) {
       if (i % kBatch == 0) batches.emplace_back();
-      to_cri_image(records[i], batches.back().add_images());
+      to_cri_image(records[i], image::is_pinned(records[i], config->image.pinned_images), batches.back().add_images());
     }
   });
   return new BatchWriter(std::move(batches), std::move(status));

@@ -27,8 +27,8 @@ grpc::ServerUnaryReactor* RuntimeService::Status(grpc::CallbackServerContext* ct
 
     auto* network = res->mutable_status()->add_conditions();
     network->set_type("NetworkReady");
-    // A valid config whose plugins are installed; re-read on every call, so
-    // a config that appears makes the network ready without a restart.
+    // A valid config whose plugins are installed; the config dir is watched,
+    // so a config that appears makes the network ready without a restart.
     if (cni::Readiness r = cni_.readiness(config->network); r.ready) {
       network->set_status(true);
     } else {

@@ -13,6 +13,7 @@
 #include "server/config_store.h"
 #include "server/proto/api.grpc.pb.h"
 #include "server/rpc.h"
+#include "server/stats_convert.h"
 #include "server/unimplemented.h"
 
 namespace crius::server {
@@ -65,6 +66,16 @@ class RuntimeService final : public v1::RuntimeService::CallbackService {
                                                      const v1::UpdateContainerResourcesRequest*,
                                                      v1::UpdateContainerResourcesResponse*) override;
 
+  // Stats (stats.cpp).
+  grpc::ServerUnaryReactor* ContainerStats(grpc::CallbackServerContext*, const v1::ContainerStatsRequest*,
+                                           v1::ContainerStatsResponse*) override;
+  grpc::ServerUnaryReactor* ListContainerStats(grpc::CallbackServerContext*, const v1::ListContainerStatsRequest*,
+                                               v1::ListContainerStatsResponse*) override;
+  grpc::ServerUnaryReactor* PodSandboxStats(grpc::CallbackServerContext*, const v1::PodSandboxStatsRequest*,
+                                            v1::PodSandboxStatsResponse*) override;
+  grpc::ServerUnaryReactor* ListPodSandboxStats(grpc::CallbackServerContext*, const v1::ListPodSandboxStatsRequest*,
+                                                v1::ListPodSandboxStatsResponse*) override;
+
   CRIUS_RUNTIME_SERVICE_UNIMPLEMENTED(CRIUS_DECLARE_UNARY)
   CRIUS_RUNTIME_SERVICE_UNIMPLEMENTED_STREAMS(CRIUS_DECLARE_SERVER_STREAM)
 
@@ -74,6 +85,7 @@ class RuntimeService final : public v1::RuntimeService::CallbackService {
   sandbox::Manager& sandboxes_;
   container::Manager& containers_;
   cni::Cni& cni_;
+  CpuRates cpu_rates_;  // the previous CPU sample per container and pod
 };
 
 class ImageService final : public v1::ImageService::CallbackService {

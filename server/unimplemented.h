@@ -11,10 +11,6 @@
   X(Exec, ExecRequest, ExecResponse, fast)                                                  \
   X(Attach, AttachRequest, AttachResponse, fast)                                            \
   X(PortForward, PortForwardRequest, PortForwardResponse, fast)                             \
-  X(ContainerStats, ContainerStatsRequest, ContainerStatsResponse, blocking)                \
-  X(ListContainerStats, ListContainerStatsRequest, ListContainerStatsResponse, blocking)    \
-  X(PodSandboxStats, PodSandboxStatsRequest, PodSandboxStatsResponse, blocking)             \
-  X(ListPodSandboxStats, ListPodSandboxStatsRequest, ListPodSandboxStatsResponse, blocking) \
   X(UpdateRuntimeConfig, UpdateRuntimeConfigRequest, UpdateRuntimeConfigResponse, fast)     \
   X(CheckpointContainer, CheckpointContainerRequest, CheckpointContainerResponse, blocking) \
   X(ListMetricDescriptors, ListMetricDescriptorsRequest, ListMetricDescriptorsResponse, fast) \

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "conf/error.h"
+#include "oci/cgroups/systemd.h"
 #include "oci/runtime/sys.h"
 
 namespace crius::oci::cgroups {
@@ -67,33 +68,15 @@ std::string expand_slice(const std::string& slice) {
 }
 
 std::string systemd_path(const std::string& spec) {
-  std::vector<std::string> parts;
-  size_t i = 0;
-  for (;;) {
-    size_t j = spec.find(':', i);
-    parts.push_back(spec.substr(i, j == std::string::npos ? std::string::npos : j - i));
-    if (j == std::string::npos) break;
-    i = j + 1;
-  }
-  if (parts.size() != 3)
-    throw InvalidArgument("linux.cgroupsPath: \"" + spec + "\" is not slice:prefix:name (the systemd cgroup driver form)");
-  const std::string slice = parts[0].empty() ? "system.slice" : parts[0];
-  const std::string& prefix = parts[1];
-  const std::string& name = parts[2];
-  if (name.empty() || name.find('/') != std::string::npos || prefix.find('/') != std::string::npos)
-    throw InvalidArgument("linux.cgroupsPath: \"" + spec + "\": invalid unit name");
-  const std::string unit =
-      name.size() > 6 && name.compare(name.size() - 6, 6, ".slice") == 0 ? name : prefix + "-" + name + ".scope";
-  std::string base = expand_slice(slice);
-  if (unit == name) {
-    // A slice unit nests under its own prefix slices, not under parts[0].
-    return expand_slice(name);
-  }
-  return (base == "/" ? "" : base) + "/" + unit;
+  const systemd::UnitName u = systemd::parse_unit_spec(spec);
+  const std::string base = expand_slice(u.slice);
+  // A slice unit nests under its own prefix slices, not under the first part.
+  if (u.is_slice()) return expand_slice(u.unit);
+  return (base == "/" ? "" : base) + "/" + u.unit;
 }
 
 std::string container_cgroup_path(const std::string& cgroups_path, bool systemd, const std::string& id) {
-  if (systemd) return systemd_path(cgroups_path.empty() ? "system.slice:crius:" + id : cgroups_path);
+  if (systemd) return systemd_path(systemd::spec_or_default(cgroups_path, id));
   if (cgroups_path.empty()) return clean_path(id);
   std::string p = clean_path(cgroups_path);
   if (p.empty() || p == "/") throw InvalidArgument("linux.cgroupsPath: \"" + cgroups_path + "\" names a hierarchy's root");

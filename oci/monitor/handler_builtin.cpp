@@ -1,5 +1,6 @@
 // The builtin handler: the oci/runtime library in process. create() clones
 // the init from this (single-threaded) process, so it is our child.
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -44,14 +45,19 @@ int receive_fd(int sock, const std::string& what) {
 
 namespace {
 
+// As long as destroy() waits for an init after SIGKILL.
+constexpr int kRemoveWaitMs = 10000;
+
 class BuiltinHandler : public RuntimeHandler {
  public:
-  BuiltinHandler(const Handler& h, std::string dir) : root_(h.root), dir_(std::move(dir)) {}
+  BuiltinHandler(const Handler& h, std::string dir)
+      : root_(h.root), dir_(std::move(dir)), systemd_cgroup_(h.systemd_cgroup) {}
 
   pid_t create(const std::string& id, const std::string& bundle, const int stdio[3], bool tty,
                int* pty_master) override {
     rt::CreateOptions o;
     o.bundle = bundle;
+    o.systemd_cgroup = systemd_cgroup_;
     rt::Fd ours, theirs;
     if (tty) {
       int sv[2];
@@ -85,7 +91,19 @@ class BuiltinHandler : public RuntimeHandler {
 
   void remove(const std::string& id) override {
     try {
-      rt::Container::load(root_, id).destroy(true);
+      auto c = rt::Container::load(root_, id);
+      const rt::Status status = c.state().status;
+      if (status == rt::Status::created || status == rt::Status::running) {
+        // Killed and waited for here, reaping, rather than in destroy(),
+        // whose wait does not reap the namespace's zombies.
+        try {
+          c.kill(SIGKILL, true);
+        } catch (const crius::Error& e) {
+          if (e.code() != ErrorCode::failed_precondition) throw;  // stopped meanwhile
+        }
+        wait_reaping(c.pid(), kRemoveWaitMs, on_reaped);
+      }
+      c.destroy(true);
     } catch (const crius::Error& e) {
       if (e.code() != ErrorCode::not_found) throw;
     }
@@ -110,6 +128,7 @@ class BuiltinHandler : public RuntimeHandler {
  private:
   std::string root_;
   std::string dir_;
+  bool systemd_cgroup_;
 };
 
 }  // namespace

@@ -52,8 +52,10 @@ std::string read_fd_all(int fd) {
 }
 
 // Runs argv with stdio (fds, -1: a memory file that captures the output) and
-// waits for it at most kCommandTimeoutMs.
-CommandResult run(const std::vector<std::string>& argv, const int stdio_in[3]) {
+// waits for it at most kCommandTimeoutMs. With `reaped`, other children that
+// exit meanwhile are reaped and passed to it (a `delete --force` waits for an
+// init that waits for its namespace's zombies, our children).
+CommandResult run(const std::vector<std::string>& argv, const int stdio_in[3], const Reaped* reaped = nullptr) {
   rt::Fd capture(::memfd_create("runtime-output", MFD_CLOEXEC));
   if (!capture) rt::throw_errno("memfd_create");
   rt::Fd devnull(::open("/dev/null", O_RDWR | O_CLOEXEC));
@@ -82,6 +84,15 @@ CommandResult run(const std::vector<std::string>& argv, const int stdio_in[3]) {
   if (err != 0) rt::throw_errno("run " + argv[0], err);
 
   CommandResult r;
+  if (reaped) {
+    if (!wait_reaping(pid, kCommandTimeoutMs, *reaped, &r.status)) {
+      ::kill(pid, SIGKILL);
+      while (::waitpid(pid, &r.status, 0) < 0 && errno == EINTR) {
+      }
+    }
+    r.output = trim(read_fd_all(capture.get()));
+    return r;
+  }
   rt::Fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
   if (pidfd) {
     struct pollfd p = {pidfd.get(), POLLIN, 0};
@@ -198,7 +209,7 @@ class ExternalHandler : public RuntimeHandler {
   void remove(const std::string& id) override {
     auto argv = base("");
     argv.insert(argv.end(), {"delete", "--force", id});
-    auto r = run(argv, kNoStdio);
+    auto r = run(argv, kNoStdio, &on_reaped);
     if (!r.ok() && !contains(r.output, "not exist") && !contains(r.output, "not found"))
       check(r, "delete", id);
   }

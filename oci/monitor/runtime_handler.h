@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -15,9 +16,15 @@
 
 namespace crius::oci::monitor {
 
+// Told of a process reaped outside the monitor's loop: (pid, wait status).
+using Reaped = std::function<void(pid_t, int)>;
+
 class RuntimeHandler {
  public:
   virtual ~RuntimeHandler() = default;
+  // Every child that remove() reaps while it waits, so that the monitor
+  // records those exits as its own loop would have.
+  Reaped on_reaped;
   // Creates the container with stdio[0..2] as its stdin/stdout/stderr (not
   // owned). With tty, the process gets a new pty whose master is returned in
   // *pty_master instead. Returns the init's pid; throws crius::Error.
@@ -25,7 +32,10 @@ class RuntimeHandler {
                        int* pty_master) = 0;
   virtual void start(const std::string& id) = 0;
   virtual void kill(const std::string& id, int signal, bool all) = 0;
-  // Forcibly deletes it from the runtime (killed first when running).
+  // Forcibly deletes it from the runtime (killed first when running). It
+  // reaps while it waits: an init that leads a pid namespace cannot finish
+  // dying while zombies of its namespace (processes exec'd into it, which
+  // are our children) wait to be reaped, and we are their reaper.
   virtual void remove(const std::string& id) = 0;
   // Starts `process` (an OCI process object) in the running container with
   // the given stdio and returns its pid (our child or reparented to us).
@@ -38,5 +48,11 @@ std::unique_ptr<RuntimeHandler> make_external_handler(const Handler& h, const st
 
 // Receives one fd sent with SCM_RIGHTS on a unix socket (the pty master).
 int receive_fd(int sock, const std::string& what);
+
+// Waits up to timeout_ms for `target` to exit, reaping every child that
+// exits meanwhile (target too, when it is ours) and passing each to
+// `reaped`. Returns true once target is gone; its wait status goes to
+// *target_status when we reaped it.
+bool wait_reaping(pid_t target, int timeout_ms, const Reaped& reaped, int* target_status = nullptr);
 
 }  // namespace crius::oci::monitor

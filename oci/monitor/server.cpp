@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/epoll.h>
-#include <malloc.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -21,10 +20,13 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <utility>
+#include <vector>
 
 #include "conf/error.h"
 #include "conf/log.h"
 #include "oci/monitor/exit_record.h"
+#include "oci/monitor/idle_trim.h"
 #include "oci/monitor/log_writer.h"
 #include "oci/monitor/oom.h"
 #include "oci/monitor/protocol.h"
@@ -142,6 +144,8 @@ class Monitor {
   explicit Monitor(const MonitorOptions& o) : o_(o) {
     handler_ = o.handler.binary.empty() ? make_builtin_handler(o.handler, o.dir)
                                          : make_external_handler(o.handler, o.dir);
+    // Handled once the request that reaped them is answered (see reap).
+    handler_->on_reaped = [this](pid_t pid, int status) { reaped_.emplace_back(pid, status); };
   }
 
   int run();
@@ -154,6 +158,7 @@ class Monitor {
 
   void on_signal();
   void reap();
+  void on_reaped(pid_t pid, int status);
   void on_container_exit(Ctr& c, int status);
   void on_exec_exit(Exec& e, int status);
   void on_accept();
@@ -183,6 +188,9 @@ class Monitor {
   bool exit_when_empty_ = false;
   bool exit_now_ = false;
   std::string socket_path_;
+  IdleTrim trim_;
+  // Exits reaped by the runtime handler while it waited, not yet handled.
+  std::vector<std::pair<pid_t, int>> reaped_;
 };
 
 void Monitor::add(Watch* w, int fd, uint32_t events) {
@@ -199,9 +207,11 @@ void Monitor::retire(std::unique_ptr<T>& w) {
   graveyard_.push_back(std::move(w));
 }
 
-// Gives back the heap that the runtime's lifecycle paths grew (the builtin
-// create especially): one monitor runs per pod, mostly idle.
-void trim_heap() { ::malloc_trim(0); }
+// How long the loop waits with nothing to do before giving pages back (see
+// IdleTrim): long enough that a burst of requests (create, start, status)
+// is not slowed by refaults in between, short enough to be in effect
+// whenever anyone looks.
+constexpr int kIdleTrimMs = 500;
 
 void Monitor::setup() {
   const std::string& dir = o_.dir;
@@ -270,17 +280,24 @@ int Monitor::run() {
     return 1;
   }
   report("ok\n");
-  trim_heap();
+  trim_.init();
   log::info("monitor serving", {{"socket", socket_path_}, {"pod", o_.pod_id},
                                 {"handler", o_.handler.name.empty() ? "builtin" : o_.handler.name}});
   struct epoll_event events[16];
+  bool busy = true;  // since the last trim
   while (!exit_now_ && !(exit_when_empty_ && ctrs_.empty() && execs_.empty())) {
-    int n = ::epoll_wait(epoll_.get(), events, 16, -1);
+    int n = ::epoll_wait(epoll_.get(), events, 16, busy ? kIdleTrimMs : -1);
     if (n < 0) {
       if (errno == EINTR) continue;
       log::error("epoll_wait failed", {{"error", std::strerror(errno)}});
       return 1;
     }
+    if (n == 0) {
+      trim_.trim();
+      busy = false;
+      continue;
+    }
+    busy = true;
     for (int i = 0; i < n; ++i) {
       auto* w = static_cast<Watch*>(events[i].data.ptr);
       if (w->retired) continue;
@@ -320,19 +337,25 @@ void Monitor::on_signal() {
 }
 
 void Monitor::reap() {
+  // First the exits the runtime handler reaped (a remove that waited).
+  for (auto pending = std::exchange(reaped_, {}); const auto& [pid, status] : pending) on_reaped(pid, status);
   for (;;) {
     int status;
     pid_t pid = ::waitpid(-1, &status, WNOHANG);
     if (pid <= 0) return;
-    if (auto it = execs_.find(pid); it != execs_.end()) {
-      on_exec_exit(*it->second, status);
-      continue;
-    }
-    for (auto& [id, c] : ctrs_) {
-      if (c->pid == pid && !c->exit) {
-        on_container_exit(*c, status);
-        break;
-      }
+    on_reaped(pid, status);
+  }
+}
+
+void Monitor::on_reaped(pid_t pid, int status) {
+  if (auto it = execs_.find(pid); it != execs_.end()) {
+    on_exec_exit(*it->second, status);
+    return;
+  }
+  for (auto& [id, c] : ctrs_) {
+    if (c->pid == pid && !c->exit) {
+      on_container_exit(*c, status);
+      return;
     }
   }
 }
@@ -491,8 +514,6 @@ void Monitor::dispatch(Conn* c, const json& req) {
   json resp;
   try {
     resp = handle(c, req, &async);
-    const std::string op = req.value("op", std::string());
-    if (op == "create" || op == "start" || op == "remove") trim_heap();
   } catch (const crius::Error& e) {
     resp = protocol::error_response(e);
   } catch (const std::exception& e) {
@@ -500,9 +521,12 @@ void Monitor::dispatch(Conn* c, const json& req) {
   }
   if (async) {
     c->busy = true;
-    return;
+  } else {
+    send(c, resp);
   }
-  send(c, resp);
+  // Exits reaped while this request waited: an exec_sync answered, a
+  // container's exit recorded, only now that the request is done.
+  if (!reaped_.empty()) reap();
 }
 
 std::string str(const json& req, const char* key) {

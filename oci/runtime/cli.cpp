@@ -12,14 +12,18 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
+#include <chrono>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "conf/error.h"
 #include "conf/version.h"
@@ -92,7 +96,7 @@ void usage() {
   std::cout << "usage: crius-runtime [global flags] <command> [flags] <container-id>\n"
                "\n"
                "commands: create, start, state, kill, delete, run, exec, list, spec, features\n"
-               "          pause, resume, update, ps, events --stats\n"
+               "          pause, resume, update, ps, events [--stats] [--interval D]\n"
                "\n"
                "global flags:\n"
                "  --root DIR            state directory (default /run/crius-runtime)\n"
@@ -313,7 +317,6 @@ int cmd_exec(const std::string& root, const ParsedArgs& a) {
   if (a.positional.empty()) throw InvalidArgument("exec: a container ID is required");
   const std::string id = a.positional[0];
   const std::vector<std::string> cmd(a.positional.begin() + 1, a.positional.end());
-  if (a.has("cgroup")) throw Unimplemented("exec --cgroup (a sub-cgroup of the container) is not supported yet");
   Container c = Container::load(root, id);
   const Process p = exec_process_from_args(c, a, cmd);
   ExecOptions opts;
@@ -321,6 +324,8 @@ int cmd_exec(const std::string& root, const ParsedArgs& a) {
   opts.pid_file = a.get("pid-file");
   if (a.has("preserve-fds")) opts.preserve_fds = parse_int(a.get("preserve-fds"), "preserve-fds");
   opts.ignore_paused = a.has("ignore-paused");
+  for (const auto& [k, v] : a.flags)
+    if (k == "cgroup") opts.sub_cgroups.push_back(v);
   const bool detach = a.has("detach");
   if (detach) {
     if (p.terminal && opts.console_socket.empty())
@@ -370,11 +375,12 @@ int cmd_list(const std::string& root, const ParsedArgs& a) {
 }
 
 int cmd_spec(const ParsedArgs& a) {
-  if (a.has("rootless")) throw Unimplemented("spec --rootless is not supported yet");
   const std::string path = a.get("bundle", ".") + "/config.json";
   struct stat st;
   if (::stat(path.c_str(), &st) == 0) throw AlreadyExists("File " + path + " exists. Remove it first");
-  write_file(path, default_spec().dump(4) + "\n", O_CREAT | O_EXCL);
+  auto spec = default_spec();
+  if (a.has("rootless")) spec = rootless_spec(std::move(spec), ::geteuid(), ::getegid());
+  write_file(path, spec.dump(4) + "\n", O_CREAT | O_EXCL);
   return 0;
 }
 
@@ -497,17 +503,84 @@ int cmd_ps(const std::string& root, const ParsedArgs& a) {
   return 0;
 }
 
+// Go's time.ParseDuration subset runc's --interval takes: "5s", "100ms",
+// "1m30s", "1.5s" (units ns, us, µs, ms, s, m, h).
+std::chrono::nanoseconds parse_duration(const std::string& text) {
+  static const std::vector<std::pair<std::string, double>> units = {
+      {"ns", 1}, {"us", 1e3}, {"\u00b5s", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
+  double total = 0;
+  size_t i = 0;
+  if (text.empty()) throw InvalidArgument("invalid duration \"\"");
+  while (i < text.size()) {
+    size_t j = i;
+    while (j < text.size() && (std::isdigit(static_cast<unsigned char>(text[j])) || text[j] == '.')) ++j;
+    if (j == i) throw InvalidArgument("invalid duration \"" + text + "\"");
+    const double value = std::stod(text.substr(i, j - i));
+    double scale = 0;
+    size_t len = 0;
+    for (const auto& [u, f] : units)
+      if (text.compare(j, u.size(), u) == 0 && u.size() > len) {
+        scale = f;
+        len = u.size();
+      }
+    if (len == 0) throw InvalidArgument("invalid duration \"" + text + "\": missing or unknown unit");
+    total += value * scale;
+    i = j + len;
+  }
+  return std::chrono::nanoseconds(static_cast<int64_t>(total));
+}
+
+// runc's events: with --stats one stats event; without, a stats event every
+// --interval (5s) and an oom event per OOM kill the container's memory
+// cgroup counts, until the container stops. One JSON object per line.
 int cmd_events(const std::string& root, const ParsedArgs& a) {
   const std::string id = need_id(a);
-  if (!a.has("stats")) throw Unimplemented("events: only --stats (one-shot) is supported by crius-runtime");
   Container c = Container::load(root, id);
   if (c.state().status == Status::stopped) throw FailedPrecondition("events: container " + id + " is stopped");
-  nlohmann::ordered_json j;
-  j["type"] = "stats";
-  j["id"] = id;
-  j["data"] = c.stats().to_runc_json();
-  std::cout << j.dump() << "\n";
-  return 0;
+  auto emit = [&](const char* type, const nlohmann::json* data) {
+    nlohmann::ordered_json j;
+    j["type"] = type;
+    j["id"] = id;
+    if (data) j["data"] = *data;
+    std::cout << j.dump() << std::endl;  // a reader follows line by line
+  };
+  if (a.has("stats")) {
+    const nlohmann::json data = c.stats().to_runc_json();
+    emit("stats", &data);
+    return 0;
+  }
+  const auto interval = parse_duration(a.get("interval", "5s"));
+  if (interval <= std::chrono::nanoseconds::zero()) throw InvalidArgument("events: --interval must be positive");
+  // OOMs are noticed by polling the cgroup's counter, often enough for both.
+  const auto tick = std::min<std::chrono::nanoseconds>(interval, std::chrono::milliseconds(100));
+  uint64_t ooms = c.stats().memory.oom_events;
+  auto next_stats = std::chrono::steady_clock::now() + interval;
+  for (;;) {
+    std::this_thread::sleep_for(tick);
+    std::optional<Container> now;
+    try {
+      now.emplace(Container::load(root, id));
+    } catch (const Error& e) {
+      if (e.code() == ErrorCode::not_found) return 0;  // deleted meanwhile
+      throw;
+    }
+    const bool stopped = now->state().status == Status::stopped;
+    cgroups::Stats st;
+    try {
+      st = now->stats();
+    } catch (const Error&) {
+      if (stopped) return 0;
+      continue;  // the cgroup is going away with the container
+    }
+    // The OOM that ended the container is reported before we stop too.
+    for (; ooms < st.memory.oom_events; ++ooms) emit("oom", nullptr);
+    if (stopped) return 0;
+    if (std::chrono::steady_clock::now() >= next_stats) {
+      const nlohmann::json data = st.to_runc_json();
+      emit("stats", &data);
+      next_stats += interval;
+    }
+  }
 }
 
 int dispatch(const ParsedArgs& a) {

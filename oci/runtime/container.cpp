@@ -15,8 +15,10 @@
 
 #include "conf/error.h"
 #include "oci/cgroups/manager.h"
+#include "oci/cgroups/systemd.h"
 #include "oci/runtime/hooks.h"
 #include "oci/runtime/log.h"
+#include "oci/runtime/rootfs.h"
 #include "oci/runtime/sys.h"
 #include "oci/spec.h"
 
@@ -65,13 +67,19 @@ cgroups::Manager cgroup_of(const State& s) {
 void remove_cgroup(const State& s) {
   if (!s.cgroup.is_object()) return;
   const cgroups::Manager cg(cgroups::Paths::from_json(s.cgroup));
-  if (!cg.exists()) return;
-  if (!cg.pids().empty()) {
+  if (cg.exists() && !cg.pids().empty()) {
     cg.kill_all();
     // SIGKILL does not end a task the v1 freezer holds.
     if (cg.frozen()) cg.thaw();
   }
-  if (!s.cgroup_owned) return;
+  // The systemd driver's scope goes after its processes (a stop job would
+  // otherwise wait for them to take SIGTERM); systemd removes its cgroup.
+  try {
+    cgroups::systemd::stop_container_unit(s.cgroup);
+  } catch (const Error& e) {
+    throw Error(e.code(), "delete " + s.id + ": " + e.what());
+  }
+  if (!s.cgroup_owned || !cg.exists()) return;
   try {
     cg.destroy();
   } catch (const Error& e) {
@@ -213,6 +221,9 @@ void Container::destroy(bool force) {
     state_.status = Status::stopped;
   }
   remove_cgroup(state_);
+  const std::string shared_rootfs = dir_ + "/" + kSharedRootfsFile;
+  if (::access(shared_rootfs.c_str(), F_OK) == 0)
+    detach_rootfs_bind(state_.rootfs, std::stoul(read_file(shared_rootfs)));
   const Hooks h = hooks_of(state_);
   for (const auto& hook : h.poststop) {
     try {

@@ -18,12 +18,16 @@
 #include "conf/atomic_file.h"
 #include "conf/error.h"
 #include "oci/cgroups/manager.h"
+#include "oci/cgroups/systemd.h"
 #include "oci/runtime/console.h"
 #include "oci/runtime/container.h"
 #include "oci/runtime/hooks.h"
+#include "oci/runtime/idmap.h"
 #include "oci/runtime/init.h"
 #include "oci/runtime/log.h"
 #include "oci/runtime/process.h"
+#include "oci/runtime/rootfs.h"
+#include "oci/runtime/seccomp_notify.h"
 #include "oci/runtime/sync.h"
 #include "oci/runtime/sys.h"
 
@@ -45,15 +49,26 @@ struct Undo {
   bool armed = true;
   std::optional<cgroups::Manager> cgroup;
   bool cgroup_made = false;
+  std::string systemd_unit;  // the container's transient scope, when systemd has one
+  std::string shared_rootfs;  // set when the caller's mount namespace is shared
+  size_t rootfs_mounts = 0;
   ~Undo() {
     if (!armed) return;
     if (pid > 0) {
       ::kill(pid, SIGKILL);
       wait_for_exit(pid, 5000);
     }
+    if (!shared_rootfs.empty()) {
+      try {
+        detach_rootfs_bind(shared_rootfs, rootfs_mounts);
+      } catch (const std::exception& e) {
+        rtlog::error(std::string("create failed and its rootfs bind could not be detached: ") + e.what());
+      }
+    }
     if (cgroup) {
       try {
         if (!cgroup->pids().empty()) cgroup->kill_all();
+        if (!systemd_unit.empty()) cgroups::systemd::stop_unit(systemd_unit);
         if (cgroup_made) cgroup->destroy();
       } catch (const std::exception& e) {
         rtlog::error(std::string("create failed and its cgroup could not be removed: ") + e.what());
@@ -186,7 +201,13 @@ Container Container::create(const std::string& root, const std::string& id, cons
 
   const Linux* lin = spec.linux_ ? &*spec.linux_ : nullptr;
   NamespacePlan ns = plan_namespaces(lin);
-  if (!ns.is_new(CLONE_NEWNS)) throw InvalidArgument("linux.namespaces: a new mount namespace is required");
+  // No mount namespace in the spec: the caller's is shared (init chroots);
+  // the rootfs bind it leaves there is detached again by delete.
+  const bool shared_mnt = !ns.has(CLONE_NEWNS);
+  if (shared_mnt) {
+    undo.shared_rootfs = rootfs;
+    undo.rootfs_mounts = mounts_at(rootfs);
+  }
   if (!spec.hostname.empty() && !ns.is_new(CLONE_NEWUTS))
     throw InvalidArgument("hostname: setting the hostname needs a new uts namespace");
   if (!spec.domainname.empty() && !ns.is_new(CLONE_NEWUTS))
@@ -234,6 +255,18 @@ Container Container::create(const std::string& root, const std::string& id, cons
     for (const auto& n : skipped) rtlog::debug("seccomp: syscall \"" + n + "\" is unknown to libseccomp, skipped");
     ic.seccomp = seccomp.get();
   }
+  // Idmapped binds are made here, in the caller's user namespace (idmap.h).
+  std::vector<Fd> trees;
+  std::vector<int> tree_fds(spec.mounts.size(), -1);
+  for (size_t i = 0; i < spec.mounts.size(); ++i) {
+    auto req = idmap_request(spec, i);
+    if (!req) continue;
+    std::string src = spec.mounts[i].source;
+    if (!src.empty() && src[0] != '/') src = bundle + "/" + src;
+    trees.push_back(make_idmapped_tree(src, *req));
+    tree_fds[i] = trees.back().get();
+  }
+  ic.mount_fds = &tree_fds;
 
   const std::string fifo = dir + "/exec.fifo";
   Fd fifo_fd;
@@ -288,17 +321,23 @@ Container Container::create(const std::string& root, const std::string& id, cons
   // runtime too.
   bool joins_time = false;
   for (const auto& j : ns.joins) joins_time |= j.flag == CLONE_NEWTIME;
-  const bool share_vm =
-      opts.start_immediately && !ic.wait_for_go && !ic.hook_round && !joins_time && !proc.oom_score_adj;
+  // A notify filter's fd comes back over the sync socket mid-setup.
+  const bool share_vm = opts.start_immediately && !ic.wait_for_go && !ic.hook_round && !joins_time &&
+                        !proc.oom_score_adj && !(seccomp && seccomp->notify());
   pid_t pid;
   {
     cgroups::Enter in_cgroup(cg);
     pid = spawn(ic, spec, ns, mine.get(), share_vm);
   }
   undo.pid = pid;
+  // The systemd driver: systemd takes the init (already in the cgroup) into
+  // the container's transient scope, as runc does before the init execs.
+  if (opts.systemd_cgroup)
+    undo.systemd_unit = cgroups::systemd::start_container_unit(cg, lin ? lin->cgroups_path : "", id, pid, resources);
   theirs.reset();
   console.reset();
   fifo_fd.reset();
+  trees.clear();
 
   State s;
   s.id = id;
@@ -309,6 +348,7 @@ Container Container::create(const std::string& root, const std::string& id, cons
   s.config = spec.raw;
   s.own_pid_ns = ns.is_new(CLONE_NEWPID);
   s.cgroup = cg.paths().to_json();
+  if (!undo.systemd_unit.empty()) s.cgroup[cgroups::systemd::kStateKey] = undo.systemd_unit;
   s.cgroup_owned = undo.cgroup_made;
   s.status = Status::creating;
   s.created = now_rfc3339();
@@ -318,7 +358,8 @@ Container Container::create(const std::string& root, const std::string& id, cons
   for (;;) {
     sync::Type t;
     std::string payload;
-    if (!sync::receive(mine.get(), t, payload)) {
+    int passed = -1;
+    if (!sync::receive(mine.get(), t, payload, &passed)) {
       int status = 0;
       std::string how;
       if (::waitpid(pid, &status, WNOHANG) == pid)
@@ -326,10 +367,21 @@ Container Container::create(const std::string& root, const std::string& id, cons
                                 : ": signal " + std::to_string(WTERMSIG(status));
       throw Internal("create " + id + ": the container's init exited during setup" + how);
     }
+    Fd passed_fd(passed);
     if (t == sync::kWarning) {
       rtlog::warn(payload);
     } else if (t == sync::kError) {
       throw Internal("create " + id + ": " + payload);
+    } else if (t == sync::kSeccomp) {
+      if (!passed_fd || !lin || !lin->seccomp) throw Internal("create " + id + ": the init sent no seccomp listener fd");
+      try {
+        send_to_seccomp_listener(*lin->seccomp, passed_fd.get(), pid, s.to_hook_json());
+      } catch (const Error& e) {
+        sync::send(mine.get(), sync::kAbort);
+        throw Error(e.code(), "create " + id + ": " + e.what());
+      }
+      passed_fd.reset();
+      sync::send(mine.get(), sync::kGo);
     } else if (t == sync::kHooks) {
       const std::string state_json = s.to_hook_json().dump();
       try {
@@ -348,6 +400,7 @@ Container Container::create(const std::string& root, const std::string& id, cons
   s.start_time = process_start_time(pid);
   s.status = opts.start_immediately ? Status::running : Status::created;
   save_state(dir, s);
+  if (shared_mnt) write_file(dir + "/" + kSharedRootfsFile, std::to_string(undo.rootfs_mounts), O_CREAT | O_TRUNC);
   // Run-time state like state.json: atomic, not fsynced (see save_state).
   if (!opts.pid_file.empty()) write_file_atomic(opts.pid_file, std::to_string(pid), 0644, false);
   undo.armed = false;

@@ -52,6 +52,40 @@ nlohmann::ordered_json default_spec() {
   return spec;
 }
 
+nlohmann::ordered_json rootless_spec(nlohmann::ordered_json spec, uint32_t uid, uint32_t gid) {
+  using J = nlohmann::ordered_json;
+  J& l = spec["linux"];
+  J namespaces = J::array();
+  for (const auto& n : l["namespaces"])
+    if (n.value("type", "") != "network" && n.value("type", "") != "user") namespaces.push_back(n);
+  namespaces.push_back({{"type", "user"}});
+  l["namespaces"] = namespaces;
+  l["uidMappings"] = J::array({{{"containerID", 0}, {"hostID", uid}, {"size", 1}}});
+  l["gidMappings"] = J::array({{{"containerID", 0}, {"hostID", gid}, {"size", 1}}});
+  l.erase("resources");
+  J mounts = J::array();
+  for (auto m : spec["mounts"]) {
+    if (m.value("destination", "") == "/sys") {
+      mounts.push_back({{"destination", "/sys"},
+                        {"type", "none"},
+                        {"source", "/sys"},
+                        {"options", {"rbind", "nosuid", "noexec", "nodev", "ro"}}});
+      continue;
+    }
+    if (m.contains("options")) {
+      J opts = J::array();
+      for (const auto& o : m["options"]) {
+        const std::string s = o.get<std::string>();
+        if (s.rfind("uid=", 0) != 0 && s.rfind("gid=", 0) != 0) opts.push_back(s);
+      }
+      m["options"] = opts;
+    }
+    mounts.push_back(m);
+  }
+  spec["mounts"] = mounts;
+  return spec;
+}
+
 nlohmann::ordered_json features() {
   using J = nlohmann::ordered_json;
   J f;
@@ -63,9 +97,9 @@ nlohmann::ordered_json features() {
   f["linux"] = {
       {"namespaces", {"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"}},
       {"capabilities", capability_names()},
-      // systemd: the slice:prefix:name form is mapped to directories, but no
-      // transient unit is made through systemd's D-Bus API (yet).
-      {"cgroup", {{"v1", true}, {"v2", true}, {"systemd", false}, {"systemdUser", false}, {"rdma", true}}},
+      // systemd: transient scopes through systemd's D-Bus API when systemd
+      // runs; otherwise the slice:prefix:name form maps to plain directories.
+      {"cgroup", {{"v1", true}, {"v2", true}, {"systemd", true}, {"systemdUser", false}, {"rdma", true}}},
       {"seccomp",
        {{"enabled", true},
         {"actions", seccomp_action_names()},

@@ -26,12 +26,14 @@
 
 #include "conf/atomic_file.h"
 #include "conf/error.h"
+#include "oci/cgroups/hierarchy.h"
 #include "oci/runtime/caps.h"
 #include "oci/runtime/console.h"
 #include "oci/runtime/init.h"
 #include "oci/runtime/log.h"
 #include "oci/runtime/process.h"
 #include "oci/runtime/seccomp.h"
+#include "oci/runtime/seccomp_notify.h"
 #include "oci/runtime/sync.h"
 #include "oci/runtime/sys.h"
 
@@ -107,7 +109,50 @@ std::vector<CgroupMount> cgroup_mounts() {
 // The cgroup.procs files of the init's cgroups that the caller is not in
 // already, one per hierarchy (v1 and v2). Hierarchies not mounted here are
 // skipped: nothing could be written for them.
-std::vector<std::string> cgroup_procs_to_join(pid_t init) {
+struct SubCgroup {
+  std::set<std::string> controllers;  // empty: every hierarchy
+  std::string path;                   // relative, cleaned
+};
+
+std::vector<SubCgroup> parse_sub_cgroups(const std::vector<std::string>& specs) {
+  std::vector<SubCgroup> out;
+  for (const auto& spec : specs) {
+    SubCgroup sc;
+    std::string path = spec;
+    if (auto colon = spec.find(':'); colon != std::string::npos) {
+      std::istringstream cs(spec.substr(0, colon));
+      for (std::string c; std::getline(cs, c, ',');)
+        if (!c.empty()) sc.controllers.insert(c);
+      if (sc.controllers.empty()) throw InvalidArgument("exec --cgroup " + spec + ": no controller before ':'");
+      path = spec.substr(colon + 1);
+    }
+    // Inside the container's cgroup only: no "..", leading "/" ignored.
+    std::istringstream ps(path);
+    for (std::string comp; std::getline(ps, comp, '/');) {
+      if (comp.empty() || comp == ".") continue;
+      if (comp == "..") throw InvalidArgument("exec --cgroup " + spec + ": must stay inside the container's cgroup");
+      sc.path += (sc.path.empty() ? "" : "/") + comp;
+    }
+    out.push_back(std::move(sc));
+  }
+  return out;
+}
+
+// The sub-cgroup path for a hierarchy with these controllers ("" for v2):
+// a controller-specific entry first, then a plain one.
+std::string sub_cgroup_for(const std::vector<SubCgroup>& subs, const std::string& ctrls) {
+  std::set<std::string> mine;
+  std::istringstream cs(ctrls);
+  for (std::string c; std::getline(cs, c, ',');) mine.insert(c);
+  for (const auto& sc : subs)
+    for (const auto& c : sc.controllers)
+      if (mine.count(c)) return sc.path;
+  for (const auto& sc : subs)
+    if (sc.controllers.empty()) return sc.path;
+  return "";
+}
+
+std::vector<std::string> cgroup_procs_to_join(pid_t init, const std::vector<SubCgroup>& subs) {
   auto lines = [](const std::string& path) {
     std::vector<std::string> v;
     std::istringstream in(read_file(path));
@@ -121,10 +166,13 @@ std::vector<std::string> cgroup_procs_to_join(pid_t init) {
   std::vector<CgroupMount> mounts;
   std::vector<std::string> out;
   for (const auto& l : theirs) {
-    if (same.count(l)) continue;
     auto c1 = l.find(':'), c2 = l.find(':', c1 + 1);
     if (c1 == std::string::npos || c2 == std::string::npos) continue;
-    const std::string id = l.substr(0, c1), ctrls = l.substr(c1 + 1, c2 - c1 - 1), path = l.substr(c2 + 1);
+    const std::string id = l.substr(0, c1), ctrls = l.substr(c1 + 1, c2 - c1 - 1);
+    const std::string sub = sub_cgroup_for(subs, ctrls);
+    if (sub.empty() && same.count(l)) continue;
+    const std::string base = l.substr(c2 + 1);
+    const std::string path = sub.empty() ? base : base + (base.back() == '/' ? "" : "/") + sub;
     if (mounts.empty()) mounts = cgroup_mounts();
     const CgroupMount* found = nullptr;
     for (const auto& m : mounts) {
@@ -143,8 +191,21 @@ std::vector<std::string> cgroup_procs_to_join(pid_t init) {
       rtlog::debug("exec: cgroup hierarchy \"" + l + "\" of the init is not mounted here, not joined");
       continue;
     }
-    std::string rel = found->root == "/" ? path : path.substr(found->root.size());
-    out.push_back(found->point + rel + (rel.empty() || rel.back() != '/' ? "/" : "") + "cgroup.procs");
+    auto dir_of = [&](const std::string& p) {
+      std::string rel = found->root == "/" ? p : p.substr(found->root.size());
+      return found->point + rel + (rel.empty() || rel.back() != '/' ? "/" : "");
+    };
+    std::string dir = dir_of(path);
+    struct stat st;
+    if (!sub.empty() && (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))) {
+      // On a hybrid host the controller-less v2 tree is secondary: the
+      // container's own cgroup there is enough.
+      if (id != "0" || cgroups::Hierarchy::host().v2_only())
+        throw NotFound("exec --cgroup: cgroup " + dir + " does not exist");
+      if (same.count(l)) continue;
+      dir = dir_of(base);
+    }
+    out.push_back(dir + "cgroup.procs");
   }
   return out;
 }
@@ -225,7 +286,20 @@ struct ExecPlan {
       std::string what;
       if (int err = drop_bounding(x.caps, x.last_cap, what)) throw_errno(what, err);
     }
-    if (x.seccomp && !x.no_new_privs)
+    // A notify filter goes first, while the caller still listens for its fd
+    // (it hands it to listenerPath and answers kGo).
+    bool seccomp_loaded = false;
+    if (x.seccomp && x.seccomp->notify()) {
+      if (int err = x.seccomp->load()) throw_errno("seccomp: load filter", err);
+      seccomp_loaded = true;
+      const int listener = x.seccomp->notify_fd();
+      if (listener < 0) throw Internal("seccomp: the filter has SCMP_ACT_NOTIFY rules but no listener fd");
+      if (!sync::send(x.sync_fd, sync::kSeccomp, "", listener)) throw_errno("seccomp: send the listener fd");
+      sync::Type t;
+      std::string payload;
+      if (!sync::receive(x.sync_fd, t, payload) || t != sync::kGo) ::_exit(1);  // the caller gave up
+    }
+    if (x.seccomp && !seccomp_loaded && !x.no_new_privs)
       if (int err = x.seccomp->load()) throw_errno("seccomp: load filter", err);
     if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) throw_errno("prctl(PR_SET_KEEPCAPS)");
     switch_user(p.user);
@@ -237,7 +311,7 @@ struct ExecPlan {
     }
     if (x.no_new_privs && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) throw_errno("prctl(PR_SET_NO_NEW_PRIVS)");
 
-    exec_user_process(exe, p.args, env, first_closed, x.no_new_privs ? x.seccomp : nullptr);
+    exec_user_process(exe, p.args, env, first_closed, x.no_new_privs && !seccomp_loaded ? x.seccomp : nullptr);
   } catch (const std::exception& e) {
     fail_child(x.sync_fd, e, 127);
   } catch (...) {
@@ -318,7 +392,12 @@ pid_t exec_process(const Container& c, const Process& process, const ExecOptions
   // The fds are the init's and not a later process's that reused its pid.
   if (st.start_time && process_start_time(st.pid) != st.start_time)
     throw FailedPrecondition("exec " + id + ": the container's init is gone");
-  x.cgroup_procs = cgroup_procs_to_join(st.pid);
+  const auto subs = parse_sub_cgroups(opts.sub_cgroups);
+  if (cgroups::Hierarchy::host().v2_only())
+    for (const auto& sc : subs)
+      if (!sc.controllers.empty())
+        throw InvalidArgument("exec --cgroup: a controller-specific path needs cgroup v1 (this host is v2 only)");
+  x.cgroup_procs = cgroup_procs_to_join(st.pid, subs);
 
   Fd console;
   if (!opts.console_socket.empty()) {
@@ -346,10 +425,14 @@ pid_t exec_process(const Container& c, const Process& process, const ExecOptions
   pid_t pid = 0;
   std::string error;
   ErrorCode code = ErrorCode::internal;
+  Fd listener;  // the process's seccomp listener fd, until its pid is known
   for (;;) {
     sync::Type t;
     std::string payload;
-    if (!sync::receive(mine.get(), t, payload)) break;  // EOF: exec'd, or both gone
+    int passed = -1;
+    if (!sync::receive(mine.get(), t, payload, &passed)) break;  // EOF: exec'd, or both gone
+    Fd passed_fd(passed);
+    if (t == sync::kSeccomp && passed_fd) listener = std::move(passed_fd);
     if (t == sync::kPid) {
       pid = static_cast<pid_t>(std::stol(payload));
     } else if (t == sync::kWarning) {
@@ -358,6 +441,17 @@ pid_t exec_process(const Container& c, const Process& process, const ExecOptions
       auto colon = payload.find(':');
       error = payload.substr(colon == std::string::npos ? 0 : colon + 1);
       if (colon != std::string::npos && colon > 0 && colon < 3) code = static_cast<ErrorCode>(std::stoi(payload.substr(0, colon)));
+    }
+    if (listener && pid > 0 && error.empty()) {
+      try {
+        send_to_seccomp_listener(*spec.linux_->seccomp, listener.get(), pid, st.to_hook_json());
+        sync::send(mine.get(), sync::kGo);
+      } catch (const Error& e) {
+        error = e.what();
+        code = e.code();
+        sync::send(mine.get(), sync::kAbort);
+      }
+      listener.reset();
     }
   }
   int status = 0;

@@ -7,6 +7,9 @@
 
 #include <sys/types.h>
 
+#include <string>
+#include <vector>
+
 #include "oci/runtime/container.h"
 #include "oci/spec.h"
 
@@ -19,6 +22,10 @@ struct ExecOptions {
   int preserve_fds = 0;        // fds 3..3+N-1 passed to the process
   int stdio[3] = {-1, -1, -1};  // the process's stdin/stdout/stderr (not owned); -1 keeps the caller's
   bool ignore_paused = false;  // exec into a paused (frozen) container too (runc's --ignore-paused)
+  // runc's `--cgroup`: "path" or "ctrl[,ctrl…]:path" (v1 only), a sub-cgroup
+  // of the container's that must exist; a plain path applies to every
+  // hierarchy a controller-specific entry does not name.
+  std::vector<std::string> sub_cgroups;
 };
 
 // Starts `process` in `c` and returns its pid, a child of the caller (the

@@ -121,7 +121,9 @@ struct Init {
       if (c.stdio[i] >= 0 && c.stdio[i] != i && ::dup2(c.stdio[i], i) < 0) throw_errno("dup2 stdio " + std::to_string(i));
 
     if (c.wait_for_go) wait_go();  // pid known, uid_map and gid_map written
-    if (ns.is_new(CLONE_NEWUSER)) {
+    // New or joined: become the namespace's root (the host's root is not
+    // mapped there, so files made as it would be overflow-owned).
+    if (ns.has(CLONE_NEWUSER)) {
       (void)!::setresgid(0, 0, 0);
       (void)!::setresuid(0, 0, 0);
     }
@@ -129,8 +131,11 @@ struct Init {
       if (j.flag == CLONE_NEWUSER || j.flag == CLONE_NEWPID) continue;  // joined before the clone
       if (::setns(j.fd.get(), j.flag) != 0) throw_errno("setns " + j.path);
     }
-    if (!ns.is_new(CLONE_NEWNS))
-      throw Unimplemented("a container without a new mount namespace is not supported yet");
+    // Without a mount namespace of its own (none in the spec: the caller's is
+    // shared, as runc and crun do) the rootfs is entered by chroot, since
+    // pivot_root would move the root of every process sharing it. A joined
+    // one is set up like a new one (runc does the same).
+    const bool shared_mnt = !ns.has(CLONE_NEWNS);
 
     // A keyring of its own, so that keys of the caller's session do not
     // leak into the container. Kernels without keys support are fine.
@@ -143,7 +148,7 @@ struct Init {
     if (p.oom_score_adj) set_oom_score_adj(proc.get(), *p.oom_score_adj);
 
     rtlog::debug("init: preparing rootfs");
-    Fd root = prepare_rootfs(s, c.rootfs, c.bundle, ns.is_new(CLONE_NEWUSER));
+    Fd root = prepare_rootfs(s, c.rootfs, c.bundle, ns.has(CLONE_NEWUSER), shared_mnt, c.mount_fds);
     if (!s.hostname.empty() && ::sethostname(s.hostname.data(), s.hostname.size()) != 0)
       throw_errno("sethostname " + s.hostname);
     if (!s.domainname.empty() && ::setdomainname(s.domainname.data(), s.domainname.size()) != 0)
@@ -157,12 +162,13 @@ struct Init {
     }
 
     rtlog::debug("init: pivot_root");
-    pivot_into(root.get());
+    if (shared_mnt) chroot_into(root.get());
+    else pivot_into(root.get());
     rtlog::debug("init: pivoted");
     root.reset();
     // The rootfs bind was made under a private parent (pivot_root needs
     // that); the new "/" gets the propagation the spec asks for now.
-    if (s.linux_ && !s.linux_->rootfs_propagation.empty() &&
+    if (!shared_mnt && s.linux_ && !s.linux_->rootfs_propagation.empty() &&
         ::mount("", "/", nullptr, propagation_flag(s.linux_->rootfs_propagation), nullptr) != 0)
       throw_errno("rootfs: set propagation " + s.linux_->rootfs_propagation + " on /");
     if (s.linux_) {
@@ -197,6 +203,19 @@ struct Init {
     const std::string exe = find_executable(p.args[0], env);
     if (exe.empty()) throw NotFound("exec: \"" + p.args[0] + "\": executable file not found in $PATH");
 
+    // A filter with SCMP_ACT_NOTIFY is loaded while the runtime still
+    // listens: the runtime hands its listener fd to listenerPath. What
+    // follows (start, user switch, exec) then runs under the filter.
+    bool seccomp_loaded = false;
+    if (c.seccomp && c.seccomp->notify()) {
+      check(c.seccomp->load(), "seccomp: load filter");
+      seccomp_loaded = true;
+      const int listener = c.seccomp->notify_fd();
+      if (listener < 0) throw Internal("seccomp: the filter has SCMP_ACT_NOTIFY rules but no listener fd");
+      if (!sync::send(c.sync_fd, sync::kSeccomp, "", listener)) throw_errno("seccomp: send the listener fd to the runtime");
+      wait_go();
+    }
+
     // create returns now; start opens the fifo's other end.
     sync::send(c.sync_fd, sync::kReady);
     ready = true;
@@ -223,7 +242,7 @@ struct Init {
       std::string what;
       check(drop_bounding(c.caps, c.last_cap, what), what);
     }
-    if (c.seccomp && !p.no_new_privileges) check(c.seccomp->load(), "seccomp: load filter");
+    if (c.seccomp && !seccomp_loaded && !p.no_new_privileges) check(c.seccomp->load(), "seccomp: load filter");
     if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) throw_errno("prctl(PR_SET_KEEPCAPS)");
     switch_user(p.user);
     if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) throw_errno("prctl(PR_SET_KEEPCAPS)");
@@ -236,7 +255,7 @@ struct Init {
 
     // Only stdio and the preserved fds reach the process.
     exec_user_process(exe, p.args, env, 3 + static_cast<unsigned>(c.preserve_fds),
-                      p.no_new_privileges ? c.seccomp : nullptr);
+                      p.no_new_privileges && !seccomp_loaded ? c.seccomp : nullptr);
   }
 };
 

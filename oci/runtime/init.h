@@ -39,6 +39,9 @@ struct InitConfig {
   SeccompFilter* seccomp = nullptr;
   std::vector<ResolvedRlimit> rlimits;
   std::string session_keyring;  // joined (created) unless empty
+  // Per spec.mounts entry: a detached, idmapped mount tree (open_tree) made
+  // by the runtime, moved into place instead of a bind; -1 for none.
+  const std::vector<int>* mount_fds = nullptr;
 };
 
 // Steps of the init's setup that `exec` (exec.cpp) applies too. Each throws

@@ -14,6 +14,7 @@
 
 #include "conf/error.h"
 #include "oci/runtime/cgroup_mount.h"
+#include "oci/runtime/copy_tree.h"
 #include "oci/runtime/log.h"
 
 namespace crius::oci::runtime {
@@ -120,10 +121,12 @@ MountOptions parse_mount_options(const std::vector<std::string>& options) {
       o.attr_set = (o.attr_set & ~r->second.clr) | r->second.set;
       o.attr_clr |= r->second.clr;
     } else if (opt == "tmpcopyup") {
-      // runc's extension for tmpfs over an image directory; not implemented:
-      // the tmpfs starts empty.
+      // runc's extension for tmpfs over an image directory: mount_in_root
+      // copies what was there into the new tmpfs.
     } else if (opt == "idmap" || opt == "ridmap") {
-      throw InvalidArgument("mount option \"" + opt + "\" is not supported yet");
+      // Only meaningful with the detached tree the runtime makes for them
+      // (idmap.h); mount_in_root drops them then.
+      throw InvalidArgument("mount option \"" + opt + "\" needs an idmapped bind mount prepared by the runtime");
     } else if (opt == "acl" || opt == "noacl") {
       // ACLs are a filesystem default; nothing to pass.
     } else {
@@ -140,6 +143,8 @@ std::vector<std::string> known_mount_options() {
   for (const auto& [k, v] : propagation_options()) out.push_back(k);
   for (const auto& [k, v] : recursive_options()) out.push_back(k);
   out.push_back("tmpcopyup");
+  out.push_back("idmap");
+  out.push_back("ridmap");
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -227,8 +232,16 @@ void finish_mount(int root, const std::string& dest, const MountOptions& o, bool
   }
 }
 
-void mount_in_root(int root, const Mount& m, const std::string& bundle) {
-  MountOptions o = parse_mount_options(m.options);
+void mount_in_root(int root, const Mount& m, const std::string& bundle, int tree) {
+  // idmap/ridmap were honoured by the runtime when it made `tree`.
+  std::vector<std::string> options;
+  bool copyup = false;
+  for (const auto& opt : m.options) {
+    if (tree >= 0 && (opt == "idmap" || opt == "ridmap")) continue;
+    copyup |= opt == "tmpcopyup";
+    options.push_back(opt);
+  }
+  MountOptions o = parse_mount_options(options);
   const bool bind = o.bind() || m.type == "bind";
   if (bind) o.flags |= MS_BIND;
   if (m.type == "cgroup" && !bind) {
@@ -247,7 +260,17 @@ void mount_in_root(int root, const Mount& m, const std::string& bundle) {
     dest = mkdir_in_root(root, m.destination);
   }
   const std::string target = fd_path(dest.get());
-  if (bind) {
+  // What the image has at the destination, read after the tmpfs hides it.
+  Fd below;
+  if (copyup && m.type == "tmpfs" && !bind) {
+    below.reset(open_in_root(root, m.destination, O_RDONLY | O_DIRECTORY));
+    if (!below) mount_error(m.destination, "open for tmpcopyup", errno);
+  }
+  if (tree >= 0) {
+    // By fd: the kernel refuses a /proc/self/fd target here (EINVAL).
+    if (::move_mount(tree, "", dest.get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
+      mount_error(m.destination, "move the idmapped mount of " + source, errno);
+  } else if (bind) {
     if (::mount(source.c_str(), target.c_str(), nullptr, MS_BIND | (o.flags & MS_REC), nullptr) != 0)
       mount_error(m.destination, "bind " + source, errno);
   } else {
@@ -266,6 +289,11 @@ void mount_in_root(int root, const Mount& m, const std::string& bundle) {
       }
       mount_error(m.destination, "mount " + m.type + " (options \"" + o.data + "\")", err);
     }
+  }
+  if (below) {
+    Fd top(open_in_root(root, m.destination, O_RDONLY | O_DIRECTORY));
+    if (!top) mount_error(m.destination, "open the new tmpfs for tmpcopyup", errno);
+    copy_tree(below.get(), top.get(), "tmpcopyup " + m.destination);
   }
   finish_mount(root, m.destination, o, bind);
 }

@@ -40,9 +40,12 @@ Fd mkfile_in_root(int root, const std::string& path);
 std::string fd_path(int fd);
 
 // Performs one spec mount inside the root (opened as `root`, at host path
-// rootfs). Relative bind sources are relative to the bundle. Throws naming
+// rootfs). Relative bind sources are relative to the bundle. `tree`, when
+// not -1, is a detached mount (an idmapped bind the runtime prepared) moved
+// onto the destination instead of binding the source. A tmpfs with
+// "tmpcopyup" starts with a copy of what the rootfs had there. Throws naming
 // the destination, the step and errno's text.
-void mount_in_root(int root, const Mount& m, const std::string& bundle);
+void mount_in_root(int root, const Mount& m, const std::string& bundle, int tree = -1);
 // Applies propagation/readonly remounts of MountOptions to an existing mount.
 void finish_mount(int root, const std::string& dest, const MountOptions& o, bool bind);
 

@@ -41,15 +41,16 @@ unsigned long locked(const char* path) {
 
 }  // namespace
 
-Fd prepare_rootfs(const Spec& spec, const std::string& rootfs, const std::string& bundle, bool bind_devices) {
+Fd prepare_rootfs(const Spec& spec, const std::string& rootfs, const std::string& bundle, bool bind_devices,
+                  bool shared_ns, const std::vector<int>* mount_fds) {
   const Linux* l = spec.linux_ ? &*spec.linux_ : nullptr;
   // Nothing the container mounts may reach the host: "/" becomes a slave
   // (or what rootfsPropagation says) of the host's mounts.
   unsigned long prop = MS_SLAVE | MS_REC;
   if (l && !l->rootfs_propagation.empty()) prop = propagation_flag(l->rootfs_propagation) | MS_REC;
-  if (::mount("", "/", nullptr, prop, nullptr) != 0) throw_errno("rootfs: set propagation of /");
+  if (!shared_ns && ::mount("", "/", nullptr, prop, nullptr) != 0) throw_errno("rootfs: set propagation of /");
   // pivot_root refuses a new root whose parent mount is shared.
-  if (prop & MS_SHARED) {
+  if (!shared_ns && (prop & MS_SHARED)) {
     std::string parent = mount_point_of(rootfs.substr(0, rootfs.find_last_of('/')).empty()
                                             ? "/"
                                             : rootfs.substr(0, rootfs.find_last_of('/')));
@@ -62,8 +63,10 @@ Fd prepare_rootfs(const Spec& spec, const std::string& rootfs, const std::string
   if (!root) throw_errno("rootfs: open " + rootfs);
 
   bool dev_is_bind = false;
-  for (const auto& m : spec.mounts) {
-    mount_in_root(root.get(), m, bundle);
+  for (size_t i = 0; i < spec.mounts.size(); ++i) {
+    const Mount& m = spec.mounts[i];
+    const int tree = mount_fds && i < mount_fds->size() ? (*mount_fds)[i] : -1;
+    mount_in_root(root.get(), m, bundle, tree);
     if (m.destination == "/dev" && (m.type == "bind" || parse_mount_options(m.options).bind())) dev_is_bind = true;
   }
   if (!dev_is_bind) {
@@ -87,6 +90,24 @@ void pivot_into(int root) {
   if (::mount("", ".", nullptr, MS_SLAVE | MS_REC, nullptr) != 0) throw_errno("pivot_root: make old root a slave");
   if (::umount2(".", MNT_DETACH) != 0) throw_errno("pivot_root: detach the old root");
   if (::chdir("/") != 0) throw_errno("pivot_root: chdir /");
+}
+
+void chroot_into(int root) {
+  if (::fchdir(root) != 0) throw_errno("chroot: chdir to the rootfs");
+  if (::chroot(".") != 0) throw_errno("chroot into the rootfs");
+  if (::chdir("/") != 0) throw_errno("chroot: chdir /");
+}
+
+size_t mounts_at(const std::string& path) {
+  size_t n = 0;
+  for (const auto& m : read_mountinfo())
+    if (m.mount_point == path) ++n;
+  return n;
+}
+
+void detach_rootfs_bind(const std::string& rootfs, size_t before) {
+  if (mounts_at(rootfs) <= before) return;
+  if (::umount2(rootfs.c_str(), MNT_DETACH) != 0) throw_errno("detach the rootfs bind at " + rootfs);
 }
 
 void remount_root_readonly() {

@@ -63,7 +63,7 @@ uint32_t seccomp_action(const std::string& name, std::optional<uint32_t> errno_r
   if (name == "SCMP_ACT_TRACE") return SCMP_ACT_TRACE(ret);
   if (name == "SCMP_ACT_ALLOW") return SCMP_ACT_ALLOW;
   if (name == "SCMP_ACT_LOG") return SCMP_ACT_LOG;
-  if (name == "SCMP_ACT_NOTIFY") throw Unimplemented("seccomp action SCMP_ACT_NOTIFY is not supported yet");
+  if (name == "SCMP_ACT_NOTIFY") return SCMP_ACT_NOTIFY;
   throw InvalidArgument("unknown seccomp action \"" + name + "\"");
 }
 
@@ -82,7 +82,7 @@ uint32_t seccomp_arch(const std::string& name) {
 const std::vector<std::string>& seccomp_action_names() {
   static const std::vector<std::string> v = {"SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL",
                                              "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG",
-                                             "SCMP_ACT_TRACE", "SCMP_ACT_TRAP"};
+                                             "SCMP_ACT_NOTIFY", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP"};
   return v;
 }
 const std::vector<std::string>& seccomp_operator_names() {
@@ -96,7 +96,9 @@ const std::vector<std::string>& seccomp_arch_names() {
 
 std::unique_ptr<SeccompFilter> SeccompFilter::build(const Seccomp& s, std::vector<std::string>& skipped) {
   const uint32_t def = seccomp_action(s.default_action, s.default_errno_ret);
-  if (!s.listener_path.empty()) throw Unimplemented("seccomp listenerPath is not supported yet");
+  // Every system call of the runtime's own setup would wait for a listener
+  // that is not connected yet.
+  if (def == SCMP_ACT_NOTIFY) throw InvalidArgument("linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default");
   std::unique_ptr<SeccompFilter> f(new SeccompFilter);
   f->ctx_ = seccomp_init(def);
   if (!f->ctx_) throw Internal("seccomp_init(" + s.default_action + ") failed");
@@ -119,6 +121,12 @@ std::unique_ptr<SeccompFilter> SeccompFilter::build(const Seccomp& s, std::vecto
     const auto& sc = s.syscalls[i];
     const uint32_t act = seccomp_action(sc.action, sc.errno_ret);
     if (act == def) continue;  // libseccomp refuses a rule that repeats the default
+    if (act == SCMP_ACT_NOTIFY) {
+      if (s.listener_path.empty())
+        throw InvalidArgument("linux.seccomp.syscalls[" + std::to_string(i) +
+                              "]: SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath");
+      f->notify_ = true;
+    }
     std::vector<scmp_arg_cmp> conds;
     std::set<unsigned> indexes;
     for (const auto& a : sc.args) {
@@ -159,6 +167,13 @@ SeccompFilter::~SeccompFilter() {
 int SeccompFilter::load() {
   int rc = seccomp_load(static_cast<scmp_filter_ctx>(ctx_));
   return rc < 0 ? -rc : 0;
+}
+
+int SeccompFilter::notify_fd() const {
+  // libseccomp loads a filter with a notify rule with
+  // SECCOMP_FILTER_FLAG_NEW_LISTENER and keeps the listener's fd.
+  int fd = seccomp_notify_fd(static_cast<scmp_filter_ctx>(ctx_));
+  return fd >= 0 ? fd : -1;
 }
 
 }  // namespace crius::oci::runtime

@@ -14,7 +14,7 @@
 namespace crius::oci::runtime {
 
 // "SCMP_ACT_ERRNO" + errnoRet → libseccomp action value. Throws
-// InvalidArgument for an unknown action, Unimplemented for SCMP_ACT_NOTIFY.
+// InvalidArgument for an unknown action.
 uint32_t seccomp_action(const std::string& name, std::optional<uint32_t> errno_ret);
 // "SCMP_CMP_EQ" → enum scmp_compare value. Throws InvalidArgument.
 int seccomp_operator(const std::string& name);
@@ -37,11 +37,17 @@ class SeccompFilter {
   int load();
   // The BPF program size in instructions, for tests.
   size_t rule_count() const { return rules_; }
+  // Some rule is SCMP_ACT_NOTIFY: the filter is loaded with a listener fd
+  // that goes to linux.seccomp.listenerPath (seccomp_notify.h).
+  bool notify() const { return notify_; }
+  // After load(): the listener fd (owned by the filter), -1 when none.
+  int notify_fd() const;
 
  private:
   SeccompFilter() = default;
   void* ctx_ = nullptr;
   size_t rules_ = 0;
+  bool notify_ = false;
 };
 
 }  // namespace crius::oci::runtime

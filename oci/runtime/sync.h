@@ -2,6 +2,8 @@
 // SOCK_SEQPACKET socketpair: one type byte and a text payload each.
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 
 namespace crius::oci::runtime::sync {
@@ -14,11 +16,18 @@ enum Type : char {
   kReady = 'R',     // init → runtime: waiting on the exec fifo
   kWarning = 'W',   // init → runtime: log this
   kError = 'E',     // init → runtime: setup failed, payload says why
+  kSeccomp = 'S',   // init → runtime: the seccomp listener fd (SCM_RIGHTS); runtime answers kGo
 };
 
-// Returns false when the peer is gone.
-bool send(int fd, Type t, const std::string& payload = {});
-// Blocks for the next message; false on EOF or error.
-bool receive(int fd, Type& t, std::string& payload);
+// One sendmsg(2) of data with fd (when >= 0) as SCM_RIGHTS, MSG_NOSIGNAL,
+// retried on EINTR. Returns the bytes sent or -1 with errno.
+ssize_t send_with_fd(int sock, const void* data, size_t len, int fd);
+
+// Returns false when the peer is gone. With passed_fd >= 0, that fd goes
+// along (SCM_RIGHTS).
+bool send(int fd, Type t, const std::string& payload = {}, int passed_fd = -1);
+// Blocks for the next message; false on EOF or error. An fd that came
+// along lands in *passed_fd (close-on-exec), or is closed when not wanted.
+bool receive(int fd, Type& t, std::string& payload, int* passed_fd = nullptr);
 
 }  // namespace crius::oci::runtime::sync

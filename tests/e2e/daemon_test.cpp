@@ -80,10 +80,10 @@ TEST(Daemon, UnbuiltRpcsAnswerUnimplementedNamingThemselves) {
   Daemon d;
   auto rt = d.runtime();
   {
-    v1::ContainerStatsResponse res;
-    auto s = rt->ContainerStats(ctx().get(), v1::ContainerStatsRequest(), &res);
+    v1::CheckpointContainerResponse res;
+    auto s = rt->CheckpointContainer(ctx().get(), v1::CheckpointContainerRequest(), &res);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-    EXPECT_NE(s.error_message().find("ContainerStats"), std::string::npos) << s.error_message();
+    EXPECT_NE(s.error_message().find("CheckpointContainer"), std::string::npos) << s.error_message();
   }
   {
     v1::ExecResponse res;
@@ -103,19 +103,20 @@ TEST(Daemon, UnbuiltRpcsAnswerUnimplementedNamingThemselves) {
 }
 
 // Slow calls run on the work pool; Version answers on gRPC's threads. The
-// held ContainerStats calls cannot finish until the test releases them, so every
-// Version below is answered while they are still in progress.
+// held CheckpointContainer calls (unbuilt, but dispatched as blocking) cannot
+// finish until the test releases them, so every Version below is answered
+// while they are still in progress.
 TEST(Daemon, SlowRpcsDoNotHoldUpFastOnes) {
   TempDir gate;
   const std::string release = gate / "release";
-  Daemon d({.env = {{"CRIUS_TEST_HOLD_RPC", "ContainerStats:" + release}}});
+  Daemon d({.env = {{"CRIUS_TEST_HOLD_RPC", "CheckpointContainer:" + release}}});
 
   constexpr int kSlow = 24;  // more than the work pool has threads
   std::vector<std::future<grpc::Status>> slow;
   for (int i = 0; i < kSlow; ++i)
     slow.push_back(std::async(std::launch::async, [&d] {
-      v1::ContainerStatsResponse res;
-      return d.runtime()->ContainerStats(ctx(60).get(), v1::ContainerStatsRequest(), &res);
+      v1::CheckpointContainerResponse res;
+      return d.runtime()->CheckpointContainer(ctx(60).get(), v1::CheckpointContainerRequest(), &res);
     }));
 
   auto rt = d.runtime();
@@ -214,14 +215,14 @@ TEST(Daemon, MetricsCountEveryCall) {
     v1::VersionResponse res;
     ASSERT_TRUE(rt->Version(ctx().get(), v1::VersionRequest(), &res).ok());
   }
-  v1::ContainerStatsResponse stats;
-  EXPECT_FALSE(rt->ContainerStats(ctx().get(), v1::ContainerStatsRequest(), &stats).ok());
+  v1::CheckpointContainerResponse checkpoint;
+  EXPECT_FALSE(rt->CheckpointContainer(ctx().get(), v1::CheckpointContainerRequest(), &checkpoint).ok());
 
   const std::string body = http_get(d.metrics_address(), "/metrics");
   EXPECT_NE(body.find("200 OK"), std::string::npos) << body;
   EXPECT_NE(body.find("crius_operations_total{operation=\"Version\"} 3\n"), std::string::npos) << body;
-  EXPECT_NE(body.find("crius_operations_total{operation=\"ContainerStats\"} 1\n"), std::string::npos) << body;
-  EXPECT_NE(body.find("crius_operations_errors_total{operation=\"ContainerStats\",code=\"Unimplemented\"} 1\n"),
+  EXPECT_NE(body.find("crius_operations_total{operation=\"CheckpointContainer\"} 1\n"), std::string::npos) << body;
+  EXPECT_NE(body.find("crius_operations_errors_total{operation=\"CheckpointContainer\",code=\"Unimplemented\"} 1\n"),
             std::string::npos)
       << body;
   EXPECT_EQ(body.find("crius_operations_errors_total{operation=\"Version\""), std::string::npos) << body;

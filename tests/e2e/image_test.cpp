@@ -2,8 +2,7 @@
 // on a loopback port: pulls by tag and digest, indexes, records, removal,
 // registry errors, auth, TLS, mirrors, corrupted blobs, stalls, concurrent
 // pulls and hostile layers.
-// daemon.h first: the CRI Signal enum must be parsed before <signal.h> macros exist.
-#include "tests/e2e/daemon.h"
+#include "tests/e2e/image_helpers.h"
 //
 #include <gtest/gtest.h>
 
@@ -19,92 +18,11 @@
 namespace crius::test {
 namespace {
 
-namespace v1 = runtime::v1;
 namespace fs = std::filesystem;
-using fixtures::Compression;
 using fixtures::HttpStub;
 using fixtures::Registry;
 using fixtures::RegistryOptions;
-
-std::unique_ptr<grpc::ClientContext> ctx(int seconds = 60) {
-  auto c = std::make_unique<grpc::ClientContext>();
-  c->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
-  return c;
-}
-
-// One busybox layer for the whole test binary: building it reads and
-// compresses the busybox binary.
-const fixtures::Layer& busybox() {
-  static const fixtures::Layer layer = fixtures::busybox_layer(Compression::gzip);
-  return layer;
-}
-
-struct PullResult {
-  grpc::Status status;
-  std::string id;
-};
-
-PullResult pull(Daemon& d, const std::string& image, const v1::AuthConfig* auth = nullptr) {
-  v1::PullImageRequest req;
-  req.mutable_image()->set_image(image);
-  if (auth) *req.mutable_auth() = *auth;
-  v1::PullImageResponse res;
-  PullResult r;
-  r.status = d.image()->PullImage(ctx(90).get(), req, &res);
-  r.id = res.image_ref();
-  return r;
-}
-
-std::optional<v1::Image> status(Daemon& d, const std::string& image, std::string* info = nullptr) {
-  v1::ImageStatusRequest req;
-  req.mutable_image()->set_image(image);
-  req.set_verbose(info != nullptr);
-  v1::ImageStatusResponse res;
-  auto s = d.image()->ImageStatus(ctx().get(), req, &res);
-  EXPECT_TRUE(s.ok()) << s.error_message();
-  if (info && res.info().count("info")) *info = res.info().at("info");
-  if (!res.has_image()) return std::nullopt;
-  return res.image();
-}
-
-std::vector<v1::Image> list(Daemon& d, const std::string& filter = "") {
-  v1::ListImagesRequest req;
-  if (!filter.empty()) req.mutable_filter()->mutable_image()->set_image(filter);
-  v1::ListImagesResponse res;
-  auto s = d.image()->ListImages(ctx().get(), req, &res);
-  EXPECT_TRUE(s.ok()) << s.error_message();
-  return {res.images().begin(), res.images().end()};
-}
-
-grpc::Status remove(Daemon& d, const std::string& image) {
-  v1::RemoveImageRequest req;
-  req.mutable_image()->set_image(image);
-  v1::RemoveImageResponse res;
-  return d.image()->RemoveImage(ctx().get(), req, &res);
-}
-
-std::string layer_dir(Daemon& d, const std::string& digest) {
-  return d.dir() / ("root/images/layers/" + digest.substr(7) + "/diff");
-}
-
-// Entries of the layer store that are not committed layers.
-std::vector<std::string> leftovers(Daemon& d) {
-  std::vector<std::string> out;
-  for (const char* sub : {"root/images/layers", "root/images/ingest"}) {
-    std::error_code ec;
-    for (auto& e : fs::directory_iterator(d.dir() / sub, ec))
-      if (e.path().filename().string().rfind("tmp-", 0) == 0 || std::string(sub).find("ingest") != std::string::npos)
-        out.push_back(e.path().string());
-  }
-  return out;
-}
-
-size_t count_layers(Daemon& d) {
-  size_t n = 0;
-  std::error_code ec;
-  for (auto& e : fs::directory_iterator(d.dir() / "root/images/layers", ec)) n += e.path().filename().string().size() == 64;
-  return n;
-}
+using namespace image_e2e;
 
 TEST(ImagePull, ByTagThenStatusListAndRemove) {
   Registry reg;
@@ -278,12 +196,14 @@ TEST(ImagePull, BasicAuthNeedsCredentialsInEveryForm) {
   Daemon d;
   const std::string ref = reg.host() + "/test/private:v1";
   auto anon = pull(d, ref);
-  EXPECT_EQ(anon.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << anon.status.error_message();
+  EXPECT_EQ(anon.status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << anon.status.error_message();
   EXPECT_NE(anon.status.error_message().find("UNAUTHORIZED"), std::string::npos) << anon.status.error_message();
   v1::AuthConfig wrong;
   wrong.set_username("alice");
   wrong.set_password("guess");
-  EXPECT_FALSE(pull(d, ref, &wrong).status.ok());
+  auto bad = pull(d, ref, &wrong);
+  EXPECT_EQ(bad.status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << bad.status.error_message();
+  EXPECT_NE(bad.status.error_message().find("UNAUTHORIZED"), std::string::npos) << bad.status.error_message();
   v1::AuthConfig plain;
   plain.set_username("alice");
   plain.set_password("s3cret");
@@ -334,7 +254,7 @@ TEST(ImagePull, BearerTokenFlowAnonymousRefusedCredentialedAndRegistryToken) {
   Daemon d;
   const std::string ref = stub.host() + "/test/busybox:v1";
   auto anon = pull(d, ref);
-  EXPECT_EQ(anon.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << anon.status.error_message();
+  EXPECT_EQ(anon.status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << anon.status.error_message();
   EXPECT_NE(anon.status.error_message().find("bad credentials"), std::string::npos) << anon.status.error_message();
 
   v1::AuthConfig creds;
@@ -469,19 +389,28 @@ TEST(ImagePull, ServerErrorsAreRetried) {
   EXPECT_NE(d.log().find("retrying"), std::string::npos);
 }
 
-TEST(ImagePull, PullCutHalfwayThenRetriedCompletes) {
+// Every transfer of the layer is cut: the pull gives up after its bounded
+// retries, leaves nothing, and a later pull completes.
+TEST(ImagePull, PullCutHalfwayEveryTimeFailsThenRetriedCompletes) {
   Registry reg;
   auto img = fixtures::push_image(reg, "test/busybox", "v1", {busybox()});
   std::atomic<bool> cut{true};
+  std::atomic<int> blob_requests{0};
   HttpStub stub([&](const HttpStub::Request& req) {
     auto reply = HttpStub::forward("http://" + reg.host(), req);
-    if (req.target.find("/blobs/" + busybox().digest) != std::string::npos && cut.exchange(false)) reply.truncate = true;
+    if (req.target.find("/blobs/" + busybox().digest) != std::string::npos && cut) {
+      ++blob_requests;
+      reply.truncate = true;
+    }
     return reply;
   });
   Daemon d;
   const std::string ref = stub.host() + "/test/busybox:v1";
   auto first = pull(d, ref);
-  EXPECT_FALSE(first.status.ok());
+  EXPECT_EQ(first.status.error_code(), grpc::StatusCode::UNAVAILABLE) << first.status.error_message();
+  EXPECT_GT(blob_requests.load(), 1) << "retried within the pull";
+  EXPECT_LE(blob_requests.load(), 4) << "a bounded number of times";
+  cut = false;
   EXPECT_TRUE(list(d).empty());
   EXPECT_EQ(count_layers(d), 0u);
   EXPECT_TRUE(leftovers(d).empty());

@@ -5,17 +5,20 @@
 #include "tests/e2e/sandbox_helpers.h"
 //
 #include <arpa/inet.h>
+#include <linux/magic.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -291,13 +294,20 @@ std::string proc_status_field(pid_t pid, const std::string& field) {
   return "";
 }
 
-TEST(PodSandbox, SharedPidNamespaceHasCriusPauseAsPid1ThatReapsOrphans) {
-  PodEnv env;
+// A pod on the test network with a shared PID namespace (crius-pause as PID 1).
+std::string run_shared_pid_pod(PodEnv& env, const std::string& name) {
   env.use(env.net.conflist());
-  auto c = pod_config("shared");
+  auto c = pod_config(name);
   c.mutable_linux()->mutable_security_context()->mutable_namespace_options()->set_pid(v1::POD);
   std::string id;
-  ASSERT_TRUE(run_pod(env.daemon, c, &id).ok()) << env.daemon.log();
+  auto s = run_pod(env.daemon, c, &id);
+  if (!s.ok()) throw std::runtime_error("RunPodSandbox: " + s.error_message() + "\n" + env.daemon.log());
+  return id;
+}
+
+TEST(PodSandbox, SharedPidNamespaceHasCriusPauseAsPid1ThatReapsOrphans) {
+  PodEnv env;
+  const std::string id = run_shared_pid_pod(env, "shared");
   EXPECT_EQ(pod_status(env.daemon, id).status().linux().namespaces().options().pid(), v1::POD);
   auto info = pod_info(env.daemon, id);
   const pid_t pause = info["pausePid"].get<int>();
@@ -514,7 +524,7 @@ TEST(PodSandbox, FailingPluginLeavesNothingBehind) {
 }
 
 TEST(PodSandbox, HangingPluginTimesOutAndLeavesNothingBehind) {
-  PodEnv env(std::map<std::string, std::string>{{"CRIUS_CNI_PLUGIN_TIMEOUT", "1s"}});
+  PodEnv env({}, {"--network-cni-plugin-timeout", "1s"});
   env.use(env.net.conflist({R"({"type":"crius-hang"})"}, false));
   const auto before = snapshot(env.daemon.dir().path(), env.net.bridge, env.net.bridge);
   auto s = run_pod(env.daemon, pod_config("stuck"), nullptr);
@@ -705,5 +715,123 @@ TEST(PodSandbox, NoResidueAfterTwentyPods) {
               teardown.size());
 }
 
+
+TEST(PodSandbox, ShmSizeFollowsTheConfigKey) {
+  PodEnv env({}, {"--runtime-shm-size", "8Mi"});
+  auto c = pod_config("small-shm");
+  set_host_network(c);
+  std::string id;
+  ASSERT_TRUE(run_pod(env.daemon, c, &id).ok()) << env.daemon.log();
+  const std::string shm = pod_info(env.daemon, id)["shmPath"];
+  struct statfs st {};
+  ASSERT_EQ(::statfs(shm.c_str(), &st), 0) << shm;
+  EXPECT_EQ(static_cast<uint64_t>(st.f_type), static_cast<uint64_t>(TMPFS_MAGIC));
+  EXPECT_EQ(static_cast<uint64_t>(st.f_blocks) * static_cast<uint64_t>(st.f_bsize), 8ull << 20);
+  EXPECT_TRUE(remove_pod(env.daemon, id).ok());
+}
+
+// The network condition of Status, polled until it is `ready` (bounded).
+v1::RuntimeCondition network_condition(Daemon& d) {
+  v1::StatusResponse res;
+  EXPECT_TRUE(d.runtime()->Status(deadline_ctx().get(), v1::StatusRequest(), &res).ok());
+  return res.status().conditions(1);
+}
+
+bool network_becomes(Daemon& d, bool ready) {
+  for (int i = 0; i < 200; ++i) {
+    if (network_condition(d).status() == ready) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+TEST(PodSandbox, NetworkReadyTurnsFalseWhenTheConfigIsRemoved) {
+  PodEnv env;
+  env.use(env.net.conflist());
+  ASSERT_TRUE(network_becomes(env.daemon, true)) << network_condition(env.daemon).message();
+  fs::remove(env.daemon.dir() / "cni/10-test.conflist");
+  auto c = network_condition(env.daemon);
+  EXPECT_FALSE(c.status());
+  EXPECT_EQ(c.reason(), "NetworkPluginNotReady");
+  EXPECT_NE(c.message().find("no CNI network config"), std::string::npos) << c.message();
+  // A changed file is read again: put it back broken, then valid.
+  write_file(env.daemon.dir() / "cni/10-test.conflist", "{not json");
+  c = network_condition(env.daemon);
+  EXPECT_FALSE(c.status());
+  EXPECT_NE(c.message().find("not valid JSON"), std::string::npos) << c.message();
+  env.use(env.net.conflist());
+  EXPECT_TRUE(network_condition(env.daemon).status()) << network_condition(env.daemon).message();
+}
+
+TEST(PodSandbox, NetworkReadyTurnsTrueWhenAMissingConfigDirIsCreated) {
+  TestNetwork net;
+  TestPlugins plugins;
+  TempDir outer;
+  const std::string dir = outer / "not/yet";
+  Daemon d({.extra_args = {"--network-cni-plugin-dirs", plugins.dir.path() + ",/usr/lib/cni",
+                           "--network-cni-config-dir", dir}});
+  auto c = network_condition(d);
+  EXPECT_FALSE(c.status());
+  EXPECT_NE(c.message().find("no CNI network config"), std::string::npos) << c.message();
+  // Two levels appear, then the file; the directory is also removed and made again.
+  fs::create_directories(dir);
+  EXPECT_FALSE(network_condition(d).status());
+  write_file(dir + "/10-test.conflist", net.conflist());
+  EXPECT_TRUE(network_condition(d).status()) << network_condition(d).message();
+  fs::remove_all(outer / "not");
+  EXPECT_FALSE(network_condition(d).status());
+  fs::create_directories(dir);
+  write_file(dir + "/10-test.conflist", net.conflist());
+  EXPECT_TRUE(network_condition(d).status()) << network_condition(d).message();
+}
+
+TEST(PodSandbox, PauseThatDiesIsReapedAndThePodIsNotReady) {
+  PodEnv env;
+  const std::string id = run_shared_pid_pod(env, "pause-dies");
+  const pid_t pause = pod_info(env.daemon, id)["pausePid"].get<int>();
+  ASSERT_GT(pause, 0);
+  ASSERT_EQ(::kill(pause, SIGKILL), 0);
+  // Reaped by the daemon: /proc/<pid> goes away (a zombie would keep it).
+  bool gone = false;
+  for (int i = 0; i < 500 && !gone; ++i) {
+    gone = !fs::exists("/proc/" + std::to_string(pause));
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(gone) << "crius-pause " << pause << " left as: " << read_file("/proc/" + std::to_string(pause) + "/status");
+  bool notready = false;
+  for (int i = 0; i < 500 && !notready; ++i) {
+    notready = pod_status(env.daemon, id).status().state() == v1::SANDBOX_NOTREADY;
+    if (!notready) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(notready);
+  EXPECT_EQ(pod_info(env.daemon, id)["pausePid"].get<int>(), 0);
+  EXPECT_TRUE(env.daemon.wait_for_log("crius-pause of pod sandbox died"));
+  // Stop still tears the network down, and remove clears everything.
+  EXPECT_TRUE(pod_info(env.daemon, id)["cniAttached"].get<bool>());
+  ASSERT_TRUE(stop_pod(env.daemon, id).ok()) << env.daemon.log();
+  EXPECT_FALSE(pod_info(env.daemon, id)["cniAttached"].get<bool>());
+  const std::string pid_pin = pod_info(env.daemon, id)["namespaces"]["pid"];
+  ASSERT_TRUE(remove_pod(env.daemon, id).ok()) << env.daemon.log();
+  EXPECT_FALSE(fs::exists(pid_pin));
+}
+
+// After a daemon restart crius-pause is no longer the daemon's child (init
+// reaps it); its death is still noticed.
+TEST(PodSandbox, PauseThatDiesAfterADaemonRestartMakesThePodNotReady) {
+  PodEnv env;
+  const std::string id = run_shared_pid_pod(env, "pause-restart");
+  const pid_t pause = pod_info(env.daemon, id)["pausePid"].get<int>();
+  ASSERT_GT(pause, 0);
+  env.daemon.restart();
+  EXPECT_EQ(pod_status(env.daemon, id).status().state(), v1::SANDBOX_READY);
+  ASSERT_EQ(::kill(pause, SIGKILL), 0);
+  bool notready = false;
+  for (int i = 0; i < 500 && !notready; ++i) {
+    notready = pod_status(env.daemon, id).status().state() == v1::SANDBOX_NOTREADY;
+    if (!notready) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(notready);
+  ASSERT_TRUE(remove_pod(env.daemon, id).ok()) << env.daemon.log();
+}
 }  // namespace
 }  // namespace crius::test

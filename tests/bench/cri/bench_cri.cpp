@@ -7,12 +7,14 @@
 //      ContainerStatus says RUNNING (issue 7);
 //   3. ExecSync round trip of `true` (issue 7);
 //   4. memory per pod with P pods running: crius-monitor against
-//      containerd-shim-runc-v2, and each daemon's own.
+//      containerd-shim-runc-v2, and each daemon's own;
+//   5. RunPodSandbox alone, and StopPodSandbox + RemovePodSandbox, with the
+//      bridge network (pod-net) and with host network (pod-host) (issue 6).
 //
 // Iterations are interleaved (who goes first alternates), so machine noise
 // hits both alike. Not a test: it prints figures. Run it as root:
 //
-//   bench_cri [-n N] [--large-mb MB] [--layers L] [--pods P] [--only pull,pod,exec,memory]
+//   bench_cri [-n N] [--large-mb MB] [--layers L] [--pods P] [--only pull,pod,exec,memory,pod-net,pod-host]
 //             [--print-config] [--crius PATH]
 #include "tests/bench/cri/harness.h"
 //
@@ -103,7 +105,8 @@ void usage() {
                "  --large-mb MB   size of the large image's random data (default 256)\n"
                "  --layers L      layers it is split into (default 4)\n"
                "  --pods P        pods running for the memory figure (default 10)\n"
-               "  --only LIST     figures to run, comma-separated: pull,pod,exec,memory (default all)\n"
+               "  --only LIST     figures to run, comma-separated: pull,pod,exec,memory,pod-net,pod-host\n"
+               "                  (default all)\n"
                "  --print-config  print the containerd config.toml used\n"
                "  --crius PATH    the crius binary (default: the one built with this bench)\n";
 }
@@ -511,6 +514,44 @@ void figure_exec(const RunDir& run, std::vector<CriDaemon*> ds, const Images& im
   out.push_back(std::move(f));
 }
 
+// The pod sandbox alone (no container): RunPodSandbox, then StopPodSandbox +
+// RemovePodSandbox, with the bridge network or with host network (no CNI).
+void figure_sandbox(const RunDir& run, std::vector<CriDaemon*> ds, bool host_network, int n,
+                    std::vector<Figure>& out) {
+  const std::string what = host_network ? "host network" : "bridge CNI";
+  Figure up{"5. RunPodSandbox alone, " + what, "ms", {}, {}};
+  Figure down{"   StopPodSandbox + RemovePodSandbox, " + what, "ms", {}, {}};
+  for (int i = 0; i < n; ++i) {
+    for (size_t k = 0; k < ds.size(); ++k) {
+      CriDaemon& d = *ds[(static_cast<size_t>(i) + k) % ds.size()];
+      Series& su = d.name() == "crius" ? up.crius : up.containerd;
+      Series& sd = d.name() == "crius" ? down.crius : down.containerd;
+      Pod p;
+      p.config = pod_config(run, d, (host_network ? "host-" : "net-") + std::to_string(i));
+      // As kubelet sends a host-network pod: no hostname of its own (runc refuses one without a UTS namespace).
+      if (host_network) {
+        p.config.mutable_linux()->mutable_security_context()->mutable_namespace_options()->set_network(v1::NODE);
+        p.config.clear_hostname();
+      }
+      auto t = Clock::now();
+      auto s = run_pod(d, p);
+      if (!s.ok()) {
+        su.fail("RunPodSandbox", s);
+        teardown(d, p);
+        continue;
+      }
+      su.v.push_back(ms_since(t));
+      note_pod(run, d, p);
+      t = Clock::now();
+      auto r = teardown(d, p);
+      if (r.ok()) sd.v.push_back(ms_since(t));
+      else sd.fail("StopPodSandbox + RemovePodSandbox", r);
+    }
+  }
+  out.push_back(std::move(up));
+  out.push_back(std::move(down));
+}
+
 void figure_memory(const RunDir& run, std::vector<CriDaemon*> ds, const Images& im, int pods) {
   std::printf("4. memory with %d pods of one `sleep` container each, KiB (VmRSS / Pss from smaps_rollup)\n", pods);
   std::printf("  %-11s %8s %22s %22s %22s\n", "runtime", "pods up", "per-pod process, each",
@@ -582,7 +623,7 @@ int main(int argc, char** argv) {
   int n = 10, large_mb = 256, layers = 4, pods = 10;
   bool print_config = false;
   std::string crius_binary = CRIUS_BINARY;
-  std::set<std::string> only{"pull", "pod", "exec", "memory"};
+  std::set<std::string> only{"pull", "pod", "exec", "memory", "pod-net", "pod-host"};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -667,6 +708,12 @@ int main(int argc, char** argv) {
       figs.clear();
     }
     if (only.count("memory")) figure_memory(run, ds, im, pods);
+    for (bool host : {false, true}) {
+      if (!only.count(host ? "pod-host" : "pod-net")) continue;
+      figure_sandbox(run, ds, host, n, figs);
+      for (const auto& f : figs) print_figure(f);
+      figs.clear();
+    }
     // Daemons stop (pods removed over the CRI) before the run dir is cleaned up.
     crius.reset();
     containerd.reset();

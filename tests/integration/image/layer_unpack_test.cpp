@@ -116,6 +116,21 @@ TEST(LayerUnpack, EveryCompressionGivesTheSameTree) {
   }
 }
 
+TEST(LayerUnpack, DiffIdIsTheDigestOfTheUncompressedTar) {
+  // The uncompressed tar, padding included, is what the config's diff_id names.
+  const std::string tar = fixtures::make_tar(rich_entries(), Compression::none);
+  for (auto c : {Compression::none, Compression::gzip, Compression::zstd}) {
+    Tmp t;
+    EXPECT_EQ(unpack(t.path, fixtures::make_tar(rich_entries(), c), 777).diff_id, fixtures::sha256_of(tar))
+        << static_cast<int>(c);
+  }
+  // Padding after the end-of-archive blocks counts too.
+  Tmp padded;
+  EXPECT_EQ(unpack(padded.path, tar + std::string(10240, '\0')).diff_id, fixtures::sha256_of(tar + std::string(10240, '\0')));
+  Tmp empty;
+  EXPECT_EQ(unpack(empty.path, "").diff_id, fixtures::sha256_of(""));
+}
+
 TEST(LayerUnpack, WhiteoutsBecomeOverlayWhiteouts) {
   Tmp t;
   unpack(t.path, fixtures::make_tar({{.path = "etc/", .type = 'd', .mode = 0755},

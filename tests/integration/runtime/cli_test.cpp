@@ -1,4 +1,6 @@
 // The rest of runc's command line: list, spec, features, --log/--log-format.
+#include <algorithm>
+
 #include "tests/integration/runtime/fixture.h"
 
 namespace crius::testing::rt {
@@ -71,6 +73,32 @@ TEST_P(Cli, SpecWithBundleFlag) {
   auto r = rt().cmd({"spec", "--bundle", d.string()});
   ASSERT_EQ(r.exit_code, 0) << r.describe();
   EXPECT_TRUE(fs::exists(d / "config.json"));
+}
+
+TEST_P(Cli, SpecRootless) {
+  CRIUS_SKIP_REFERENCE_GAP("crun", "crun 1.8.1's rootless spec keeps the network namespace and has no id mappings");
+  const fs::path d = dir("spec-rootless");
+  auto r = rt().cmd({"spec", "--rootless", "--bundle", d.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  nlohmann::json spec;
+  ASSERT_NO_THROW(spec = nlohmann::json::parse(read_file(d / "config.json")));
+  std::vector<std::string> types;
+  for (const auto& ns : spec["linux"]["namespaces"]) types.push_back(ns["type"]);
+  EXPECT_NE(std::find(types.begin(), types.end(), "user"), types.end());
+  EXPECT_EQ(std::find(types.begin(), types.end(), "network"), types.end());
+  const nlohmann::json uid_map = {{{"containerID", 0}, {"hostID", ::geteuid()}, {"size", 1}}};
+  const nlohmann::json gid_map = {{{"containerID", 0}, {"hostID", ::getegid()}, {"size", 1}}};
+  EXPECT_EQ(spec["linux"]["uidMappings"], uid_map);
+  EXPECT_EQ(spec["linux"]["gidMappings"], gid_map);
+  EXPECT_FALSE(spec["linux"].contains("resources")) << "no cgroup settings without privileges";
+  for (const auto& m : spec["mounts"]) {
+    if (m["destination"] == "/sys") {
+      EXPECT_EQ(m["source"], "/sys");
+      EXPECT_NE(std::find(m["options"].begin(), m["options"].end(), "rbind"), m["options"].end());
+    }
+    for (const auto& o : m.value("options", nlohmann::json::array()))
+      EXPECT_TRUE(o.get<std::string>().rfind("gid=", 0) != 0 && o.get<std::string>().rfind("uid=", 0) != 0) << m;
+  }
 }
 
 TEST_P(Cli, SpecOutputRuns) {

@@ -494,15 +494,21 @@ void Bundle::add_mount(const std::string& dest, const std::string& type, const s
   spec["mounts"].push_back(m);
 }
 
-void Bundle::remove_namespace(const std::string& type) {
-  auto& ns = spec["linux"]["namespaces"];
-  for (auto it = ns.begin(); it != ns.end();) {
-    if ((*it)["type"] == type)
-      it = ns.erase(it);
+namespace {
+// Erases the entries of a JSON array whose `key` equals value.
+void erase_where(nlohmann::json& array, const char* key, const std::string& value) {
+  for (auto it = array.begin(); it != array.end();) {
+    if ((*it)[key] == value)
+      it = array.erase(it);
     else
       ++it;
   }
 }
+}  // namespace
+
+void Bundle::remove_namespace(const std::string& type) { erase_where(spec["linux"]["namespaces"], "type", type); }
+
+void Bundle::remove_mount(const std::string& destination) { erase_where(spec["mounts"], "destination", destination); }
 
 void Bundle::add_namespace(const std::string& type, const std::string& path) {
   remove_namespace(type);

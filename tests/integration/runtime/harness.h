@@ -157,6 +157,7 @@ class Bundle {
   void add_mount(const std::string& dest, const std::string& type, const std::string& source,
                  const std::vector<std::string>& options);
   void remove_namespace(const std::string& type);
+  void remove_mount(const std::string& destination);
   void add_namespace(const std::string& type, const std::string& path = "");
   void write() const;
 

@@ -90,6 +90,39 @@ TEST_P(Namespaces, WrongTypeNamespacePathRefused) {
   EXPECT_NE(rt().status(c->id()), "created");
 }
 
+TEST_P(Namespaces, JoinUserPidAndCgroupNamespacesOfAnotherContainer) {
+  CRIUS_SKIP_REFERENCE_GAP("runc", "runc 1.1.5 wants uid mappings even for a joined user namespace");
+  // The first container: new user (mapped), pid and cgroup namespaces.
+  auto b1 = bundle("first");
+  b1->args({"sleep", "60"});
+  b1->add_namespace("user");
+  b1->add_namespace("cgroup");
+  b1->spec["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+  b1->spec["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 200000}, {"size", 65536}}};
+  b1->remove_mount("/sys/fs/cgroup");  // see UserNamespaceWithMappings
+  auto c1 = container("first");
+  std::string error;
+  pid_t p1 = c1->launch(*b1, "sleep", &error);
+  ASSERT_GT(p1, 0) << error;
+
+  // The second joins them by path (no mappings of its own: they are the
+  // joined namespace's).
+  auto b2 = bundle("second");
+  b2->args({"sleep", "60"});
+  const std::string ns = "/proc/" + std::to_string(p1) + "/ns/";
+  b2->remove_namespace("pid");
+  b2->add_namespace("user", ns + "user");
+  b2->add_namespace("pid", ns + "pid");
+  b2->add_namespace("cgroup", ns + "cgroup");
+  b2->remove_mount("/sys/fs/cgroup");
+  auto c2 = container("second");
+  pid_t p2 = c2->launch(*b2, "sleep", &error);
+  ASSERT_GT(p2, 0) << error;
+  for (const char* file : {"user", "pid", "cgroup"}) EXPECT_EQ(ns_inode(p1, file), ns_inode(p2, file)) << file;
+  EXPECT_NE(ns_inode(p1, "mnt"), ns_inode(p2, "mnt"));
+  EXPECT_EQ(read_file("/proc/" + std::to_string(p2) + "/uid_map"), read_file("/proc/" + std::to_string(p1) + "/uid_map"));
+}
+
 TEST_P(Namespaces, UserNamespaceWithMappings) {
   auto b = bundle();
   b->sh("echo uid=$(id -u) gid=$(id -g); exec sleep 60");
@@ -98,13 +131,7 @@ TEST_P(Namespaces, UserNamespaceWithMappings) {
   b->spec["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 200000}, {"size", 65536}}};
   // Host cgroup v1 hierarchies cannot be mounted from a user namespace that
   // does not own them; the cgroup mount is a separate test.
-  auto& mounts = b->spec["mounts"];
-  for (auto it = mounts.begin(); it != mounts.end();) {
-    if ((*it)["destination"] == "/sys/fs/cgroup")
-      it = mounts.erase(it);
-    else
-      ++it;
-  }
+  b->remove_mount("/sys/fs/cgroup");
   auto c = container();
   std::string error;
   pid_t pid = c->launch(*b, "sleep", &error);
