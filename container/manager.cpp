@@ -229,6 +229,7 @@ std::string Manager::create(const std::string& pod_id, const runtime::v1::Contai
                                                    pod_context(pod, effective, [this](const std::string& t) { return get(t).pid; }), spec_defaults(conf));
   built.spec["root"]["path"] = rec.rootfs;
   rec.log_path = built.log_path;
+  rec.cgroups_path = built.cgroups_path;
   rec.stop_signal = built.stop_signal;
   rec.uid = built.user.uid;
   rec.gid = built.user.gid;

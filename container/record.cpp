@@ -47,6 +47,7 @@ json Record::to_json() const {
           {"message", message},
           {"pid", pid},
           {"bundle", bundle},
+          {"cgroupsPath", cgroups_path},
           {"rootfs", rootfs},
           {"logPath", log_path},
           {"handler", handler},
@@ -79,6 +80,7 @@ Record Record::from_json(const json& j) {
   r.message = j.value("message", "");
   r.pid = j.value("pid", 0);
   r.bundle = j.value("bundle", "");
+  r.cgroups_path = j.value("cgroupsPath", "");
   r.rootfs = j.value("rootfs", "");
   r.log_path = j.value("logPath", "");
   r.handler = j.value("handler", "");

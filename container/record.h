@@ -37,6 +37,7 @@ struct Record {
   int pid = 0;
 
   std::string bundle;   // <state>/containers/<id>: config.json
+  std::string cgroups_path;  // linux.cgroupsPath of the spec, as the handler reads it
   std::string rootfs;   // the mounted overlay
   std::string log_path;  // empty: none
   std::string handler;   // runtime handler name of the pod

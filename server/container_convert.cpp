@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "conf/atomic_file.h"
+#include "server/filters.h"
 
 namespace crius::server {
 namespace v1 = ::runtime::v1;
@@ -68,14 +69,8 @@ void to_list_item(const container::Record& r, v1::Container* c) {
 }
 
 bool matches(const container::Record& r, const v1::ContainerFilter& f) {
-  if (!f.id().empty() && r.id.rfind(f.id(), 0) != 0) return false;
-  if (!f.pod_sandbox_id().empty() && r.pod_id.rfind(f.pod_sandbox_id(), 0) != 0) return false;
   if (f.has_state() && f.state().state() != state_of(r)) return false;
-  for (const auto& [k, v] : f.label_selector()) {
-    auto it = r.config.labels().find(k);
-    if (it == r.config.labels().end() || it->second != v) return false;
-  }
-  return true;
+  return container_filter_match(r, f);
 }
 
 std::string verbose_info(const container::Record& r) {

@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "conf/error.h"
+#include "server/filters.h"
 
 namespace crius::server {
 namespace v1 = ::runtime::v1;
@@ -105,13 +106,8 @@ void to_list_item(const sandbox::Record& r, v1::PodSandbox* item) {
 }
 
 bool matches(const sandbox::Record& r, const v1::PodSandboxFilter& f) {
-  if (!f.id().empty() && r.id.rfind(f.id(), 0) != 0) return false;
   if (f.has_state() && f.state().state() != state_of(r)) return false;
-  for (const auto& [k, v] : f.label_selector()) {
-    auto it = r.spec.labels.find(k);
-    if (it == r.spec.labels.end() || it->second != v) return false;
-  }
-  return true;
+  return sandbox_filter_match(r, f);
 }
 
 }  // namespace crius::server

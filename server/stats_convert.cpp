@@ -12,13 +12,11 @@
 #include <thread>
 #include <unordered_set>
 
-#include <nlohmann/json.hpp>
-
-#include "conf/atomic_file.h"
 #include "conf/error.h"
 #include "conf/log.h"
 #include "oci/cgroups/path.h"
 #include "oci/cgroups/stats.h"
+#include "server/filters.h"
 
 namespace crius::server {
 
@@ -41,19 +39,13 @@ std::optional<oci::cgroups::Stats> read_cgroup(const oci::cgroups::Paths& p) {
   return oci::cgroups::read_stats(p);
 }
 
-// The container's cgroup, from linux.cgroupsPath in its bundle's config.json
-// (where the handler, builtin or runc, created it).
+// The container's cgroup, where the handler (builtin or runc) created it
+// from the spec's linux.cgroupsPath.
 std::optional<oci::cgroups::Stats> container_cgroup(const container::Record& r, const conf::Config& config) {
-  if (r.bundle.empty()) return std::nullopt;
-  auto text = read_file_if_exists(r.bundle + "/config.json");
-  if (!text) return std::nullopt;
-  auto spec = nlohmann::json::parse(*text, nullptr, false);
-  std::string path;
-  if (spec.is_object() && spec.contains("linux") && spec["linux"].is_object())
-    path = spec["linux"].value("cgroupsPath", "");
+  if (r.cgroups_path.empty()) return std::nullopt;
   try {
     return read_cgroup(oci::cgroups::resolve_here(
-        oci::cgroups::container_cgroup_path(path, config.cgroup_driver == "systemd", r.id)));
+        oci::cgroups::container_cgroup_path(r.cgroups_path, config.cgroup_driver == "systemd", r.id)));
   } catch (const std::exception& e) {
     log::warn("reading container cgroup stats", {{"id", r.id}, {"error", e.what()}});
     return std::nullopt;
@@ -196,15 +188,6 @@ void fill_interface(const InterfaceCounters& c, v1::NetworkInterfaceUsage* u) {
   set(u->mutable_tx_errors(), c.tx_errors);
 }
 
-bool labels_match(const std::map<std::string, std::string>& selector,
-                  const google::protobuf::Map<std::string, std::string>& labels) {
-  for (const auto& [k, v] : selector) {
-    auto it = labels.find(k);
-    if (it == labels.end() || it->second != v) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 std::optional<uint64_t> CpuRates::update(const std::string& key, int64_t at_ns, uint64_t total_ns) {
@@ -226,20 +209,30 @@ void CpuRates::keep_only(const std::set<std::string>& live) {
   std::erase_if(last_, [&](const auto& kv) { return !live.count(kv.first); });
 }
 
-void to_stats(const container::Record& r, const conf::Config& config, CpuRates& rates, v1::ContainerStats* out) {
+namespace {
+
+// One container's figures from a cgroup sample already read.
+void fill_container(const container::Record& r, const std::optional<oci::cgroups::Stats>& s, CpuRates& rates,
+                    v1::ContainerStats* out) {
   auto* a = out->mutable_attributes();
   a->set_id(r.id);
   *a->mutable_metadata() = r.config.metadata();
   *a->mutable_labels() = r.config.labels();
   *a->mutable_annotations() = r.config.annotations();
   const int64_t at = now_ns();
-  if (auto s = container_cgroup(r, config)) {
+  if (s) {
     fill_cpu(*s, at, r.id, rates, out->mutable_cpu());
     fill_memory(*s, at, out->mutable_memory());
     out->mutable_swap()->set_timestamp(at);
     set(out->mutable_swap()->mutable_swap_usage_bytes(), s->memory.swap);
   }
   fill_writable_layer(r, at, out->mutable_writable_layer());
+}
+
+}  // namespace
+
+void to_stats(const container::Record& r, const conf::Config& config, CpuRates& rates, v1::ContainerStats* out) {
+  fill_container(r, container_cgroup(r, config), rates, out);
 }
 
 void to_stats(const sandbox::Record& pod, const std::vector<container::Record>& containers,
@@ -256,6 +249,8 @@ void to_stats(const sandbox::Record& pod, const std::vector<container::Record>& 
 
   auto* lx = out->mutable_linux();
   const int64_t at = now_ns();
+  std::vector<std::optional<oci::cgroups::Stats>> samples;
+  for (const auto& c : containers) samples.push_back(container_cgroup(c, config));
   // The pod's cgroup holds its containers' cgroups; without one, add theirs up.
   std::optional<oci::cgroups::Stats> total;
   if (!pod.cgroup_parent.empty()) {
@@ -265,8 +260,7 @@ void to_stats(const sandbox::Record& pod, const std::vector<container::Record>& 
       log::warn("reading pod cgroup stats", {{"id", pod.id}, {"error", e.what()}});
     }
   } else {
-    for (const auto& c : containers) {
-      auto s = container_cgroup(c, config);
+    for (const auto& s : samples) {
       if (!s) continue;
       if (!total) total.emplace();
       total->cpu.total_ns += s->cpu.total_ns;
@@ -293,22 +287,12 @@ void to_stats(const sandbox::Record& pod, const std::vector<container::Record>& 
       fill_interface(c, n->add_interfaces());
     }
   }
-  for (const auto& c : containers) to_stats(c, config, rates, lx->add_containers());
+  for (std::size_t i = 0; i < containers.size(); ++i)
+    fill_container(containers[i], samples[i], rates, lx->add_containers());
 }
 
-bool matches(const container::Record& r, const v1::ContainerStatsFilter& f) {
-  if (!f.id().empty() && r.id.rfind(f.id(), 0) != 0) return false;
-  if (!f.pod_sandbox_id().empty() && r.pod_id.rfind(f.pod_sandbox_id(), 0) != 0) return false;
-  return labels_match({f.label_selector().begin(), f.label_selector().end()}, r.config.labels());
-}
+bool matches(const container::Record& r, const v1::ContainerStatsFilter& f) { return container_filter_match(r, f); }
 
-bool matches(const sandbox::Record& r, const v1::PodSandboxStatsFilter& f) {
-  if (!f.id().empty() && r.id.rfind(f.id(), 0) != 0) return false;
-  for (const auto& [k, v] : f.label_selector()) {
-    auto it = r.spec.labels.find(k);
-    if (it == r.spec.labels.end() || it->second != v) return false;
-  }
-  return true;
-}
+bool matches(const sandbox::Record& r, const v1::PodSandboxStatsFilter& f) { return sandbox_filter_match(r, f); }
 
 }  // namespace crius::server

@@ -23,13 +23,6 @@ namespace {
 
 using nlohmann::json;
 
-// Built beside the daemon's tree: <build>/tests/integration/systemd/.
-std::string fake_systemd_path() {
-  return (std::filesystem::path(CRIUS_BINARY).parent_path().parent_path() /
-          "tests/integration/systemd/crius-fake-systemd")
-      .string();
-}
-
 // Removes the test's top slice in every cgroup hierarchy, children first.
 void remove_slice_everywhere(const std::string& top) {
   namespace fs = std::filesystem;
@@ -51,8 +44,7 @@ void remove_slice_everywhere(const std::string& top) {
 }
 
 TEST(SystemdDriverE2E, PodSliceAndContainerScopeThroughSystemd) {
-  const std::string binary = fake_systemd_path();
-  if (!std::filesystem::exists(binary)) GTEST_SKIP() << "crius-fake-systemd is not built: " << binary;
+  const std::string binary = CRIUS_FAKE_SYSTEMD_PATH;
   TempDir dir;
   crius::testing::FakeSystemd fake(binary, dir.path());
   ASSERT_TRUE(fake.ready()) << "the fake systemd did not start";
