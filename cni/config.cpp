@@ -8,7 +8,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "conf/error.h"
+#include "base/error.h"
 
 namespace crius::cni {
 namespace fs = std::filesystem;

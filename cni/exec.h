@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "conf/subprocess.h"
+#include "base/process.h"
 
 namespace crius::cni {
 

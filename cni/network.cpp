@@ -9,11 +9,11 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "conf/atomic_file.h"
+#include "base/error.h"
+#include "base/file.h"
+#include "base/log.h"
 #include "cni/exec.h"
 #include "cni/watch.h"
-#include "conf/error.h"
-#include "conf/log.h"
 
 namespace crius::cni {
 namespace fs = std::filesystem;
@@ -134,9 +134,7 @@ uint64_t parse_bandwidth(const std::string& q) {
 
 Cni::Cni(std::string cache_dir, std::chrono::milliseconds plugin_timeout)
     : cache_dir_(std::move(cache_dir)), timeout_(plugin_timeout) {
-  std::error_code ec;
-  fs::create_directories(cache_dir_, ec);
-  if (ec) throw Internal("creating the CNI cache directory " + cache_dir_ + ": " + ec.message());
+  mkdir_all(cache_dir_);
 }
 
 Cni::~Cni() = default;

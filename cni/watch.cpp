@@ -6,7 +6,7 @@
 #include <cerrno>
 #include <filesystem>
 
-#include "conf/error.h"
+#include "base/error.h"
 
 namespace crius::cni {
 
@@ -19,13 +19,10 @@ constexpr uint32_t kParentEvents = IN_CREATE | IN_MOVED_TO | IN_DELETE_SELF | IN
 
 }  // namespace
 
-DirWatch::DirWatch(std::string dir) : dir_(std::move(dir)) {
-  inotify_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-  if (inotify_ < 0) throw Internal(errno_text("inotify_init1 to watch the CNI config dir " + dir_, errno));
+DirWatch::DirWatch(std::string dir) : dir_(std::move(dir)), inotify_(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) {
+  if (!inotify_) throw Internal(errno_text("inotify_init1 to watch the CNI config dir " + dir_, errno));
   arm();
 }
-
-DirWatch::~DirWatch() { ::close(inotify_); }
 
 void DirWatch::arm() {
   const int old = watch_;
@@ -33,18 +30,18 @@ void DirWatch::arm() {
   // The parent's watch is placed before the directory is looked at again,
   // so that a directory created in between is not missed.
   for (int attempt = 0; attempt < 100; ++attempt) {
-    w = ::inotify_add_watch(inotify_, dir_.c_str(), kDirEvents);
+    w = ::inotify_add_watch(inotify_.get(), dir_.c_str(), kDirEvents);
     watching_dir_ = w >= 0;
     if (watching_dir_) break;
     for (std::filesystem::path p(dir_); w < 0 && p.has_parent_path() && p != p.root_path();) {
       p = p.parent_path();
-      w = ::inotify_add_watch(inotify_, p.c_str(), kParentEvents);
+      w = ::inotify_add_watch(inotify_.get(), p.c_str(), kParentEvents);
     }
     std::error_code ec;
     if (!std::filesystem::is_directory(dir_, ec)) break;
-    if (w >= 0 && w != old) ::inotify_rm_watch(inotify_, w);
+    if (w >= 0 && w != old) ::inotify_rm_watch(inotify_.get(), w);
   }
-  if (old >= 0 && old != w) ::inotify_rm_watch(inotify_, old);
+  if (old >= 0 && old != w) ::inotify_rm_watch(inotify_.get(), old);
   watch_ = w;
   ++generation_;
 }
@@ -53,7 +50,7 @@ uint64_t DirWatch::generation() {
   alignas(inotify_event) char buf[8192];
   bool rearm = false, changed = false;
   for (;;) {
-    ssize_t n = ::read(inotify_, buf, sizeof buf);
+    ssize_t n = ::read(inotify_.get(), buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     changed = true;

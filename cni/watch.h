@@ -10,13 +10,14 @@
 #include <cstdint>
 #include <string>
 
+#include "base/fd.h"
+
 namespace crius::cni {
 
 class DirWatch {
  public:
   // Throws crius::Error (Internal) when inotify cannot be set up.
   explicit DirWatch(std::string dir);
-  ~DirWatch();  // closes the inotify fd
   DirWatch(const DirWatch&) = delete;
   DirWatch& operator=(const DirWatch&) = delete;
 
@@ -31,7 +32,7 @@ class DirWatch {
   void arm();
 
   std::string dir_;
-  int inotify_ = -1;
+  Fd inotify_;
   int watch_ = -1;
   bool watching_dir_ = false;
   uint64_t generation_ = 1;

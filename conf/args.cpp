@@ -27,8 +27,13 @@ std::string default_text(const Key& key, const nlohmann::ordered_json& defaults)
   }
   if (v->is_string()) return v->get<std::string>();
   if (v->is_array() && !v->empty() && v->front().is_string()) {
+    // Appended piece by piece: `"," + string` here trips GCC 12's -Wrestrict
+    // false positive at -O3 (the Release build).
     std::string joined;
-    for (const auto& s : *v) joined += (joined.empty() ? "" : ",") + s.get<std::string>();
+    for (const auto& s : *v) {
+      if (!joined.empty()) joined += ',';
+      joined += s.get_ref<const std::string&>();
+    }
     return joined;
   }
   return flow_yaml(*v);

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/strings.h"
 #include "conf/keys.h"
 #include "conf/layer.h"
 #include "conf/load.h"
@@ -64,12 +65,6 @@ std::vector<fs::path> drop_ins(const fs::path& dir) {
   return files;
 }
 
-std::string trim(std::string_view s) {
-  auto first = s.find_first_not_of(" \t");
-  if (first == std::string_view::npos) return "";
-  return std::string(s.substr(first, s.find_last_not_of(" \t") - first + 1));
-}
-
 // A flag as the one-key YAML document it stands for, so that it goes through
 // the same decoding and checks as a file.
 YAML::Node flag_layer(const std::string& flag, const std::string& value) {
@@ -81,11 +76,7 @@ YAML::Node flag_layer(const std::string& flag, const std::string& value) {
   } else if (key->value == FlagValue::list && !trim(value).starts_with('[')) {
     v = YAML::Node(YAML::NodeType::Sequence);
     if (!value.empty())
-      for (std::size_t start = 0, comma;; start = comma + 1) {
-        comma = value.find(',', start);
-        v.push_back(trim(std::string_view(value).substr(start, comma - start)));
-        if (comma == std::string::npos) break;
-      }
+      for (const std::string& item : split(value, ',')) v.push_back(trim(item));
   } else {
     try {
       v = YAML::Load(value);

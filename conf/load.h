@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/duration.h"
 #include "conf/config.h"
 
 namespace crius::conf {
@@ -52,8 +53,6 @@ nlohmann::json to_json(const Config&);
 // a sign, and a bare "0"). Precision is truncated to milliseconds. Throws
 // std::invalid_argument.
 std::chrono::milliseconds parse_duration(const std::string&);
-// The shortest Go-style form, zero units left out: "1m", "1h30m", "2m3.5s",
-// "500ms", "0s". parse_duration() reads it back exactly.
-std::string format_duration(std::chrono::milliseconds);
+using crius::format_duration;  // base/duration.h; parse_duration() reads it back exactly
 
 }  // namespace crius::conf

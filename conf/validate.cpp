@@ -116,7 +116,9 @@ class Checker {
   explicit Checker(const Origins& origins) : origins_(origins) {}
 
   void bad(const std::string& key, const std::string& why) {
-    problems_ += (problems_.empty() ? "" : "\n") + origins_.source_of(key) + ": " + key + ": " + why;
+    // Not `"\n" + ...`: that trips GCC 12's -Wrestrict false positive at -O3.
+    if (!problems_.empty()) problems_ += '\n';
+    problems_ += origins_.source_of(key) + ": " + key + ": " + why;
   }
 
   void absolute(const std::string& key, const std::string& path) {

@@ -5,13 +5,13 @@
 #include <cstdlib>
 #include <map>
 #include <mutex>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
-#include "conf/error.h"
-#include "conf/log.h"
-#include "conf/subprocess.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "base/process.h"
+#include "base/strings.h"
 
 namespace crius::container {
 
@@ -21,9 +21,7 @@ namespace {
 std::string find_binary(const std::string& name) {
   if (name.find('/') != std::string::npos) return name;
   const char* path = std::getenv("PATH");
-  std::stringstream dirs(path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-  std::string dir;
-  while (std::getline(dirs, dir, ':')) {
+  for (const auto& dir : split(path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", ':')) {
     if (dir.empty()) continue;
     std::string p = dir + "/" + name;
     if (::access(p.c_str(), X_OK) == 0) return p;

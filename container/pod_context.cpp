@@ -1,24 +1,14 @@
 #include "container/pod_context.h"
 
-#include "container/handlers.h"
-
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include <google/protobuf/util/json_util.h>
 
-#include "conf/atomic_file.h"
-#include "conf/error.h"
-#include "conf/log.h"
-#include "conf/subprocess.h"
-#include "oci/runtime/container.h"
-#include "oci/runtime/sys.h"
+#include "base/error.h"
+#include "base/file.h"
+#include "base/strings.h"
+#include "oci/runtime/apparmor.h"
 #include "sandbox/cgroup.h"
 
 namespace crius::container {
@@ -27,17 +17,12 @@ namespace v1 = runtime::v1;
 
 namespace {
 
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
 // The capability bit of CAP_SYS_RESOURCE in /proc/self/status CapEff.
 bool has_sys_resource() {
   std::ifstream in("/proc/self/status");
   std::string line;
   while (std::getline(in, line)) {
-    if (line.rfind("CapEff:", 0) != 0) continue;
+    if (!line.starts_with("CapEff:")) continue;
     const uint64_t caps = std::stoull(line.substr(7), nullptr, 16);
     return (caps >> 24) & 1;
   }
@@ -49,22 +34,6 @@ int own_oom_score_adj() {
   int v = 0;
   in >> v;
   return v;
-}
-
-// Runs an external runtime's command; its stderr names what went wrong.
-void run_tool(const std::vector<std::string>& args, const std::string& what) {
-  const char* path = std::getenv("PATH");
-  ProcessResult r = run_process(args, {std::string("PATH=") + (path ? path : "/usr/sbin:/usr/bin:/sbin:/bin")}, "",
-                                std::chrono::seconds(60));
-  if (r.timed_out) throw DeadlineExceeded(what + ": " + args.front() + " did not finish within 60s");
-  if (r.exit_code != 0) {
-    std::string err = trim(r.err.empty() ? r.out : r.err);
-    throw Internal(what + ": " + args.front() + " failed (exit " + std::to_string(r.exit_code) + "): " + err);
-  }
-}
-
-void apply_builtin_resources(const std::string& root, const std::string& id, const nlohmann::json& resources) {
-  oci::runtime::Container::load(root, id).update(resources);
 }
 
 }  // namespace
@@ -146,8 +115,7 @@ oci::cri::ImageConfig image_config_of(const image::ImageRecord& image) {
 
 std::string image_name_for(const image::ImageRecord& image, const std::string& requested) {
   for (const auto& t : image.repo_tags)
-    if (t == requested || (t.size() > requested.size() && t.compare(t.size() - requested.size(), requested.size(),
-                                                                      requested) == 0 &&
+    if (t == requested || (t.size() > requested.size() && t.ends_with(requested) &&
                            t[t.size() - requested.size() - 1] == '/'))
       return t;
   if (!image.repo_tags.empty()) return image.repo_tags.front();
@@ -161,27 +129,6 @@ nlohmann::json exec_process_for(const Record& rec, const std::vector<std::string
   p["terminal"] = false;
   p.erase("consoleSize");
   return p;
-}
-
-void apply_resources(const Record& rec, const v1::LinuxContainerResources& resources, const conf::Config& conf,
-                     const std::string& runtime_state) {
-  const oci::monitor::Handler h = handler_for(rec.handler, conf, runtime_state);
-  const nlohmann::json res = oci::cri::linux_resources(resources);
-  if (h.binary.empty()) {
-    apply_builtin_resources(h.root, rec.id, res);
-    return;
-  }
-  // runc-compatible: `update --resources FILE <id>`.
-  const std::string file = rec.bundle + "/update-resources.json";
-  write_file_atomic(file, res.dump(), 0600, false);
-  std::vector<std::string> args = {h.binary, "--root", h.root};
-  if (h.systemd_cgroup) args.push_back("--systemd-cgroup");
-  for (const char* a : {"update", "--resources"}) args.emplace_back(a);
-  args.push_back(file);
-  args.push_back(rec.id);
-  run_tool(args, "updating the resources of container " + rec.id);
-  std::error_code ec;
-  fs::remove(file, ec);
 }
 
 }  // namespace crius::container

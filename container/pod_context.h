@@ -13,7 +13,6 @@
 #include "container/record.h"
 #include "image/image_store.h"
 #include "oci/cri/spec_builder.h"
-#include "oci/monitor/client.h"
 #include "sandbox/record.h"
 
 namespace crius::container {
@@ -36,9 +35,5 @@ std::string image_name_for(const image::ImageRecord& image, const std::string& r
 // The process object of an ExecSync: the container's own process (user,
 // env, cwd, capabilities…) with `cmd` as args and no terminal.
 nlohmann::json exec_process_for(const Record& rec, const std::vector<std::string>& cmd);
-
-// Applies `resources` to the running container through its runtime.
-void apply_resources(const Record& rec, const runtime::v1::LinuxContainerResources& resources,
-                     const conf::Config& conf, const std::string& runtime_state);
 
 }  // namespace crius::container

@@ -2,8 +2,8 @@
 
 #include <google/protobuf/util/json_util.h>
 
-#include "conf/error.h"
-#include "conf/json_records.h"
+#include "base/error.h"
+#include "base/json_records.h"
 
 namespace crius::container {
 using nlohmann::json;

@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "server/proto/api.pb.h"
+#include "api/cri.pb.h"
 
 namespace crius::container {
 

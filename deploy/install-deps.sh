@@ -15,7 +15,7 @@ PACKAGES="
   libyaml-cpp-dev nlohmann-json3-dev libboost-dev
   libcurl4-openssl-dev libssl-dev libseccomp-dev libsystemd-dev libarchive-dev openssl
   libgtest-dev libgmock-dev
-  iproute2 iptables procps util-linux curl ca-certificates
+  iproute2 iptables procps util-linux curl ca-certificates python3
   containernetworking-plugins busybox-static docker-registry
   runc crun containerd
 "

@@ -6,8 +6,10 @@
 
 #include <cerrno>
 
-#include "conf/atomic_file.h"
-#include "conf/error.h"
+#include "base/error.h"
+#include "base/file.h"
+#include "base/log.h"
+#include "base/random_id.h"
 #include "image/reference.h"
 
 namespace crius::image {
@@ -17,11 +19,10 @@ void check_digest(const std::string& digest) {
 }
 
 ContentStore::ContentStore(std::string dir) : dir_(std::move(dir)) {
-  make_dirs(dir_ + "/blobs/sha256");
-  make_dirs(dir_ + "/ingest");
+  mkdir_all(dir_ + "/blobs/sha256", 0755);
   // Leftovers of writes cut short by a crash are never valid blobs.
-  remove_tree(dir_ + "/ingest");
-  make_dirs(dir_ + "/ingest");
+  remove_all(dir_ + "/ingest");
+  mkdir_all(dir_ + "/ingest", 0755);
 }
 
 std::string ContentStore::blob_path(const std::string& digest) const {
@@ -57,22 +58,14 @@ ContentStore::Writer::Writer(ContentStore& store, std::string digest, int64_t ex
 }
 
 ContentStore::Writer::~Writer() {
-  if (!committed_) ::unlink(tmp_.c_str());
+  // A file left behind is removed with the ingest dir at the next start.
+  if (!committed_ && ::unlink(tmp_.c_str()) != 0 && errno != ENOENT)
+    log::warn("removing an unfinished blob", {{"path", tmp_}, {"error", errno_text("unlink", errno)}});
 }
 
 void ContentStore::Writer::write(const void* data, size_t n) {
   hash_.update(data, n);
-  const char* p = static_cast<const char*>(data);
-  size_t left = n;
-  while (left) {
-    ssize_t w = ::write(fd_.get(), p, left);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      throw Internal(errno_text("writing blob " + digest_ + " to " + tmp_, errno));
-    }
-    p += w;
-    left -= static_cast<size_t>(w);
-  }
+  if (!write_all(fd_.get(), data, n)) throw Internal(errno_text("writing blob " + digest_ + " to " + tmp_, errno));
   written_ += n;
 }
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "image/fsutil.h"
+#include "base/fd.h"
 #include "image/sha256.h"
 
 namespace crius::image {

@@ -4,10 +4,9 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "conf/atomic_file.h"
-#include "conf/error.h"
-#include "conf/log.h"
-#include "image/fsutil.h"
+#include "base/error.h"
+#include "base/file.h"
+#include "base/log.h"
 #include "image/reference.h"
 
 namespace crius::image {
@@ -144,16 +143,11 @@ bool is_pinned(const ImageRecord& r, const std::vector<std::string>& pinned) {
 }
 
 ImageStore::ImageStore(std::string dir) : path_(dir + "/images.json") {
-  make_dirs(dir);
-  std::string text;
+  mkdir_all(dir, 0755);
+  const auto text = read_file_if_exists(path_);
+  if (!text) return;
   try {
-    text = read_file(path_);
-  } catch (const Error& e) {
-    if (e.code() == ErrorCode::not_found) return;
-    throw;
-  }
-  try {
-    const json doc = json::parse(text);
+    const json doc = json::parse(*text);
     for (const auto& j : doc.at("images")) {
       ImageRecord r = from_json(j);
       images_[r.id] = std::move(r);
@@ -185,7 +179,9 @@ std::optional<std::string> ImageStore::find_id(const std::string& what, const st
     std::vector<Reference> candidates;
     try {
       candidates = resolve_candidates(what, search);
-    } catch (const Error&) {
+    } catch (const Error& e) {
+      // Not a reference: it may still be an ID prefix, tried below.
+      log::debug("image lookup: not a reference", {{"what", what}, {"error", e.what()}});
     }
     for (const auto& ref : candidates) {
       for (const auto& [id, r] : images_) {
@@ -198,7 +194,7 @@ std::optional<std::string> ImageStore::find_id(const std::string& what, const st
       }
     }
   }
-  std::string prefix = what.rfind("sha256:", 0) == 0 ? what.substr(7) : what;
+  std::string prefix = what.starts_with("sha256:") ? what.substr(7) : what;
   if (is_hex(prefix) && prefix.size() >= 3) {
     std::optional<std::string> found;
     for (const auto& [id, _] : images_)
@@ -256,7 +252,9 @@ ImageStore::Removal ImageStore::remove(const std::string& what, const std::vecto
           return out;
         }
       }
-    } catch (const Error&) {
+    } catch (const Error& e) {
+      // Not a reference (an ID prefix): it names the whole image, removed below.
+      log::debug("image removal: not a tag reference", {{"what", what}, {"error", e.what()}});
     }
   }
   out.removed = std::move(r);

@@ -1,6 +1,5 @@
 #include "image/images.h"
 
-#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,9 +9,12 @@
 #include <set>
 #include <thread>
 
-#include "conf/atomic_file.h"
-#include "conf/error.h"
-#include "conf/log.h"
+#include "base/dir.h"
+#include "base/error.h"
+#include "base/file.h"
+#include "base/log.h"
+#include "base/random_id.h"
+#include "base/rollback.h"
 #include "image/byte_pipe.h"
 #include "image/layer_unpack.h"
 #include "image/manifest.h"
@@ -74,22 +76,12 @@ Images::Images(const std::string& root, std::string certs_dir, PullObserver obse
       records_(dir_),
       client_(std::move(certs_dir)),
       observer_(std::move(observer)) {
-  make_dirs(dir_ + "/layers/l");
-  make_dirs(containers_dir());
+  mkdir_all(dir_ + "/layers/l", 0755);
+  mkdir_all(containers_dir(), 0755);
   remove_leftovers();
 }
 
 namespace {
-
-std::vector<std::string> entries(const std::string& dir) {
-  std::vector<std::string> out;
-  if (DIR* d = ::opendir(dir.c_str())) {
-    while (dirent* e = ::readdir(d))
-      if (std::string(e->d_name) != "." && std::string(e->d_name) != "..") out.push_back(e->d_name);
-    ::closedir(d);
-  }
-  return out;
-}
 
 bool is_hex64(const std::string& s) { return is_sha256_digest("sha256:" + s); }
 
@@ -109,7 +101,7 @@ void Images::remove_leftovers() {
   size_t removed = 0;
   auto drop = [&](const std::string& path) {
     try {
-      remove_tree(path);
+      remove_all(path);
       ++removed;
       log::info("removed leftover of an earlier run", {{"path", path}});
     } catch (const std::exception& e) {
@@ -117,15 +109,15 @@ void Images::remove_leftovers() {
     }
   };
   const std::string layer_root = dir_ + "/layers/";
-  for (const auto& name : entries(layer_root)) {
-    if (name.rfind("tmp-", 0) == 0 || (is_hex64(name) && !layers.count("sha256:" + name))) drop(layer_root + name);
+  for (const auto& name : list_dir(layer_root)) {
+    if (name.starts_with("tmp-") || (is_hex64(name) && !layers.count("sha256:" + name))) drop(layer_root + name);
   }
-  for (const auto& link : entries(layer_root + "l")) {
+  for (const auto& link : list_dir(layer_root + "l")) {
     struct stat st;
     if (::stat((layer_root + "l/" + link).c_str(), &st) != 0) drop(layer_root + "l/" + link);  // its layer went
   }
   const std::string blob_root = dir_ + "/blobs/sha256/";
-  for (const auto& name : entries(blob_root))
+  for (const auto& name : list_dir(blob_root))
     if (!blobs.count("sha256:" + name)) drop(blob_root + name);
   if (removed) log::info("image store cleaned up", {{"removed", std::to_string(removed)}});
 }
@@ -140,7 +132,11 @@ bool Images::has_layer(const std::string& digest) const { return exists(dir_ + "
 std::string Images::config_json(const ImageRecord& r) const {
   try {
     return content_.read(r.id);
-  } catch (const Error&) {
+  } catch (const Error& e) {
+    // Callers show the config when there is one (ImageStatus verbose); a
+    // missing one is not an error of theirs.
+    if (e.code() != ErrorCode::not_found)
+      log::warn("reading an image config", {{"image", r.id}, {"error", e.what()}});
     return "";
   }
 }
@@ -229,14 +225,10 @@ void Images::fetch_layer(const RegistryClient::Call& call, const Descriptor& d, 
   // A layer present already was checked when it was unpacked; it must also
   // be the one this image's config names.
   auto check_present = [&] {
-    std::string had;
-    try {
-      had = read_file(final_dir + "/diff_id");
-    } catch (const Error&) {
-      return;  // unpacked before diff_ids were recorded
-    }
-    if (!diff_id.empty() && had != diff_id)
-      throw FailedPrecondition("layer " + d.digest + " unpacks to " + had + " but the image config's diff_id is " +
+    const auto had = read_file_if_exists(final_dir + "/diff_id");
+    if (!had) return;  // unpacked before diff_ids were recorded
+    if (!diff_id.empty() && *had != diff_id)
+      throw FailedPrecondition("layer " + d.digest + " unpacks to " + *had + " but the image config's diff_id is " +
                                diff_id);
   };
   if (has_layer(d.digest)) {
@@ -247,20 +239,11 @@ void Images::fetch_layer(const RegistryClient::Call& call, const Descriptor& d, 
   once("layer:" + d.digest, [&] {
     if (has_layer(d.digest)) return check_present();
     const std::string tmp = dir_ + "/layers/tmp-" + d.digest.substr(7, 12) + "-" + random_hex(4);
-    make_dirs(tmp + "/diff");
-    ::chmod(tmp.c_str(), 0700);
-    ::chmod((tmp + "/diff").c_str(), 0755);
-    struct Cleanup {
-      std::string path;
-      bool keep = false;
-      ~Cleanup() {
-        if (!keep) try {
-            remove_tree(path);
-          } catch (const std::exception& e) {
-            log::warn("removing a failed layer", {{"path", path}, {"error", e.what()}});
-          }
-      }
-    } cleanup{tmp};
+    Rollback undo("layer unpack of " + d.digest);
+    undo.add([tmp] { remove_all(tmp); });
+    // diff becomes the layer's root: 0755 whatever the umask.
+    mkdir_all(tmp + "/diff", 0755);
+    if (::chmod((tmp + "/diff").c_str(), 0755) != 0) throw_errno("setting the mode of " + tmp + "/diff");
 
     BytePipe pipe;
     std::exception_ptr unpack_error;
@@ -313,7 +296,7 @@ void Images::fetch_layer(const RegistryClient::Call& call, const Descriptor& d, 
                                ", the uncompressed layer is " + unpacked.diff_id + "; nothing was stored");
     write_file_atomic(tmp + "/diff_id", unpacked.diff_id, 0644);
     if (::rename(tmp.c_str(), final_dir.c_str()) != 0) throw Internal(errno_text("committing layer " + final_dir, errno));
-    cleanup.keep = true;
+    undo.commit();
   });
 }
 

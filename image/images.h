@@ -22,7 +22,7 @@
 
 #include "conf/config.h"
 #include "image/content_store.h"
-#include "image/fsutil.h"
+#include "image/disk_usage.h"
 #include "image/image_store.h"
 #include "image/manifest.h"
 #include "image/registry_client.h"

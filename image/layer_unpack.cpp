@@ -15,8 +15,9 @@
 #include <memory>
 #include <vector>
 
-#include "conf/error.h"
-#include "image/fsutil.h"
+#include "base/error.h"
+#include "base/fd.h"
+#include "base/file.h"
 #include "image/sha256.h"
 
 namespace crius::image {
@@ -30,12 +31,12 @@ std::string entry_error(const std::string& entry, const std::string& what, int e
 }
 
 // Opens `rel` (cleaned, relative) below `root`, resolving every symlink as if
-// `root` were "/".
-int open_in_root(int root, const std::string& rel, int flags) {
+// `root` were "/". Not open on failure, with errno set.
+Fd open_in_root(int root, const std::string& rel, int flags) {
   struct open_how how = {};
   how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  return static_cast<int>(::syscall(SYS_openat2, root, rel.empty() ? "." : rel.c_str(), &how, sizeof how));
+  return Fd(static_cast<int>(::syscall(SYS_openat2, root, rel.empty() ? "." : rel.c_str(), &how, sizeof how)));
 }
 
 // Makes directory `rel` exist below `root` (0755, root-owned, as tar does
@@ -50,10 +51,10 @@ void ensure_dir(int root, const std::string& rel, const std::string& entry, int 
     if (next == std::string::npos) next = rel.size();
     const std::string comp = rel.substr(start, next - start);
     const std::string path = prefix.empty() ? comp : prefix + "/" + comp;
-    Fd probe(open_in_root(root, path, O_PATH | O_DIRECTORY));
+    Fd probe = open_in_root(root, path, O_PATH | O_DIRECTORY);
     if (!probe) {
       if (errno != ENOENT) throw Internal(entry_error(entry, "opening directory " + path, errno));
-      Fd dir(open_in_root(root, prefix, O_RDONLY | O_DIRECTORY));
+      Fd dir = open_in_root(root, prefix, O_RDONLY | O_DIRECTORY);
       if (!dir) throw Internal(entry_error(entry, "opening directory " + prefix, errno));
       if (::mkdirat(dir.get(), comp.c_str(), 0755) != 0) {
         if (errno != EEXIST) throw Internal(entry_error(entry, "creating directory " + path, errno));
@@ -73,13 +74,13 @@ void ensure_dir(int root, const std::string& rel, const std::string& entry, int 
 Fd open_parent(int root, const std::string& rel, const std::string& entry) {
   auto slash = rel.rfind('/');
   const std::string parent = slash == std::string::npos ? "" : rel.substr(0, slash);
-  int fd = open_in_root(root, parent, O_RDONLY | O_DIRECTORY);
-  if (fd >= 0) return Fd(fd);
+  Fd fd = open_in_root(root, parent, O_RDONLY | O_DIRECTORY);
+  if (fd) return fd;
   if (errno != ENOENT) throw Internal(entry_error(entry, "opening parent directory " + parent, errno));
   ensure_dir(root, parent, entry);
   fd = open_in_root(root, parent, O_RDONLY | O_DIRECTORY);
-  if (fd < 0) throw Internal(entry_error(entry, "opening parent directory " + parent, errno));
-  return Fd(fd);
+  if (!fd) throw Internal(entry_error(entry, "opening parent directory " + parent, errno));
+  return fd;
 }
 
 std::string proc_path(int dirfd, const std::string& name) {
@@ -99,7 +100,7 @@ void clear_slot(int parent, const std::string& name, bool new_is_dir, const std:
     if (::unlinkat(parent, name.c_str(), AT_REMOVEDIR) == 0) return;
     // A populated directory replaced by a file: remove the tree (below a
     // directory fd we hold, so no path outside can be reached).
-    remove_tree(proc_path(parent, name));
+    remove_all(proc_path(parent, name));
     return;
   }
   if (::unlinkat(parent, name.c_str(), 0) != 0) throw Internal(entry_error(entry, "replacing existing entry", errno));
@@ -293,7 +294,7 @@ UnpackStats unpack_layer(const std::string& dir, const ChunkSource& next) {
     const std::string name = slash == std::string::npos ? rel : rel.substr(slash + 1);
     Fd parent = open_parent(root.get(), rel, entry);
 
-    if (name.rfind(kWhiteoutPrefix, 0) == 0) {
+    if (name.starts_with(kWhiteoutPrefix)) {
       if (name == kOpaqueMarker) {
         if (::fsetxattr(parent.get(), "trusted.overlay.opaque", "y", 1, 0) != 0)
           throw Internal(entry_error(entry, "marking directory opaque", errno));
@@ -389,7 +390,9 @@ UnpackStats unpack_layer(const std::string& dir, const ChunkSource& next) {
   stats.diff_id = source.finish();
   // Directory times last: creating their children changed them.
   for (auto it = dir_times.rbegin(); it != dir_times.rend(); ++it) {
-    Fd d(open_in_root(root.get(), it->rel, O_RDONLY | O_DIRECTORY));
+    // A directory a later entry replaced is gone, and its times with it; a
+    // directory's times are not worth failing the pull over.
+    Fd d = open_in_root(root.get(), it->rel, O_RDONLY | O_DIRECTORY);
     if (d) ::futimens(d.get(), it->times);
   }
   return stats;

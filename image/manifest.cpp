@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "conf/error.h"
+#include "base/error.h"
 #include "image/content_store.h"
 
 namespace crius::image {

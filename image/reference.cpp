@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "conf/error.h"
+#include "base/error.h"
 
 namespace crius::image {
 namespace {

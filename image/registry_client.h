@@ -3,6 +3,8 @@
 // basic auth, TLS with per-registry certs.d, insecure registries, mirrors
 // and locations from image.registries, retries with backoff, and a
 // no-progress timeout. Easy handles are pooled so connections are reused.
+// Its parts: registry_targets.h (where to fetch from), registry_auth.h
+// (credentials, challenges, tokens), http_transfer.h (one request).
 #pragma once
 
 #include <chrono>
@@ -13,35 +15,13 @@
 #include <string>
 #include <vector>
 
-#include "conf/config.h"
-#include "image/reference.h"
+#include "image/registry_auth.h"
+#include "image/registry_targets.h"
 
 namespace crius::image {
 
-// What a client may present, from the CRI AuthConfig.
-struct Credentials {
-  std::string username, password;
-  std::string identity_token;  // an OAuth2 refresh token for the token server
-  std::string registry_token;  // a bearer token sent as is
-
-  bool empty() const { return username.empty() && identity_token.empty() && registry_token.empty(); }
-  // Fills username/password from AuthConfig.auth, base64("user:password").
-  // Throws InvalidArgument when it is not that.
-  static std::pair<std::string, std::string> decode_auth(const std::string& auth);
-};
-
-// Where to fetch a repository from: one mirror or the origin.
-struct Target {
-  std::string host;  // host[:port]
-  std::string repo;  // repository path on that host
-  bool insecure = false;
-  bool mirror = false;
-  std::string url_base() const;  // without scheme: host/v2/repo
-};
-
-// The targets for a reference, mirrors first, then the origin, following the
-// longest matching image.registries prefix.
-std::vector<Target> targets_for(const Reference& ref, const conf::ImageConfig& config);
+class HttpPool;
+struct HttpResponse;
 
 struct Fetched {
   std::string media_type;  // Content-Type of the manifest
@@ -69,33 +49,18 @@ class RegistryClient {
   // stopped (an HTTP Range request), within the bounded retries.
   void blob(const Call& call, const std::string& digest, const std::function<void(const char*, size_t)>& sink);
 
-  struct Handle;
-  struct Response;
-
  private:
-  Response get(const Call& call, const std::string& path, const std::vector<std::string>& headers,
-               const std::function<void(const char*, size_t)>* sink);
-  Response perform(const Call& call, const std::string& url, const std::vector<std::string>& headers,
-               const std::function<void(const char*, size_t)>* sink, const std::string& bearer, bool basic,
-               bool& delivered, uint64_t* forwarded);
-  std::string fetch_token(const Call& call, const std::map<std::string, std::string>& challenge);
+  // The retry loop: backoff on transport and server errors, the fall back
+  // to plain HTTP for insecure registries, one round of authentication.
+  HttpResponse get(const Call& call, const std::string& path, const std::vector<std::string>& headers,
+                   const std::function<void(const char*, size_t)>* sink);
   std::string scheme_for(const Target& t);
-  std::unique_ptr<Handle> acquire();
-  void release(std::unique_ptr<Handle>);
 
   std::string certs_dir_;
+  std::unique_ptr<HttpPool> http_;
+  TokenCache tokens_;
   std::mutex mu_;
-  std::vector<std::unique_ptr<Handle>> idle_;
-  struct Token {
-    std::string value;
-    std::chrono::steady_clock::time_point expires;
-  };
-  std::map<std::string, Token> tokens_;          // by realm, service, scope and credentials
-  std::map<std::string, std::string> schemes_;   // insecure host -> "http" or "https" once known
+  std::map<std::string, std::string> schemes_;  // insecure host -> "http" or "https" once known
 };
-
-// Parses `Bearer realm="…",service="…",scope="…"` (or Basic) into its
-// parameters, with the scheme under key "" in lowercase.
-std::map<std::string, std::string> parse_challenge(const std::string& header);
 
 }  // namespace crius::image

@@ -1,5 +1,4 @@
 // Container root filesystems on overlayfs, from the image store's layers.
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -9,9 +8,14 @@
 #include <cerrno>
 #include <nlohmann/json.hpp>
 
-#include "conf/error.h"
-#include "conf/log.h"
-#include "conf/atomic_file.h"
+#include "base/dir.h"
+#include "base/error.h"
+#include "base/fd.h"
+#include "base/file.h"
+#include "base/log.h"
+#include "base/mount.h"
+#include "base/random_id.h"
+#include "base/rollback.h"
 #include "image/images.h"
 
 namespace crius::image {
@@ -41,10 +45,28 @@ void check_container_id(const std::string& id) {
     throw InvalidArgument("invalid container ID \"" + id + "\" for a root filesystem");
 }
 
+void set_mode(const std::string& path, mode_t mode) {
+  if (::chmod(path.c_str(), mode) != 0) throw_errno("setting the mode of " + path);
+}
+
+// The layers a container's layers.json holds; none when it has none (a
+// directory from before layers were recorded). Throws when it is unreadable.
+std::vector<std::string> held_layers(const std::string& container_dir) {
+  std::vector<std::string> out;
+  const auto text = read_file_if_exists(container_dir + "/layers.json");
+  if (!text) return out;
+  try {
+    for (const auto& l : nlohmann::json::parse(*text)) out.push_back(l.get<std::string>());
+  } catch (const nlohmann::json::exception& e) {
+    throw Internal("reading " + container_dir + "/layers.json: " + e.what());
+  }
+  return out;
+}
+
 // Mounts with the new mount API, one lower dir at a time, for images whose
 // option string would not fit in a page.
-void mount_overlay_incremental(const std::vector<std::string>& lowers, const std::string& upper,
-                               const std::string& work, const std::string& target, bool read_only) {
+Mount mount_overlay_incremental(const std::vector<std::string>& lowers, const std::string& upper,
+                                const std::string& work, const std::string& target, bool read_only) {
   Fd fs(::fsopen("overlay", FSOPEN_CLOEXEC));
   if (!fs) throw Internal(errno_text("fsopen overlay for " + target, errno));
   for (const auto& l : lowers)
@@ -58,18 +80,18 @@ void mount_overlay_incremental(const std::vector<std::string>& lowers, const std
   if (!mnt) throw Internal(errno_text("fsmount overlay for " + target, errno));
   if (::move_mount(mnt.get(), "", AT_FDCWD, target.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0)
     throw Internal(errno_text("mounting the overlay on " + target, errno));
+  return Mount::adopt(target);
 }
 
 }  // namespace
 
 std::string Images::short_link(const std::string& digest) {
   const std::string layer = dir_ + "/layers/" + digest.substr(7);
-  try {
-    std::string id = read_file(layer + "/link");
+  if (auto had = read_file_if_exists(layer + "/link")) {
     struct stat st;
-    if (::lstat((dir_ + "/layers/l/" + id).c_str(), &st) == 0) return id;
-  } catch (const Error&) {
+    if (::lstat((dir_ + "/layers/l/" + *had).c_str(), &st) == 0) return *had;
   }
+  // No link yet (a layer's first mount), or it went: a new one.
   const std::string id = short_id();
   const std::string link = dir_ + "/layers/l/" + id;
   if (::symlink(("../" + digest.substr(7) + "/diff").c_str(), link.c_str()) != 0)
@@ -80,18 +102,16 @@ std::string Images::short_link(const std::string& digest) {
 
 std::vector<std::string> Images::layers_in_containers() const {
   std::vector<std::string> out;
-  DIR* d = ::opendir(containers_dir().c_str());
-  if (!d) return out;
-  while (dirent* e = ::readdir(d)) {
-    const std::string name = e->d_name;
-    if (name == "." || name == "..") continue;
+  for (const auto& name : list_dir(containers_dir())) {
+    const std::string dir = containers_dir() + "/" + name;
     try {
-      auto j = nlohmann::json::parse(read_file(containers_dir() + "/" + name + "/layers.json"));
-      for (const auto& l : j) out.push_back(l.get<std::string>());
-    } catch (const std::exception&) {
+      for (auto& l : held_layers(dir)) out.push_back(std::move(l));
+    } catch (const Error& e) {
+      // One damaged record must not stop every removal; its layers are then
+      // unprotected, which the log says.
+      log::warn("ignoring a container's layer record", {{"dir", dir}, {"error", e.what()}});
     }
   }
-  ::closedir(d);
   return out;
 }
 
@@ -100,11 +120,13 @@ void Images::drop_unused_layers(const std::vector<std::string>& candidates) {
   for (const auto& l : records_.unused_layers(candidates)) {
     if (std::find(in_use.begin(), in_use.end(), l) != in_use.end()) continue;  // a container still runs on it
     const std::string layer = dir_ + "/layers/" + l.substr(7);
-    try {
-      ::unlink((dir_ + "/layers/l/" + read_file(layer + "/link")).c_str());
-    } catch (const Error&) {
+    if (auto link = read_file_if_exists(layer + "/link")) {
+      const std::string path = dir_ + "/layers/l/" + *link;
+      // A link left dangling is removed at the next start (remove_leftovers).
+      if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+        log::warn("removing a layer link", {{"path", path}, {"error", errno_text("unlink", errno)}});
     }
-    remove_tree(layer);
+    remove_all(layer);
   }
 }
 
@@ -117,12 +139,26 @@ std::string Images::mount_rootfs(const std::string& container_id, const std::str
   const std::string dir = containers_dir() + "/" + container_id;
   const std::string upper = dir + "/upper", work = dir + "/work", merged = dir + "/merged";
   if (is_mounted(merged)) return merged;
-  make_dirs(upper);
-  make_dirs(work);
-  make_dirs(merged);
-  ::chmod(dir.c_str(), 0700);
-  ::chmod(upper.c_str(), 0755);
-  ::chmod(merged.c_str(), 0755);
+  // Every step is undone when a later one fails, so a failed mount leaves no
+  // layers.json pinning the layers. A directory that was there already (a
+  // container mounted before, its upper dir kept) is the container's, and
+  // stays for remove_rootfs.
+  Rollback undo("root filesystem mount of container " + container_id);
+  struct stat st;
+  if (::lstat(dir.c_str(), &st) != 0) {
+    if (errno != ENOENT) throw_errno("looking at " + dir);
+    undo.add([dir] { remove_all(dir); });
+  } else if (::lstat((dir + "/layers.json").c_str(), &st) != 0) {
+    undo.add([dir] {
+      if (::unlink((dir + "/layers.json").c_str()) != 0 && errno != ENOENT) throw_errno("removing " + dir + "/layers.json");
+    });
+  }
+  mkdir_all(upper, 0755);
+  mkdir_all(work, 0755);
+  mkdir_all(merged, 0755);
+  set_mode(dir, 0700);
+  set_mode(upper, 0755);
+  set_mode(merged, 0755);
   // The layers are held before the mount so a removal of the image cannot take them.
   write_file_atomic(dir + "/layers.json", nlohmann::json(rec->layers).dump(), 0644);
 
@@ -135,14 +171,14 @@ std::string Images::mount_rootfs(const std::string& container_id, const std::str
   std::string lowerdir;
   for (const auto& l : lowers) lowerdir += (lowerdir.empty() ? "" : ":") + l;
   const std::string options = "lowerdir=" + lowerdir + ",upperdir=" + upper + ",workdir=" + work;
-  if (options.size() < kPageLimit) {
-    if (::mount("overlay", merged.c_str(), "overlay", read_only ? MS_RDONLY : 0, options.c_str()) != 0)
-      throw Internal(errno_text("mounting the overlay for container " + container_id + " on " + merged, errno));
-  } else {
-    mount_overlay_incremental(lowers, upper, work, merged, read_only);
-  }
+  Mount overlay = options.size() < kPageLimit
+                      ? Mount::make("overlay", merged, "overlay", read_only ? MS_RDONLY : 0, options,
+                                    "mounting the overlay for container " + container_id + " on " + merged)
+                      : mount_overlay_incremental(lowers, upper, work, merged, read_only);
   log::debug("container root filesystem mounted",
              {{"container", container_id}, {"image", rec->id}, {"layers", std::to_string(lowers.size())}});
+  overlay.keep();  // from here unmount_rootfs's
+  undo.commit();
   return merged;
 }
 
@@ -161,10 +197,13 @@ void Images::remove_rootfs(const std::string& container_id) {
   const std::string dir = containers_dir() + "/" + container_id;
   std::vector<std::string> held;
   try {
-    for (const auto& l : nlohmann::json::parse(read_file(dir + "/layers.json"))) held.push_back(l.get<std::string>());
-  } catch (const std::exception&) {
+    held = held_layers(dir);
+  } catch (const Error& e) {
+    // The directory goes anyway; layers it held that no image uses are
+    // removed at the next start (remove_leftovers).
+    log::warn("removing a root filesystem with an unreadable layer record", {{"dir", dir}, {"error", e.what()}});
   }
-  remove_tree(dir);
+  remove_all(dir);
   // Layers of images removed while this container ran go now.
   drop_unused_layers(held);
 }

@@ -2,7 +2,7 @@
 
 #include <openssl/evp.h>
 
-#include "conf/error.h"
+#include "base/error.h"
 
 namespace crius::image {
 

@@ -5,12 +5,13 @@
 
 #include <atomic>
 #include <cerrno>
-#include <fstream>
 #include <set>
-#include <sstream>
 
-#include "conf/error.h"
-#include "conf/log.h"
+#include "base/error.h"
+#include "base/file.h"
+#include "base/log.h"
+#include "base/mountinfo.h"
+#include "base/strings.h"
 #include "oci/cgroups/path.h"
 #include "oci/cgroups/systemd.h"
 
@@ -21,7 +22,7 @@ namespace {
 constexpr const char* kUnitMark = "unit:";
 
 std::string systemd_slice_path(const std::string& slice) {
-  if (slice.size() <= 6 || slice.compare(slice.size() - 6, 6, ".slice") != 0 || slice.find('/') != std::string::npos)
+  if (slice == ".slice" || !slice.ends_with(".slice") || slice.find('/') != std::string::npos)
     throw InvalidArgument("cgroup_parent " + slice + ": the systemd cgroup driver expects a slice name like "
                           "kubepods-burstable-pod<uid>.slice");
   try {
@@ -39,7 +40,7 @@ std::string cgroup_path(const std::string& parent, const std::string& driver) {
   if (parent.front() != '/' || parent.find("..") != std::string::npos)
     throw InvalidArgument("cgroup_parent " + parent + ": the cgroupfs driver expects an absolute path like "
                           "/kubepods/burstable/pod<uid>");
-  if (parent.size() > 6 && parent.compare(parent.size() - 6, 6, ".slice") == 0)
+  if (parent.ends_with(".slice"))
     throw InvalidArgument("cgroup_parent " + parent + ": a systemd slice, but cgroup_driver is cgroupfs");
   std::string p = parent;
   while (p.size() > 1 && p.back() == '/') p.pop_back();
@@ -47,24 +48,35 @@ std::string cgroup_path(const std::string& parent, const std::string& driver) {
 }
 
 std::vector<std::string> cgroup_mounts(const std::string& mountinfo) {
-  std::ifstream in(mountinfo);
-  std::string line;
   std::vector<std::string> out;
   std::set<std::string> seen;
-  while (std::getline(in, line)) {
-    // "<id> <parent> <maj:min> <root> <mountpoint> <opts> [optional…] - <fstype> <source> <superopts>"
-    std::istringstream ls(line);
-    std::string id, parent, dev, root, mountpoint, opts, field;
-    ls >> id >> parent >> dev >> root >> mountpoint >> opts;
-    while (ls >> field && field != "-") {
-    }
-    std::string fstype;
-    ls >> fstype;
-    if ((fstype == "cgroup" || fstype == "cgroup2") && root == "/" && seen.insert(mountpoint).second)
-      out.push_back(mountpoint);
-  }
+  // Only whole hierarchies (root "/"): a bind mount of a subtree is not one.
+  for (const auto& m : parse_mountinfo(read_file_or_empty(mountinfo)))
+    if ((m.fs_type == "cgroup" || m.fs_type == "cgroup2") && m.root == "/" && seen.insert(m.mount_point).second)
+      out.push_back(m.mount_point);
   return out;
 }
+
+namespace {
+
+// A new v1 cpuset cgroup starts with no CPUs or memory nodes; it gets its
+// parent's so that tasks can join it. A copy that fails is logged: joining
+// then fails with its own error.
+void inherit_cpuset(const std::string& parent, const std::string& dir) {
+  for (const char* f : {"cpuset.cpus", "cpuset.mems"}) {
+    const std::string value = trim(read_file_or_empty(parent + "/" + f));
+    if (value.empty()) continue;
+    const std::string file = dir + "/" + f;
+    try {
+      // Missing outside the cpuset hierarchy; set already where the kernel copies it.
+      if (auto now = read_file_if_exists(file); now && trim(*now).empty()) write_file(file, value);
+    } catch (const std::exception& e) {
+      log::warn("could not give a new cgroup its parent's cpuset", {{"cgroup", dir}, {"error", e.what()}});
+    }
+  }
+}
+
+}  // namespace
 
 std::vector<std::string> create_cgroup(const std::string& path, const std::vector<std::string>& mounts,
                                        const std::string& systemd_slice) {
@@ -87,32 +99,21 @@ std::vector<std::string> create_cgroup(const std::string& path, const std::vecto
     // directories; where systemd made them this finds them there.
     for (const auto& m : mounts) {
       std::string dir = m;
-      std::stringstream ss(path.substr(1));
-      std::string part;
-      while (std::getline(ss, part, '/')) {
+      for (const auto& part : split(path.substr(1), '/')) {
         if (part.empty()) continue;
         const std::string parent = dir;
         dir += "/" + part;
         if (::mkdir(dir.c_str(), 0755) == 0) {
           created.push_back(dir);
-          // A new v1 cpuset cgroup starts with no CPUs or memory nodes;
-          // give it its parent's so that tasks can join it.
-          for (const char* f : {"cpuset.cpus", "cpuset.mems"}) {
-            std::ifstream pin(parent + "/" + f);
-            std::string value;
-            if (pin && std::getline(pin, value) && !value.empty()) {
-              std::ifstream cur(dir + "/" + f);
-              std::string now;
-              if (cur && (!std::getline(cur, now) || now.empty())) std::ofstream(dir + "/" + f) << value;
-            }
-          }
+          inherit_cpuset(parent, dir);
         } else if (errno != EEXIST) {
           throw Internal(errno_text("creating cgroup " + dir, errno));
         }
       }
     }
   } catch (...) {
-    remove_cgroup_dirs(created);
+    if (const std::string problems = remove_cgroup_dirs(created); !problems.empty())
+      log::warn("undoing a failed pod cgroup creation left some of it", {{"path", path}, {"error", problems}});
     throw;
   }
   return created;
@@ -121,7 +122,7 @@ std::vector<std::string> create_cgroup(const std::string& path, const std::vecto
 std::string remove_cgroup_dirs(const std::vector<std::string>& created) {
   std::string problems;
   for (auto it = created.rbegin(); it != created.rend(); ++it) {
-    if (it->rfind(kUnitMark, 0) == 0) {
+    if (it->starts_with(kUnitMark)) {
       try {
         oci::cgroups::systemd::stop_unit(it->substr(std::string(kUnitMark).size()));
       } catch (const std::exception& e) {

@@ -11,50 +11,47 @@
 #include <cerrno>
 #include <cstring>
 #include <exception>
-#include <filesystem>
 #include <thread>
 
-#include "conf/error.h"
-#include "conf/log.h"
+#include "base/error.h"
+#include "base/fd.h"
+#include "base/log.h"
+#include "base/file.h"
+#include "base/mount.h"
 #include "sandbox/sysctl.h"
 
 namespace crius::sandbox {
-namespace fs = std::filesystem;
 
 namespace {
 
 void loopback_up() {
-  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw Internal(errno_text("opening a socket to bring lo up", errno));
+  const Fd sock(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!sock) throw Internal(errno_text("opening a socket to bring lo up", errno));
   ifreq ifr{};
   std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
-  int rc = ::ioctl(fd, SIOCGIFFLAGS, &ifr);
+  int rc = ::ioctl(sock.get(), SIOCGIFFLAGS, &ifr);
   if (rc == 0) {
     ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP | IFF_RUNNING);
-    rc = ::ioctl(fd, SIOCSIFFLAGS, &ifr);
+    rc = ::ioctl(sock.get(), SIOCSIFFLAGS, &ifr);
   }
-  int err = errno;
-  ::close(fd);
-  if (rc != 0) throw Internal(errno_text("bringing lo up in the pod network namespace", err));
+  if (rc != 0) throw Internal(errno_text("bringing lo up in the pod network namespace", errno));
 }
 
-void pin(const std::string& kind, const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
-  if (fd < 0) throw Internal(errno_text("creating namespace pin " + path, errno));
-  ::close(fd);
-  const std::string source = "/proc/thread-self/ns/" + kind;
+}  // namespace
+
+void pin_namespace(const std::string& source, const std::string& path, const std::string& kind) {
+  // The mount point: an empty file, as a namespace file is not a directory.
+  const Fd file(::open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444));
+  if (!file) throw Internal(errno_text("creating " + kind + " namespace pin " + path, errno));
   if (::mount(source.c_str(), path.c_str(), nullptr, MS_BIND, nullptr) != 0) {
-    int err = errno;
+    const int err = errno;
     ::unlink(path.c_str());
     throw Internal(errno_text("pinning the " + kind + " namespace at " + path, err));
   }
 }
 
-}  // namespace
-
 void unpin_namespace(const std::string& path) {
-  if (::umount2(path.c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT)
-    throw Internal(errno_text("unmounting namespace pin " + path, errno));
+  detach_mount(path);
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) throw Internal(errno_text("removing namespace pin " + path, errno));
 }
 
@@ -95,9 +92,7 @@ PinnedNamespaces::~PinnedNamespaces() { unpin_now(); }
 PinnedNamespaces PinnedNamespaces::create(const NamespaceRequest& req) {
   PinnedNamespaces out;
   if (!req.net && !req.ipc && !req.uts) return out;
-  std::error_code ec;
-  fs::create_directories(req.dir, ec);
-  if (ec) throw Internal("creating namespace directory " + req.dir + ": " + ec.message());
+  mkdir_all(req.dir);
   out.dir_ = req.dir;
 
   // The work happens in a thread of its own: unshare() moves only the
@@ -116,7 +111,7 @@ PinnedNamespaces PinnedNamespaces::create(const NamespaceRequest& req) {
         const bool wanted = std::string(kind) == "net" ? req.net : std::string(kind) == "ipc" ? req.ipc : req.uts;
         if (!wanted) continue;
         const std::string path = req.dir + "/" + kind;
-        pin(kind, path);
+        pin_namespace(std::string("/proc/thread-self/ns/") + kind, path, kind);
         pinned[kind] = path;
       }
     } catch (...) {

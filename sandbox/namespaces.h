@@ -41,6 +41,10 @@ class PinnedNamespaces {
   bool kept_ = false;
 };
 
+// Pins the namespace file `source` ("/proc/<pid>/ns/pid") by bind-mounting it
+// onto a new file at `path`; `kind` names it in errors. Nothing is left
+// behind when it fails.
+void pin_namespace(const std::string& source, const std::string& path, const std::string& kind);
 // Unmounts and removes a pin; a missing one is fine. Throws on other errors.
 void unpin_namespace(const std::string& path);
 // Unpins everything in `paths` and removes `dir` when empty.

@@ -13,12 +13,15 @@
 
 #include <cerrno>
 #include <chrono>
-#include <cstring>
-#include <fstream>
-#include <thread>
 #include <vector>
 
-#include "conf/error.h"
+#include "base/error.h"
+#include "base/fd.h"
+#include "base/file.h"
+#include "base/process.h"
+#include "base/self_exe.h"
+#include "base/strings.h"
+#include "base/wait.h"
 #include "sandbox/namespaces.h"
 
 namespace crius::sandbox {
@@ -26,6 +29,8 @@ namespace crius::sandbox {
 namespace {
 
 constexpr const char* kName = "crius-pause";
+// How long a SIGKILLed crius-pause may take to go.
+constexpr std::chrono::seconds kKillWait(10);
 
 // Everything the child needs, prepared before clone: after it, the child of
 // a multithreaded process may only make async-signal-safe calls.
@@ -39,6 +44,9 @@ struct ChildArgs {
 
 [[noreturn]] void child_fail(const ChildArgs* a, int step) {
   int msg[2] = {step, errno};
+  // Cannot fail short of a bug (the parent holds the read end open until it
+  // has read this, and 8 bytes fit in any pipe), and exiting is all that
+  // would be left to do if it did.
   if (::write(a->error_pipe, msg, sizeof msg) < 0) {
   }
   ::_exit(127);
@@ -51,9 +59,7 @@ int child_main(void* arg) {
   // Nothing this process mounts may reach the node.
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) child_fail(a, 2);
   if (::mount("pause-root", a->root, "tmpfs", MS_NOSUID | MS_NODEV, "size=4k,mode=0555") != 0) child_fail(a, 3);
-  int fd = ::open(a->target, O_CREAT | O_WRONLY | O_CLOEXEC, 0555);
-  if (fd < 0) child_fail(a, 4);
-  ::close(fd);
+  if (const Fd file(::open(a->target, O_CREAT | O_WRONLY | O_CLOEXEC, 0555)); !file) child_fail(a, 4);
   if (::mount(a->binary, a->target, nullptr, MS_BIND, nullptr) != 0) child_fail(a, 5);
   if (::mount(nullptr, a->root, nullptr, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) != 0)
     child_fail(a, 6);
@@ -81,22 +87,28 @@ const char* step_name(int step) {
   return step >= 0 && step <= 12 ? names[step] : "?";
 }
 
+// The child's stack, unmapped when start() returns (by then the child has
+// exec'd or exited, and its copy of the memory is gone).
+class Stack {
+ public:
+  static constexpr size_t kSize = 256 * 1024;
+  Stack() : base_(::mmap(nullptr, kSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0)) {
+    if (base_ == MAP_FAILED) throw Internal(errno_text("allocating a stack for crius-pause", errno));
+  }
+  ~Stack() { ::munmap(base_, kSize); }
+  Stack(const Stack&) = delete;
+  Stack& operator=(const Stack&) = delete;
+  void* top() const { return static_cast<char*>(base_) + kSize; }
+
+ private:
+  void* base_;
+};
+
 }  // namespace
 
-bool is_pause(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/comm");
-  std::string comm;
-  return std::getline(in, comm) && comm == kName;
-}
+bool is_pause(pid_t pid) { return trim(read_file_or_empty("/proc/" + std::to_string(pid) + "/comm")) == kName; }
 
-std::string default_pause_binary() {
-  char buf[4096];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) return "";
-  std::string self(buf, static_cast<size_t>(n));
-  std::string p = self.substr(0, self.rfind('/')) + "/" + kName;
-  return ::access(p.c_str(), X_OK) == 0 ? p : "";
-}
+std::string default_pause_binary() { return sibling_executable(kName); }
 
 PauseProcess PauseProcess::start(const std::string& binary, const std::map<std::string, std::string>& join,
                                  const std::string& root_dir, const std::string& pid_pin) {
@@ -107,64 +119,37 @@ PauseProcess PauseProcess::start(const std::string& binary, const std::map<std::
     throw Internal(errno_text("creating crius-pause root " + root_dir, errno));
 
   ChildArgs args;
-  struct Fds {
-    std::vector<int> fds;
-    ~Fds() {
-      for (int f : fds) ::close(f);
-    }
-  } owned;
+  std::vector<Fd> ns_fds;
   for (const auto& [kind, path] : join) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw Internal(errno_text("opening pod namespace " + path + " for crius-pause", errno));
-    owned.fds.push_back(fd);
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) throw Internal(errno_text("opening pod namespace " + path + " for crius-pause", errno));
+    args.ns_fds.push_back(fd.get());
+    ns_fds.push_back(std::move(fd));
   }
-  args.ns_fds = owned.fds;
   args.binary = binary.c_str();
   args.root = root_dir.c_str();
   const std::string target = root_dir + "/" + kName;
   args.target = target.c_str();
-  int pipefd[2];
-  if (::pipe2(pipefd, O_CLOEXEC) != 0) throw Internal(errno_text("creating a pipe for crius-pause", errno));
-  args.error_pipe = pipefd[1];
+  Pipe errors = make_pipe("crius-pause");
+  args.error_pipe = errors.write.get();
 
-  constexpr size_t kStack = 256 * 1024;
-  void* stack = ::mmap(nullptr, kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-  if (stack == MAP_FAILED) {
-    ::close(pipefd[0]);
-    ::close(pipefd[1]);
-    throw Internal(errno_text("allocating a stack for crius-pause", errno));
-  }
-  pid_t pid = ::clone(child_main, static_cast<char*>(stack) + kStack, CLONE_NEWPID | CLONE_NEWNS | SIGCHLD, &args);
-  int clone_err = errno;
-  ::close(pipefd[1]);
+  const Stack stack;
+  const pid_t pid = ::clone(child_main, stack.top(), CLONE_NEWPID | CLONE_NEWNS | SIGCHLD, &args);
+  if (pid < 0) throw Internal(errno_text("starting crius-pause (clone with a new PID namespace)", errno));
   PauseProcess out;
-  if (pid < 0) {
-    ::munmap(stack, kStack);
-    ::close(pipefd[0]);
-    throw Internal(errno_text("starting crius-pause (clone with a new PID namespace)", clone_err));
-  }
   out.pid_ = pid;
   // The pipe closes on exec (success) or carries the failed step.
+  errors.write.reset();
   int msg[2] = {0, 0};
   ssize_t got;
   do {
-    got = ::read(pipefd[0], msg, sizeof msg);
+    got = ::read(errors.read.get(), msg, sizeof msg);
   } while (got < 0 && errno == EINTR);
-  ::close(pipefd[0]);
-  ::munmap(stack, kStack);  // the child has exec'd or exited: its copy is gone
   if (got == static_cast<ssize_t>(sizeof msg))
     throw Internal(errno_text(std::string("starting crius-pause: ") + step_name(msg[0]), msg[1]));
 
-  // Pin its PID namespace so that containers can join it by path.
-  int fd = ::open(pid_pin.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
-  if (fd < 0) throw Internal(errno_text("creating PID namespace pin " + pid_pin, errno));
-  ::close(fd);
-  const std::string source = "/proc/" + std::to_string(pid) + "/ns/pid";
-  if (::mount(source.c_str(), pid_pin.c_str(), nullptr, MS_BIND, nullptr) != 0) {
-    int err = errno;
-    ::unlink(pid_pin.c_str());
-    throw Internal(errno_text("pinning the pod PID namespace at " + pid_pin, err));
-  }
+  // Pinned so that containers can join it by path.
+  pin_namespace("/proc/" + std::to_string(pid) + "/ns/pid", pid_pin, "PID");
   return out;
 }
 
@@ -174,25 +159,18 @@ PauseProcess::~PauseProcess() {
 
 void kill_pause(pid_t pid) {
   if (pid <= 0) return;
-  // Our own child: kill and reap. After a daemon restart it is not our
-  // child; then check it is still crius-pause before killing.
-  int status = 0;
-  pid_t w = ::waitpid(pid, &status, WNOHANG);
+  // Our own child: kill and reap (reap_child takes ECHILD, the pause watch
+  // of pause_watch.h reaping it first, as done). After a daemon restart it
+  // is not our child; then check it is still crius-pause before killing.
+  const pid_t w = ::waitpid(pid, nullptr, WNOHANG);
   if (w == pid) return;  // already dead, now reaped
-  const bool ours = w == 0;
-  if (!ours && !is_pause(pid)) return;
-  ::kill(pid, SIGKILL);
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (std::chrono::steady_clock::now() < until) {
-    // ECHILD: the pause watch (pause_watch.h) reaped it first.
-    if (ours) {
-      pid_t r = ::waitpid(pid, &status, WNOHANG);
-      if (r == pid || (r < 0 && errno == ECHILD)) return;
-    } else if (::kill(pid, 0) != 0) {
-      return;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  if (w == 0) {
+    kill_and_reap(pid, false, kKillWait);
+    return;
   }
+  if (!is_pause(pid)) return;
+  ::kill(pid, SIGKILL);
+  wait_until([pid] { return ::kill(pid, 0) != 0; }, kKillWait);
 }
 
 }  // namespace crius::sandbox

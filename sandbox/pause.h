@@ -11,7 +11,7 @@
 
 namespace crius::sandbox {
 
-// crius-pause beside the running binary (/proc/self/exe), or "" when missing.
+// crius-pause beside the running binary (sibling_executable), or "" when missing.
 std::string default_pause_binary();
 
 void kill_pause(pid_t pid);

@@ -10,6 +10,8 @@
 #include <mutex>
 #include <thread>
 
+#include "base/fd.h"
+
 namespace crius::sandbox {
 
 class PauseWatch {
@@ -29,9 +31,9 @@ class PauseWatch {
   void wake();
 
   std::function<void(pid_t)> on_exit_;
-  int wake_ = -1;
+  Fd wake_;  // an eventfd: add() and the destructor wake the poll
   std::mutex mu_;
-  std::map<pid_t, int> pidfds_;  // pid → pidfd
+  std::map<pid_t, Fd> pidfds_;  // pid → pidfd
   bool stopping_ = false;
   std::thread thread_;
 };

@@ -3,24 +3,16 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
-#include <unistd.h>
 
 #include <cerrno>
-#include <fstream>
-#include <sstream>
 
-#include "conf/error.h"
+#include "base/error.h"
+#include "base/file.h"
 
 namespace crius::sandbox {
 
 std::string resolv_conf_text(const DnsConfig& dns, const std::string& host_resolv_conf) {
-  if (dns.empty()) {
-    std::ifstream in(host_resolv_conf);
-    if (!in) return "";
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
+  if (dns.empty()) return read_file_or_empty(host_resolv_conf);
   std::string out;
   auto line = [&out](const char* key, const std::vector<std::string>& values) {
     if (values.empty()) return;
@@ -51,16 +43,10 @@ std::string node_hostname() {
   return u.nodename;
 }
 
-void mount_shm(const std::string& path, uint64_t size_bytes) {
+Mount mount_shm(const std::string& path, uint64_t size_bytes) {
   if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) throw Internal(errno_text("creating shm dir " + path, errno));
-  const std::string opts = "mode=1777,size=" + std::to_string(size_bytes);
-  if (::mount("shm", path.c_str(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts.c_str()) != 0)
-    throw Internal(errno_text("mounting the pod's /dev/shm tmpfs at " + path, errno));
-}
-
-void unmount_shm(const std::string& path) {
-  if (::umount2(path.c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT)
-    throw Internal(errno_text("unmounting the pod's shm " + path, errno));
+  return Mount::make("shm", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                     "mode=1777,size=" + std::to_string(size_bytes), "mounting the pod's /dev/shm tmpfs at " + path);
 }
 
 }  // namespace crius::sandbox

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "base/mount.h"
 #include "sandbox/spec.h"
 
 namespace crius::sandbox {
@@ -23,9 +24,8 @@ std::string hosts_text(const std::string& hostname, const std::vector<std::strin
 // The node's hostname (uname).
 std::string node_hostname();
 
-// Mounts a tmpfs for the pod's /dev/shm at `path` (created). Throws naming the path.
-void mount_shm(const std::string& path, uint64_t size_bytes = kShmSizeBytes);
-// Unmounts it; a path that is not mounted is fine. Throws on other errors.
-void unmount_shm(const std::string& path);
+// Mounts a tmpfs for the pod's /dev/shm at `path` (created). Throws naming
+// the path. The pod record takes it over with keep(); detach_mount unmounts it.
+Mount mount_shm(const std::string& path, uint64_t size_bytes = kShmSizeBytes);
 
 }  // namespace crius::sandbox

@@ -1,6 +1,6 @@
 #include "sandbox/record.h"
 
-#include "conf/json_records.h"
+#include "base/json_records.h"
 
 namespace crius::sandbox {
 using nlohmann::json;

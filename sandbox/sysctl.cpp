@@ -6,7 +6,8 @@
 #include <algorithm>
 #include <cerrno>
 
-#include "conf/error.h"
+#include "base/error.h"
+#include "base/fd.h"
 
 namespace crius::sandbox {
 namespace {
@@ -19,19 +20,17 @@ std::string dotted(const std::string& name) {
   return d;
 }
 
-bool starts_with(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
-
 }  // namespace
 
 SysctlNamespace validate_sysctl(const std::string& name, bool host_network, bool host_ipc) {
   const std::string d = dotted(name);
   if (name.empty() || name.find("..") != std::string::npos || name.find('\0') != std::string::npos)
     throw InvalidArgument("sysctl \"" + name + "\": not a valid name");
-  if (starts_with(d, "net.")) {
+  if (d.starts_with("net.")) {
     if (host_network) throw InvalidArgument("sysctl " + name + ": not allowed for a pod on the host network");
     return SysctlNamespace::net;
   }
-  if (starts_with(d, "kernel.shm") || starts_with(d, "kernel.msg") || d == "kernel.sem" || starts_with(d, "fs.mqueue.")) {
+  if (d.starts_with("kernel.shm") || d.starts_with("kernel.msg") || d == "kernel.sem" || d.starts_with("fs.mqueue.")) {
     if (host_ipc) throw InvalidArgument("sysctl " + name + ": not allowed for a pod sharing the host IPC namespace");
     return SysctlNamespace::ipc;
   }
@@ -48,13 +47,13 @@ std::string sysctl_path(const std::string& name) {
 
 void write_sysctl(const std::string& name, const std::string& value) {
   const std::string path = sysctl_path(name);
-  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) throw InvalidArgument(errno_text("sysctl " + name + ": opening " + path, errno));
-  ssize_t w = ::write(fd, value.data(), value.size());
-  int err = errno;
-  ::close(fd);
+  const Fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd) throw InvalidArgument(errno_text("sysctl " + name + ": opening " + path, errno));
+  // One write: the kernel parses a sysctl value per write, so a retried
+  // remainder would be taken as a value of its own.
+  const ssize_t w = ::write(fd.get(), value.data(), value.size());
   if (w != static_cast<ssize_t>(value.size()))
-    throw InvalidArgument(errno_text("sysctl " + name + ": writing \"" + value + "\" to " + path, w < 0 ? err : EIO));
+    throw InvalidArgument(errno_text("sysctl " + name + ": writing \"" + value + "\" to " + path, w < 0 ? errno : EIO));
 }
 
 }  // namespace crius::sandbox

@@ -4,7 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "conf/atomic_file.h"
+#include "base/file.h"
+#include "base/log.h"
 #include "server/filters.h"
 
 namespace crius::server {
@@ -83,7 +84,10 @@ std::string verbose_info(const container::Record& r) {
   if (auto spec = read_file_if_exists(r.bundle + "/config.json")) {
     try {
       info["runtimeSpec"] = nlohmann::json::parse(*spec);
-    } catch (const std::exception&) {
+    } catch (const std::exception& e) {
+      // The rest of the verbose info is still worth answering with.
+      log::warn("container status: its config.json does not parse; leaving runtimeSpec out",
+                {{"id", r.id}, {"error", e.what()}});
     }
   }
   return info.dump();

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "container/record.h"
-#include "server/proto/api.pb.h"
+#include "api/cri.pb.h"
 
 namespace crius::server {
 

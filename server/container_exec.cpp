@@ -1,6 +1,6 @@
 // ExecSync, ReopenContainerLog and UpdateContainerResources: requests to a
-// running container through its pod's monitor or its runtime.
-#include "conf/error.h"
+// running container through its pod's monitor.
+#include "base/error.h"
 #include "server/services.h"
 
 namespace crius::server {
@@ -28,8 +28,7 @@ grpc::ServerUnaryReactor* RuntimeService::UpdateContainerResources(grpc::Callbac
                                                                    v1::UpdateContainerResourcesResponse*) {
   return rpc_.blocking(ctx, "UpdateContainerResources", [this, req] {
     if (!req->has_linux()) throw InvalidArgument("UpdateContainerResources: linux resources are missing");
-    auto config = config_.get();
-    containers_.update_resources(req->container_id(), req->linux(), *config);
+    containers_.update_resources(req->container_id(), req->linux());
   });
 }
 

@@ -1,7 +1,7 @@
 // CreateContainer, StartContainer, StopContainer, RemoveContainer: they
 // mount, talk to the pod's monitor and wait for processes, so they run on the
 // work pool.
-#include "conf/error.h"
+#include "base/error.h"
 #include "server/services.h"
 
 namespace crius::server {

@@ -9,9 +9,9 @@
 #include <filesystem>
 #include <memory>
 
-#include "conf/error.h"
-#include "conf/log.h"
-#include "conf/version.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "base/version.h"
 #include "server/metrics/http_server.h"
 #include "sandbox/pause.h"
 #include "server/socket_claim.h"
@@ -34,8 +34,10 @@ sigset_t handled_signals() {
 
 void make_private_dir(const std::string& path, const char* key) {
   std::error_code ec;
-  if (std::filesystem::create_directories(path, ec)) ::chmod(path.c_str(), 0711);
+  const bool made = std::filesystem::create_directories(path, ec);
   if (ec) throw Internal("creating " + std::string(key) + " directory " + path + ": " + ec.message());
+  // Only a directory made here: an existing one keeps the mode its owner gave it.
+  if (made && ::chmod(path.c_str(), 0711) != 0) throw_errno("chmod 0711 " + path);
 }
 
 void apply_log_level(const conf::Config& c) {
@@ -87,14 +89,14 @@ int run_daemon(const conf::Options& options, conf::Config config) {
   const TestHooks hooks = TestHooks::from_environment();
   Rpc rpc(registry, pool, hooks);
   cni::Cni cni(config.root + "/cni-cache", config.network.cni_plugin_timeout);
-  sandbox::Manager sandboxes(config.root, config.state, cni, sandbox::default_pause_binary());
+  sandbox::Sandboxes sandboxes(config.root, config.state, cni, sandbox::default_pause_binary());
   sandboxes.load();
   cni.gc(config.network, sandboxes.attached_ids());
   image::Images images(config.root,
                        (std::filesystem::path(options.config_file).parent_path() / "certs.d").string(),
                        {.bytes = [&registry](uint64_t n) { registry.add_image_pull_bytes(n); },
                         .layer_reused = [&registry] { registry.add_image_layer_reuse(); }});
-  container::Manager containers(config.root, config.state, sandboxes, images, container::default_monitor_binary());
+  container::Containers containers(config.root, config.state, sandboxes, images, container::default_monitor_binary());
   containers.load();
   RuntimeService runtime_service(store, rpc, sandboxes, containers, cni);
   ImageService image_service(store, rpc, images, registry);

@@ -20,14 +20,14 @@ bool labels_match(const Selector& selector, const Labels& labels) {
 
 template <class Filter>
 bool container_filter_match(const container::Record& r, const Filter& f) {
-  if (!f.id().empty() && r.id.rfind(f.id(), 0) != 0) return false;
-  if (!f.pod_sandbox_id().empty() && r.pod_id.rfind(f.pod_sandbox_id(), 0) != 0) return false;
+  if (!f.id().empty() && !r.id.starts_with(f.id())) return false;
+  if (!f.pod_sandbox_id().empty() && !r.pod_id.starts_with(f.pod_sandbox_id())) return false;
   return labels_match(f.label_selector(), r.config.labels());
 }
 
 template <class Filter>
 bool sandbox_filter_match(const sandbox::Record& r, const Filter& f) {
-  if (!f.id().empty() && r.id.rfind(f.id(), 0) != 0) return false;
+  if (!f.id().empty() && !r.id.starts_with(f.id())) return false;
   return labels_match(f.label_selector(), r.spec.labels);
 }
 

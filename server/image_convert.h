@@ -2,7 +2,7 @@
 #pragma once
 
 #include "image/image_store.h"
-#include "server/proto/api.pb.h"
+#include "api/cri.pb.h"
 
 namespace crius::server {
 

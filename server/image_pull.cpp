@@ -8,7 +8,7 @@
 // machine's own platform whatever the handler, so there is nothing to pick.
 #include <chrono>
 
-#include "conf/error.h"
+#include "base/error.h"
 #include "server/services.h"
 
 namespace crius::server {

@@ -1,9 +1,10 @@
 // ListImages, ImageStatus and ImageFsInfo: reads of the image records (in
 // memory, answered inline) and of the image store's disk usage.
-#include <chrono>
 #include <nlohmann/json.hpp>
 
-#include "conf/error.h"
+#include "base/clock.h"
+#include "base/error.h"
+#include "image/disk_usage.h"
 #include "server/image_convert.h"
 #include "server/services.h"
 
@@ -63,8 +64,7 @@ grpc::ServerUnaryReactor* ImageService::ImageStatus(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* ImageService::ImageFsInfo(grpc::CallbackServerContext* ctx, const v1::ImageFsInfoRequest*,
                                                     v1::ImageFsInfoResponse* res) {
   return rpc_.blocking(ctx, "ImageFsInfo", [this, res] {
-    const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                            std::chrono::system_clock::now().time_since_epoch()).count();
+    const int64_t now = now_ns();
     auto fill = [now](v1::FilesystemUsage* u, const std::string& path) {
       const image::Usage usage = image::disk_usage(path);
       u->set_timestamp(now);

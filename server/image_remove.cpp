@@ -1,6 +1,6 @@
 // RemoveImage: by ID, tag or digest; a tag shared with other tags only
 // untags; an absent image is success.
-#include "conf/error.h"
+#include "base/error.h"
 #include "server/services.h"
 
 namespace crius::server {

@@ -1,7 +1,7 @@
 #include "server/rpc.h"
 
-#include "conf/error.h"
-#include "conf/log.h"
+#include "base/error.h"
+#include "base/log.h"
 
 namespace crius::server {
 namespace {

@@ -1,7 +1,7 @@
 // Version, Status and RuntimeConfig: what kubelet asks at start and then
 // polls. All read memory and the CNI config directory, so they answer inline.
 #include "conf/load.h"
-#include "conf/version.h"
+#include "base/version.h"
 #include "container/handlers.h"
 #include "server/services.h"
 

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "conf/error.h"
+#include "base/error.h"
 #include "server/filters.h"
 
 namespace crius::server {

@@ -4,7 +4,7 @@
 #pragma once
 
 #include "sandbox/record.h"
-#include "server/proto/api.pb.h"
+#include "api/cri.pb.h"
 
 namespace crius::server {
 

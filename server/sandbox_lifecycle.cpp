@@ -1,7 +1,7 @@
 // RunPodSandbox, StopPodSandbox, RemovePodSandbox: they create and tear down
 // namespaces, mounts, cgroups and CNI attachments, so they run on the work pool.
 #include "server/sandbox_convert.h"
-#include "conf/error.h"
+#include "base/error.h"
 #include "server/services.h"
 
 namespace crius::server {

@@ -1,7 +1,6 @@
 // PodSandboxStatus and ListPodSandbox: read the in-memory records only, so
 // they answer inline (kubelet polls them).
-#include <chrono>
-
+#include "base/clock.h"
 #include "server/sandbox_convert.h"
 #include "server/services.h"
 
@@ -13,9 +12,7 @@ grpc::ServerUnaryReactor* RuntimeService::PodSandboxStatus(grpc::CallbackServerC
   return rpc_.fast(ctx, "PodSandboxStatus", [this, req, res] {
     sandbox::Record r = sandboxes_.get(req->pod_sandbox_id());
     to_status(r, res->mutable_status());
-    res->set_timestamp(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                           std::chrono::system_clock::now().time_since_epoch())
-                           .count());
+    res->set_timestamp(now_ns());
     if (req->verbose()) {
       nlohmann::json info = r.to_json();
       info["config"] = r.spec.config;

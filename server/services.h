@@ -6,14 +6,14 @@
 // named SIGKILL, SIGTERM… that those headers' macros would rewrite.
 #pragma once
 
+#include "api/cri.grpc.pb.h"
 #include "cni/network.h"
-#include "container/manager.h"
+#include "container/containers.h"
+#include "container/stats.h"
 #include "image/images.h"
-#include "sandbox/manager.h"
+#include "sandbox/sandboxes.h"
 #include "server/config_store.h"
-#include "server/proto/api.grpc.pb.h"
 #include "server/rpc.h"
-#include "server/stats_convert.h"
 #include "server/unimplemented.h"
 
 namespace crius::server {
@@ -22,7 +22,7 @@ namespace v1 = ::runtime::v1;
 
 class RuntimeService final : public v1::RuntimeService::CallbackService {
  public:
-  RuntimeService(ConfigStore& config, Rpc& rpc, sandbox::Manager& sandboxes, container::Manager& containers,
+  RuntimeService(ConfigStore& config, Rpc& rpc, sandbox::Sandboxes& sandboxes, container::Containers& containers,
                  cni::Cni& cni)
       : config_(config), rpc_(rpc), sandboxes_(sandboxes), containers_(containers), cni_(cni) {}
 
@@ -82,10 +82,10 @@ class RuntimeService final : public v1::RuntimeService::CallbackService {
  private:
   ConfigStore& config_;
   Rpc& rpc_;
-  sandbox::Manager& sandboxes_;
-  container::Manager& containers_;
+  sandbox::Sandboxes& sandboxes_;
+  container::Containers& containers_;
   cni::Cni& cni_;
-  CpuRates cpu_rates_;  // the previous CPU sample per container and pod
+  container::StatsSampler stats_;  // keeps the previous CPU sample per container and pod
 };
 
 class ImageService final : public v1::ImageService::CallbackService {

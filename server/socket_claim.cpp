@@ -11,22 +11,20 @@
 #include <cstring>
 #include <filesystem>
 
-#include "conf/error.h"
-#include "conf/log.h"
+#include "base/error.h"
+#include "base/log.h"
 
 namespace crius::server {
 namespace {
 
 // True when something accepts connections on the unix socket at `path`.
 bool someone_listens(const std::string& path) {
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
+  const Fd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!sock) return false;
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
-  bool live = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  ::close(fd);
-  return live;
+  return ::connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
 }
 
 }  // namespace
@@ -41,41 +39,32 @@ SocketClaim::SocketClaim(std::string path) : path_(std::move(path)) {
   if (ec) throw Internal("creating the directory of socket " + path_ + ": " + ec.message());
 
   const std::string lock = path_ + ".lock";
-  lock_fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (lock_fd_ < 0) throw Internal(errno_text("opening lock " + lock, errno));
-  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
-    int err = errno;
-    ::close(lock_fd_);
-    lock_fd_ = -1;
-    if (err == EWOULDBLOCK) throw FailedPrecondition("another crius is already serving " + path_ + " (" + lock + " is locked)");
-    throw Internal(errno_text("locking " + lock, err));
+  // Closed again (the lock with it) when the constructor throws.
+  Fd fd(::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!fd) throw Internal(errno_text("opening lock " + lock, errno));
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) throw FailedPrecondition("another crius is already serving " + path_ + " (" + lock + " is locked)");
+    throw Internal(errno_text("locking " + lock, errno));
   }
 
   struct stat st {};
   if (::lstat(path_.c_str(), &st) == 0) {
-    if (!S_ISSOCK(st.st_mode)) {
-      ::close(lock_fd_);
-      throw FailedPrecondition(path_ + " exists and is not a socket; refusing to replace it");
-    }
-    if (someone_listens(path_)) {
-      ::close(lock_fd_);
-      throw FailedPrecondition("another process is already serving " + path_);
-    }
-    if (::unlink(path_.c_str()) != 0 && errno != ENOENT) {
-      int err = errno;
-      ::close(lock_fd_);
-      throw Internal(errno_text("removing stale socket " + path_, err));
-    }
+    if (!S_ISSOCK(st.st_mode)) throw FailedPrecondition(path_ + " exists and is not a socket; refusing to replace it");
+    if (someone_listens(path_)) throw FailedPrecondition("another process is already serving " + path_);
+    if (::unlink(path_.c_str()) != 0 && errno != ENOENT) throw Internal(errno_text("removing stale socket " + path_, errno));
     log::info("removed stale socket of a dead daemon", {{"socket", path_}});
   }
+  lock_ = std::move(fd);
 }
 
 SocketClaim::~SocketClaim() {
-  if (lock_fd_ < 0) return;
-  ::unlink(path_.c_str());
+  if (!lock_) return;
+  // Unlinked while the lock is held, so that no new daemon has bound it yet;
+  // already gone is fine.
+  if (::unlink(path_.c_str()) != 0 && errno != ENOENT)
+    log::warn("removing the CRI socket", {{"error", errno_text("unlink " + path_, errno)}});
   // The lock file stays: unlinking it would let two new daemons lock two
-  // different inodes for the same socket.
-  ::close(lock_fd_);
+  // different inodes for the same socket. lock_ closes after this.
 }
 
 void SocketClaim::restrict_mode() const {

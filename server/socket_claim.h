@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include "base/fd.h"
+
 namespace crius::server {
 
 class SocketClaim {
@@ -24,7 +26,7 @@ class SocketClaim {
 
  private:
   std::string path_;
-  int lock_fd_ = -1;
+  Fd lock_;  // holds the flock on <path>.lock while the daemon runs
 };
 
 }  // namespace crius::server

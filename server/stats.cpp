@@ -1,8 +1,6 @@
 // ContainerStats, ListContainerStats, PodSandboxStats, ListPodSandboxStats:
 // kubelet's CRI stats provider polls these. They read cgroup files and walk
-// writable layers, so they run on the work pool.
-#include <set>
-
+// writable layers (container/stats.h), so they run on the work pool.
 #include "server/services.h"
 #include "server/stats_convert.h"
 
@@ -23,12 +21,10 @@ struct Everything {
   std::vector<container::Record> containers;
   std::vector<sandbox::Record> pods;
 };
-Everything everything(container::Manager& containers, sandbox::Manager& sandboxes, CpuRates& rates) {
+Everything everything(container::Containers& containers, sandbox::Sandboxes& sandboxes,
+                      container::StatsSampler& sampler) {
   Everything all{containers.list(), sandboxes.list()};
-  std::set<std::string> live;
-  for (const auto& c : all.containers) live.insert(c.id);
-  for (const auto& p : all.pods) live.insert(pod_cpu_key(p.id));
-  rates.keep_only(live);
+  sampler.keep_only(all.containers, all.pods);
   return all;
 }
 
@@ -39,7 +35,7 @@ grpc::ServerUnaryReactor* RuntimeService::ContainerStats(grpc::CallbackServerCon
                                                          v1::ContainerStatsResponse* res) {
   return rpc_.blocking(ctx, "ContainerStats", [this, req, res] {
     const container::Record r = containers_.get(req->container_id());
-    to_stats(r, *config_.get(), cpu_rates_, res->mutable_stats());
+    to_stats(r, stats_.container(r, *config_.get()), res->mutable_stats());
   });
 }
 
@@ -48,8 +44,8 @@ grpc::ServerUnaryReactor* RuntimeService::ListContainerStats(grpc::CallbackServe
                                                              v1::ListContainerStatsResponse* res) {
   return rpc_.blocking(ctx, "ListContainerStats", [this, req, res] {
     auto config = config_.get();
-    for (const auto& r : everything(containers_, sandboxes_, cpu_rates_).containers)
-      if (!req->has_filter() || matches(r, req->filter())) to_stats(r, *config, cpu_rates_, res->add_stats());
+    for (const auto& r : everything(containers_, sandboxes_, stats_).containers)
+      if (!req->has_filter() || matches(r, req->filter())) to_stats(r, stats_.container(r, *config), res->add_stats());
   });
 }
 
@@ -58,7 +54,8 @@ grpc::ServerUnaryReactor* RuntimeService::PodSandboxStats(grpc::CallbackServerCo
                                                           v1::PodSandboxStatsResponse* res) {
   return rpc_.blocking(ctx, "PodSandboxStats", [this, req, res] {
     const sandbox::Record pod = sandboxes_.get(req->pod_sandbox_id());
-    to_stats(pod, containers_of(containers_.list(), pod.id), *config_.get(), cpu_rates_, res->mutable_stats());
+    const auto containers = containers_of(containers_.list(), pod.id);
+    to_stats(pod, containers, stats_.pod(pod, containers, *config_.get()), res->mutable_stats());
   });
 }
 
@@ -67,10 +64,12 @@ grpc::ServerUnaryReactor* RuntimeService::ListPodSandboxStats(grpc::CallbackServ
                                                               v1::ListPodSandboxStatsResponse* res) {
   return rpc_.blocking(ctx, "ListPodSandboxStats", [this, req, res] {
     auto config = config_.get();
-    const Everything all = everything(containers_, sandboxes_, cpu_rates_);
-    for (const auto& pod : all.pods)
-      if (!req->has_filter() || matches(pod, req->filter()))
-        to_stats(pod, containers_of(all.containers, pod.id), *config, cpu_rates_, res->add_stats());
+    const Everything all = everything(containers_, sandboxes_, stats_);
+    for (const auto& pod : all.pods) {
+      if (req->has_filter() && !matches(pod, req->filter())) continue;
+      const auto containers = containers_of(all.containers, pod.id);
+      to_stats(pod, containers, stats_.pod(pod, containers, *config), res->add_stats());
+    }
   });
 }
 

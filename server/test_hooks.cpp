@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <thread>
 
-#include "conf/log.h"
+#include "base/log.h"
 
 namespace crius::server {
 

@@ -1,4 +1,4 @@
-#include "conf/error.h"
+#include "base/error.h"
 #include "server/services.h"
 
 namespace crius::server {

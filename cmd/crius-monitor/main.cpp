@@ -10,7 +10,7 @@
 #include <cstring>
 #include <string>
 
-#include "conf/log.h"
+#include "base/log.h"
 #include "oci/monitor/server.h"
 
 int main(int argc, char** argv) {

@@ -2,8 +2,8 @@
 #include <iostream>
 
 #include "conf/load.h"
-#include "conf/log.h"
-#include "conf/version.h"
+#include "base/log.h"
+#include "base/version.h"
 #include "server/daemon.h"
 
 int main(int argc, char** argv) {

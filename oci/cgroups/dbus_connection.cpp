@@ -9,7 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "conf/error.h"
+#include "base/error.h"
 
 namespace crius::oci::dbus {
 namespace {
@@ -29,7 +29,7 @@ sockaddr_un parse_address(const std::string& address, socklen_t& len) {
     if (j == std::string::npos) j = address.size();
     const std::string entry = address.substr(i, j - i);
     i = j + 1;
-    if (entry.rfind("unix:", 0) != 0) continue;
+    if (!entry.starts_with("unix:")) continue;
     std::string path;
     bool abstract = false;
     size_t k = 5;
@@ -38,8 +38,8 @@ sockaddr_un parse_address(const std::string& address, socklen_t& len) {
       if (e == std::string::npos) e = entry.size();
       const std::string kv = entry.substr(k, e - k);
       k = e + 1;
-      if (kv.rfind("path=", 0) == 0) path = kv.substr(5);
-      if (kv.rfind("abstract=", 0) == 0) path = kv.substr(9), abstract = true;
+      if (kv.starts_with("path=")) path = kv.substr(5);
+      if (kv.starts_with("abstract=")) path = kv.substr(9), abstract = true;
     }
     if (path.empty()) continue;
     sockaddr_un sa{};
@@ -53,7 +53,7 @@ sockaddr_un parse_address(const std::string& address, socklen_t& len) {
   throw InvalidArgument("D-Bus address \"" + address + "\" has no unix:path= or unix:abstract= entry");
 }
 
-void write_all(int fd, const std::string& data, Clock::time_point deadline, const std::string& what) {
+void send_all(int fd, const std::string& data, Clock::time_point deadline, const std::string& what) {
   size_t off = 0;
   while (off < data.size()) {
     ssize_t n = ::send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -95,49 +95,38 @@ Connection::Connection(const std::string& address, bool bus, std::chrono::millis
   const auto deadline = Clock::now() + timeout;
   socklen_t len = 0;
   const sockaddr_un sa = parse_address(address, len);
-  fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd_ < 0) throw Internal(errno_text("D-Bus: socket", errno));
-  if (::connect(fd_, reinterpret_cast<const sockaddr*>(&sa), len) != 0) {
-    int err = errno;
-    ::close(fd_);
-    fd_ = -1;
+  // fd_ is a member: a constructor that throws below still closes it.
+  fd_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd_) throw Internal(errno_text("D-Bus: socket", errno));
+  if (::connect(fd_.get(), reinterpret_cast<const sockaddr*>(&sa), len) != 0) {
+    const int err = errno;
     throw FailedPrecondition(errno_text("D-Bus: connect to " + address, err));
   }
-  try {
-    // SASL: a nul byte, then EXTERNAL with our uid (decimal, hex-encoded);
-    // the server checks it against the socket's peer credentials.
-    static const char hex[] = "0123456789abcdef";
-    std::string uid_hex;
-    for (char c : std::to_string(::getuid())) uid_hex += {hex[(c >> 4) & 0xf], hex[c & 0xf]};
-    write_all(fd_, std::string(1, '\0') + "AUTH EXTERNAL " + uid_hex + "\r\n", deadline, "authenticating");
-    std::string line;
-    while (line.find("\r\n") == std::string::npos)
-      if (!read_some(fd_, line, deadline, "authenticating"))
-        throw DeadlineExceeded("D-Bus: no answer to AUTH from " + address);
-    if (line.rfind("OK ", 0) != 0)
-      throw PermissionDenied("D-Bus: " + address + " refused EXTERNAL authentication: " +
-                             line.substr(0, line.find("\r\n")));
-    // Anything after the OK line would already be message bytes; the server
-    // sends none before BEGIN.
-    write_all(fd_, "BEGIN\r\n", deadline, "authenticating");
-    if (bus) {
-      auto r = call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "Hello", {}, timeout);
-      if (!r.empty()) unique_name_ = r[0].str;
-    }
-  } catch (...) {
-    ::close(fd_);
-    fd_ = -1;
-    throw;
+  // SASL: a nul byte, then EXTERNAL with our uid (decimal, hex-encoded);
+  // the server checks it against the socket's peer credentials.
+  static const char hex[] = "0123456789abcdef";
+  std::string uid_hex;
+  for (char c : std::to_string(::getuid())) uid_hex += {hex[(c >> 4) & 0xf], hex[c & 0xf]};
+  send_all(fd_.get(), std::string(1, '\0') + "AUTH EXTERNAL " + uid_hex + "\r\n", deadline, "authenticating");
+  std::string line;
+  while (line.find("\r\n") == std::string::npos)
+    if (!read_some(fd_.get(), line, deadline, "authenticating"))
+      throw DeadlineExceeded("D-Bus: no answer to AUTH from " + address);
+  if (!line.starts_with("OK "))
+    throw PermissionDenied("D-Bus: " + address + " refused EXTERNAL authentication: " +
+                           line.substr(0, line.find("\r\n")));
+  // Anything after the OK line would already be message bytes; the server
+  // sends none before BEGIN.
+  send_all(fd_.get(), "BEGIN\r\n", deadline, "authenticating");
+  if (bus) {
+    auto r = call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "Hello", {}, timeout);
+    if (!r.empty()) unique_name_ = r[0].str;
   }
-}
-
-Connection::~Connection() {
-  if (fd_ >= 0) ::close(fd_);
 }
 
 void Connection::send(Message& m) {
   m.serial = next_serial_++;
-  write_all(fd_, m.serialize(), Clock::now() + std::chrono::seconds(5), "sending " + m.member);
+  send_all(fd_.get(), m.serialize(), Clock::now() + std::chrono::seconds(5), "sending " + m.member);
 }
 
 void Connection::keep(Message m) {
@@ -153,7 +142,7 @@ std::optional<Message> Connection::receive(Clock::time_point deadline) {
       inbuf_.erase(0, n);
       return m;
     }
-    if (!read_some(fd_, inbuf_, deadline, "waiting for a message")) return std::nullopt;
+    if (!read_some(fd_.get(), inbuf_, deadline, "waiting for a message")) return std::nullopt;
   }
 }
 

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "base/fd.h"
 #include "oci/cgroups/dbus_message.h"
 
 namespace crius::oci::dbus {
@@ -21,7 +22,6 @@ class Connection {
   // for a peer-to-peer socket such as systemd's /run/systemd/private.
   // Unavailable-style failures throw crius::Error (FailedPrecondition).
   Connection(const std::string& address, bool bus, std::chrono::milliseconds timeout = std::chrono::seconds(5));
-  ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
@@ -43,7 +43,7 @@ class Connection {
   // Reads one message, or nullopt at the deadline.
   std::optional<Message> receive(std::chrono::steady_clock::time_point deadline);
 
-  int fd_ = -1;
+  Fd fd_;
   uint32_t next_serial_ = 1;
   std::string inbuf_;
   std::deque<Message> signals_;

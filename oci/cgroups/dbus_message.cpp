@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "conf/error.h"
+#include "base/error.h"
 
 namespace crius::oci::dbus {
 namespace {

@@ -6,9 +6,9 @@
 #include <cerrno>
 #include <cstring>
 
-#include "conf/error.h"
+#include "base/error.h"
+#include "base/fd.h"
 #include "oci/cgroups/devices.h"
-#include "oci/runtime/sys.h"
 
 namespace crius::oci::cgroups {
 namespace {
@@ -111,14 +111,14 @@ void attach_device_filter(const std::string& cgroup_dir, const std::vector<Devic
   load.log_buf = reinterpret_cast<uint64_t>(log.data());
   load.log_size = static_cast<uint32_t>(log.size());
   load.log_level = 1;
-  runtime::Fd prog_fd(static_cast<int>(bpf(BPF_PROG_LOAD, load)));
+  Fd prog_fd(static_cast<int>(bpf(BPF_PROG_LOAD, load)));
   if (!prog_fd) {
     int err = errno;
     throw Internal(errno_text("devices: load the BPF device filter for " + cgroup_dir, err) +
                    (log[0] ? " (verifier: " + std::string(log.data()) + ")" : ""));
   }
-  runtime::Fd dir(::open(cgroup_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!dir) runtime::throw_errno("devices: open " + cgroup_dir);
+  Fd dir(::open(cgroup_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) throw_errno("devices: open " + cgroup_dir);
   // Programs attached before (an update): remember them to detach after the
   // new one is in place, so that no window allows everything.
   std::vector<uint32_t> old(64);
@@ -136,16 +136,18 @@ void attach_device_filter(const std::string& cgroup_dir, const std::vector<Devic
   at.attach_bpf_fd = static_cast<uint32_t>(prog_fd.get());
   at.attach_type = BPF_CGROUP_DEVICE;
   at.attach_flags = BPF_F_ALLOW_MULTI;
-  if (bpf(BPF_PROG_ATTACH, at) != 0) runtime::throw_errno("devices: attach the BPF device filter to " + cgroup_dir);
+  if (bpf(BPF_PROG_ATTACH, at) != 0) throw_errno("devices: attach the BPF device filter to " + cgroup_dir);
   for (uint32_t id : old) {
     bpf_attr g{};
     g.prog_id = id;
-    runtime::Fd ofd(static_cast<int>(bpf(BPF_PROG_GET_FD_BY_ID, g)));
+    Fd ofd(static_cast<int>(bpf(BPF_PROG_GET_FD_BY_ID, g)));
     if (!ofd) continue;
     bpf_attr d{};
     d.target_fd = static_cast<uint32_t>(dir.get());
     d.attach_bpf_fd = static_cast<uint32_t>(ofd.get());
     d.attach_type = BPF_CGROUP_DEVICE;
+    // Attached programs all must allow an access: an old one that stays
+    // (detach failed) can only narrow the new rules, never widen them.
     bpf(BPF_PROG_DETACH, d);
   }
 }

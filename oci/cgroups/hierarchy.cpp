@@ -1,33 +1,29 @@
 #include "oci/cgroups/hierarchy.h"
 
-#include <sstream>
 #include <vector>
 
-#include "oci/runtime/sys.h"
+#include "base/file.h"
+#include "base/mountinfo.h"
+#include "base/proc_cgroup.h"
+#include "base/strings.h"
 
 namespace crius::oci::cgroups {
 namespace {
 
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string part;
-  while (std::getline(ss, part, sep)) out.push_back(part);
+std::map<std::string, std::string> by_controller(const std::vector<ProcCgroup>& entries) {
+  std::map<std::string, std::string> out;
+  for (const auto& e : entries) {
+    if (e.controllers.empty()) out[""] = e.path;
+    for (const auto& c : e.controllers)
+      if (!c.empty()) out[c] = e.path;
+  }
   return out;
 }
 
-// mountinfo escapes spaces and such as \040.
-std::string unescape(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 3 < s.size() && s[i + 1] >= '0' && s[i + 1] <= '3') {
-      out += static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
-      i += 3;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
+// Options of a v1 cgroup mount that name no controller.
+bool is_mount_flag(const std::string& opt) {
+  return opt.empty() || opt == "rw" || opt == "ro" || opt == "clone_children" || opt == "noprefix" ||
+         opt == "xattr" || opt.starts_with("release_agent=");
 }
 
 }  // namespace
@@ -43,30 +39,17 @@ const char* mode_name(Mode m) {
 
 Hierarchy Hierarchy::parse_mountinfo(const std::string& text) {
   Hierarchy h;
-  std::stringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    // id parent maj:min root mountpoint options [optional…] - fstype source superoptions
-    auto dash = line.find(" - ");
-    if (dash == std::string::npos) continue;
-    auto left = split(line.substr(0, dash), ' ');
-    auto right = split(line.substr(dash + 3), ' ');
-    if (left.size() < 5 || right.size() < 3) continue;
-    const std::string mp = unescape(left[4]);
-    if (right[0] == "cgroup2") {
-      if (h.unified.empty()) h.unified = mp;
-    } else if (right[0] == "cgroup") {
-      for (const auto& opt : split(right[2], ',')) {
-        if (opt == "rw" || opt == "ro" || opt == "clone_children" || opt == "noprefix" || opt == "xattr" ||
-            opt.rfind("release_agent=", 0) == 0)
-          continue;
-        if (!h.v1.count(opt)) h.v1[opt] = mp;
-      }
+  for (const auto& m : crius::parse_mountinfo(text)) {
+    if (m.fs_type == "cgroup2") {
+      if (h.unified.empty()) h.unified = m.mount_point;
+    } else if (m.fs_type == "cgroup") {
+      for (const auto& opt : split(m.super_options, ','))
+        if (!is_mount_flag(opt) && !h.v1.count(opt)) h.v1[opt] = m.mount_point;
     }
   }
   bool any_v1 = false;
   for (const auto& [c, p] : h.v1)
-    if (c.rfind("name=", 0) != 0) any_v1 = true;
+    if (!c.starts_with("name=")) any_v1 = true;
   if (!any_v1 && !h.unified.empty())
     h.mode = Mode::v2;
   else if (any_v1 && !h.unified.empty())
@@ -78,38 +61,22 @@ Hierarchy Hierarchy::parse_mountinfo(const std::string& text) {
 
 const Hierarchy& Hierarchy::host() {
   static const Hierarchy h = [] {
-    Hierarchy x = parse_mountinfo(runtime::read_file("/proc/self/mountinfo"));
-    if (!x.unified.empty()) {
-      try {
-        for (const auto& c : split(runtime::read_file(x.unified + "/cgroup.controllers"), ' ')) {
-          std::string t = c;
-          while (!t.empty() && (t.back() == '\n' || t.back() == ' ')) t.pop_back();
-          if (!t.empty()) x.v2_controllers.insert(t);
-        }
-      } catch (const std::exception&) {
-      }
-    }
+    Hierarchy x = parse_mountinfo(read_file("/proc/self/mountinfo"));
+    // Unreadable controllers (a cgroup2 mount we may not look into) leave
+    // the set empty, as on a host that delegates none.
+    if (!x.unified.empty())
+      for (auto& c : words(read_file_or_empty(x.unified + "/cgroup.controllers"))) x.v2_controllers.insert(std::move(c));
     return x;
   }();
   return h;
 }
 
 std::map<std::string, std::string> parse_proc_cgroup(const std::string& text) {
-  std::map<std::string, std::string> out;
-  std::stringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    auto a = line.find(':');
-    auto b = a == std::string::npos ? a : line.find(':', a + 1);
-    if (b == std::string::npos) continue;
-    const std::string ctrls = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
-    if (ctrls.empty()) {
-      out[""] = path;
-      continue;
-    }
-    for (const auto& c : split(ctrls, ',')) out[c] = path;
-  }
-  return out;
+  return by_controller(crius::parse_proc_cgroup(text));
+}
+
+std::map<std::string, std::string> proc_cgroup_paths(const std::string& pid) {
+  return by_controller(read_proc_cgroup(pid));
 }
 
 }  // namespace crius::oci::cgroups

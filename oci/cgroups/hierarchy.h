@@ -28,7 +28,11 @@ struct Hierarchy {
   static const Hierarchy& host();
 };
 
-// /proc/<pid>/cgroup: "memory" → "/a/b" for v1 lines, "" → path of the v2 line.
+// /proc/<pid>/cgroup by controller: "memory" → "/a/b" for v1 lines (and
+// "name=systemd" for a named hierarchy), "" → the path of the v2 line.
+// Built on base/proc_cgroup.h, which parses the lines.
 std::map<std::string, std::string> parse_proc_cgroup(const std::string& text);
+// The same for a process: "self" or a pid (NotFound when it is gone).
+std::map<std::string, std::string> proc_cgroup_paths(const std::string& pid = "self");
 
 }  // namespace crius::oci::cgroups

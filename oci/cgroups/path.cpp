@@ -2,9 +2,8 @@
 
 #include <vector>
 
-#include "conf/error.h"
+#include "base/error.h"
 #include "oci/cgroups/systemd.h"
-#include "oci/runtime/sys.h"
 
 namespace crius::oci::cgroups {
 namespace {
@@ -48,8 +47,7 @@ std::string expand_slice(const std::string& slice) {
   auto bad = [&](const std::string& why) {
     return InvalidArgument("linux.cgroupsPath: invalid systemd slice \"" + slice + "\": " + why);
   };
-  if (slice.size() < suffix.size() || slice.compare(slice.size() - suffix.size(), suffix.size(), suffix) != 0)
-    throw bad("it must end in .slice");
+  if (!slice.ends_with(suffix)) throw bad("it must end in .slice");
   if (slice.find('/') != std::string::npos) throw bad("it must not contain '/'");
   const std::string name = slice.substr(0, slice.size() - suffix.size());
   if (name == "-") return "/";
@@ -105,7 +103,7 @@ Paths resolve(const Hierarchy& h, const std::string& path, const std::map<std::s
 }
 
 Paths resolve_here(const std::string& path) {
-  return resolve(Hierarchy::host(), path, parse_proc_cgroup(runtime::read_file("/proc/self/cgroup")));
+  return resolve(Hierarchy::host(), path, proc_cgroup_paths());
 }
 
 nlohmann::json Paths::to_json() const {

@@ -3,7 +3,7 @@
 
 #include <limits>
 
-#include "conf/error.h"
+#include "base/error.h"
 
 namespace crius::oci::cgroups {
 namespace {
@@ -281,7 +281,7 @@ Resources parse_resources(const J& j) {
       auto dot = file.find('.');
       if (file.find('/') != std::string::npos || dot == std::string::npos || dot == 0 || dot + 1 == file.size())
         bad(kf, "is not a cgroup file name like memory.high");
-      if (file.rfind("cgroup.", 0) == 0 && file != "cgroup.max.depth" && file != "cgroup.max.descendants" &&
+      if (file.starts_with("cgroup.") && file != "cgroup.max.depth" && file != "cgroup.max.descendants" &&
           file != "cgroup.freeze" && file != "cgroup.type")
         bad(kf, "cgroup core files other than max.depth, max.descendants, freeze and type are not settable");
       r.unified[file] = v.get<std::string>();

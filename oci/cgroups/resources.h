@@ -1,7 +1,7 @@
 // linux.resources of the OCI runtime spec, parsed and checked, and turned
 // into controller file writes for either hierarchy. The writes are plain
 // data (controller, file, value) so that they can be checked without a
-// kernel; the manager performs them.
+// kernel; Cgroup (cgroup.h) performs them.
 #pragma once
 
 #include <cstdint>

@@ -1,33 +1,26 @@
 #include "oci/cgroups/stats.h"
 
-#include <dirent.h>
-
+#include <charconv>
 #include <sstream>
 
-#include "oci/runtime/sys.h"
+#include "base/dir.h"
+#include "base/file.h"
+#include "base/strings.h"
 
 namespace crius::oci::cgroups {
 namespace {
 
-std::string slurp(const std::string& p) {
-  try {
-    return runtime::read_file(p);
-  } catch (const std::exception&) {
-    return "";
-  }
-}
+// Files of a controller the host lacks, or of a cgroup going away, read as
+// empty (read_file_or_empty): their figures are 0.
+std::string slurp(const std::string& p) { return read_file_or_empty(p); }
 
-// "max" and v1's near-2^63 "unlimited" read as 0.
+// "max" and v1's near-2^63 "unlimited" read as 0, as does anything else
+// that is not a number.
 uint64_t num(const std::string& s) {
-  std::string t = s;
-  while (!t.empty() && (t.back() == '\n' || t.back() == ' ')) t.pop_back();
-  if (t.empty() || t == "max") return 0;
-  try {
-    uint64_t v = std::stoull(t);
-    return v >= (uint64_t{1} << 62) ? 0 : v;
-  } catch (const std::exception&) {
-    return 0;
-  }
+  const std::string t = trim(s);
+  uint64_t v = 0;
+  if (std::from_chars(t.data(), t.data() + t.size(), v).ec != std::errc()) return 0;
+  return v >= (uint64_t{1} << 62) ? 0 : v;
 }
 
 uint64_t file_num(const std::string& dir, const std::string& f) { return num(slurp(dir + "/" + f)); }
@@ -54,17 +47,14 @@ uint64_t get(const std::map<std::string, uint64_t>& m, const std::string& k) {
 // Page sizes with a hugetlb file in dir: "hugetlb.2MB.<suffix>".
 std::vector<std::string> hugetlb_sizes(const std::string& dir, const std::string& suffix) {
   std::vector<std::string> out;
-  DIR* d = ::opendir(dir.c_str());
+  auto d = Dir::open_if_exists(dir);
   if (!d) return out;
-  while (dirent* e = ::readdir(d)) {
-    std::string n = e->d_name;
-    if (n.rfind("hugetlb.", 0) != 0 || n.size() <= 8 + suffix.size() ||
-        n.compare(n.size() - suffix.size(), suffix.size(), suffix) != 0)
-      continue;
+  while (const dirent* e = d->next()) {
+    const std::string n = e->d_name;
+    if (!n.starts_with("hugetlb.") || n.size() <= 8 + suffix.size() || !n.ends_with(suffix)) continue;
     std::string size = n.substr(8, n.size() - 8 - suffix.size());
     if (size.find('.') == std::string::npos) out.push_back(size);
   }
-  ::closedir(d);
   return out;
 }
 

@@ -6,9 +6,9 @@
 #include <cstdlib>
 #include <memory>
 
-#include "conf/error.h"
+#include "base/error.h"
+#include "base/log.h"
 #include "oci/cgroups/dbus_connection.h"
-#include "oci/runtime/log.h"
 
 namespace crius::oci::cgroups::systemd {
 namespace {
@@ -22,10 +22,6 @@ constexpr const char* kManager = "org.freedesktop.systemd1.Manager";
 // How long a unit's start or stop job may take (runc waits 30s too).
 constexpr auto kJobTimeout = 30s;
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 // A connection to systemd, subscribed to its job signals.
 std::unique_ptr<dbus::Connection> connect() {
   std::unique_ptr<dbus::Connection> c;
@@ -36,7 +32,7 @@ std::unique_ptr<dbus::Connection> connect() {
       try {
         c = std::make_unique<dbus::Connection>("unix:path=/run/systemd/private", false);
       } catch (const Error& e) {
-        runtime::rtlog::debug(std::string("systemd's private socket: ") + e.what() + "; trying the system bus");
+        log::debug(std::string("systemd's private socket: ") + e.what() + "; trying the system bus");
       }
     }
     if (!c) {
@@ -71,7 +67,7 @@ Error call_failed(const std::string& what, const dbus::CallError& e) {
 
 }  // namespace
 
-bool UnitName::is_slice() const { return ends_with(unit, ".slice"); }
+bool UnitName::is_slice() const { return unit.ends_with(".slice"); }
 
 UnitName parse_unit_spec(const std::string& spec) {
   std::vector<std::string> parts;
@@ -90,7 +86,7 @@ UnitName parse_unit_spec(const std::string& spec) {
     throw InvalidArgument("linux.cgroupsPath: \"" + spec + "\": invalid unit name");
   UnitName u;
   u.slice = parts[0].empty() ? "system.slice" : parts[0];
-  u.unit = ends_with(name, ".slice") && name.size() > 6 ? name : prefix + "-" + name + ".scope";
+  u.unit = name.ends_with(".slice") && name.size() > 6 ? name : prefix + "-" + name + ".scope";
   return u;
 }
 
@@ -166,12 +162,12 @@ void stop_unit(const std::string& name) {
   if (result != "done" && result != "skipped") throw FailedPrecondition("systemd: " + what + ": job " + result);
 }
 
-std::string start_container_unit(const Manager& cg, const std::string& cgroups_path, const std::string& id, pid_t pid,
+std::string start_container_unit(const Cgroup& cg, const std::string& cgroups_path, const std::string& id, pid_t pid,
                                  const Resources& r) {
   if (!running()) {
     static std::atomic<bool> said{false};
     if (!said.exchange(true))
-      runtime::rtlog::info("systemd is not running here: systemd cgroup paths are plain directories");
+      log::info("systemd is not running here: systemd cgroup paths are plain directories");
     return "";
   }
   const UnitName u = parse_unit_spec(spec_or_default(cgroups_path, id));
@@ -188,7 +184,7 @@ std::string start_container_unit(const Manager& cg, const std::string& cgroups_p
     try {
       stop_unit(u.unit);
     } catch (const std::exception& e) {
-      runtime::rtlog::error(e.what());
+      log::error(e.what());
     }
     throw;
   }

@@ -20,7 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "oci/cgroups/dbus_message.h"
-#include "oci/cgroups/manager.h"
+#include "oci/cgroups/cgroup.h"
 
 namespace crius::oci::cgroups::systemd {
 
@@ -61,7 +61,7 @@ void stop_unit(const std::string& name);
 // is running, starts the container's scope with the init's pid, then writes
 // the resources through cgroupfs again (systemd writes its own defaults);
 // returns the unit name, "" when systemd is not running.
-std::string start_container_unit(const Manager&, const std::string& cgroups_path, const std::string& id,
+std::string start_container_unit(const Cgroup&, const std::string& cgroups_path, const std::string& id,
                                  pid_t pid, const Resources&);
 // The unit recorded in a container's cgroup state ("systemd_unit"), stopped
 // if there is one. Errors are thrown naming the unit.

@@ -1,5 +1,5 @@
 // linux.resources → cgroup v1 controller files.
-#include "conf/error.h"
+#include "base/error.h"
 #include "oci/cgroups/resources.h"
 
 namespace crius::oci::cgroups {
@@ -29,8 +29,8 @@ std::vector<Write> v1_writes(const Resources& r, std::vector<std::string>& warni
   }
   if (r.memory) {
     const auto& m = *r.memory;
-    // The manager orders limit and memsw so that limit <= memsw holds at
-    // every step (see Manager::apply).
+    // Cgroup::apply orders limit and memsw so that limit <= memsw holds at
+    // every step.
     if (m.limit && *m.limit) add("memory", "memory.limit_in_bytes", std::to_string(*m.limit));
     if (m.swap && *m.swap) add("memory", "memory.memsw.limit_in_bytes", std::to_string(*m.swap));
     if (m.reservation && *m.reservation) add("memory", "memory.soft_limit_in_bytes", std::to_string(*m.reservation));

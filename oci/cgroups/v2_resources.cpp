@@ -1,5 +1,5 @@
 // linux.resources → cgroup v2 controller files.
-#include "conf/error.h"
+#include "base/error.h"
 #include "oci/cgroups/resources.h"
 
 namespace crius::oci::cgroups {

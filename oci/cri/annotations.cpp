@@ -1,7 +1,7 @@
 // Annotations, the cgroup path and the log path of a container.
 #include <filesystem>
 
-#include "conf/error.h"
+#include "base/error.h"
 #include "oci/cri/internal.h"
 
 namespace crius::oci::cri::detail {

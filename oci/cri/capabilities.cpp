@@ -2,9 +2,10 @@
 // CRI's add/drop applied (either may say "ALL").
 #include <algorithm>
 #include <cctype>
-#include <fstream>
 
-#include "conf/error.h"
+#include "base/error.h"
+#include "base/file.h"
+#include "base/strings.h"
 #include "oci/cri/internal.h"
 #include "oci/runtime/caps.h"
 
@@ -33,7 +34,7 @@ std::optional<std::string> cap_name(const std::string& name) {
   std::string u = name;
   for (auto& c : u) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   // kubelet sends names without the prefix; accept both.
-  if (u.rfind("CAP_", 0) != 0) u = "CAP_" + u;
+  if (!u.starts_with("CAP_")) u = "CAP_" + u;
   if (!runtime::capability_from_name(u)) return std::nullopt;
   return u;
 }
@@ -45,9 +46,8 @@ std::vector<std::string> all_capabilities() {
   // without it), and asking for one fails the container's start. containerd
   // likewise gives privileged containers the capabilities it holds.
   uint64_t held = ~0ull;
-  std::ifstream status("/proc/self/status");
-  for (std::string line; std::getline(status, line);)
-    if (line.rfind("CapBnd:", 0) == 0) held = std::stoull(line.substr(7), nullptr, 16);
+  for (const auto& line : split(read_file_or_empty("/proc/self/status"), '\n'))
+    if (line.starts_with("CapBnd:")) held = std::stoull(line.substr(7), nullptr, 16);
   const auto& names = runtime::capability_names();
   std::vector<std::string> out;
   for (int i = 0; i <= last && i < static_cast<int>(names.size()); ++i)

@@ -5,7 +5,7 @@
 
 #include <filesystem>
 
-#include "conf/error.h"
+#include "base/error.h"
 #include "oci/cri/internal.h"
 
 namespace crius::oci::cri::detail {

@@ -79,7 +79,8 @@ std::string cgroups_path(const std::string& id, const PodContext&, const Default
 std::string log_path(const ::runtime::v1::ContainerConfig&, const ::runtime::v1::PodSandboxConfig&);
 
 // signals.cpp
-// "SIGTERM", "TERM", "15" -> 15; throws InvalidArgument naming `what`.
+// "SIGTERM", "TERM", "15" -> 15, and the CRI enum's "SIGRTMINPLUS3" (see
+// runtime::parse_signal); throws InvalidArgument naming `what`.
 int signal_number(const std::string& name, const std::string& what);
 
 }  // namespace crius::oci::cri::detail

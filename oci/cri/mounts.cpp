@@ -3,14 +3,12 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <filesystem>
-#include <fstream>
 #include <set>
-#include <sstream>
 
-#include "conf/error.h"
-#include "conf/log.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "base/mountinfo.h"
 #include "oci/cri/internal.h"
 
 namespace crius::oci::cri::detail {
@@ -48,24 +46,7 @@ std::string propagation_option(::runtime::v1::MountPropagation p) {
 
 bool is_path_under(const std::string& path, const std::string& mnt) {
   if (mnt == "/") return true;
-  return path == mnt || (path.size() > mnt.size() && path.compare(0, mnt.size(), mnt) == 0 && path[mnt.size()] == '/');
-}
-
-// mountinfo escapes space, tab, newline and backslash as \ooo.
-std::string unescape(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 3 < s.size()) {
-      const std::string oct = s.substr(i + 1, 3);
-      if (std::all_of(oct.begin(), oct.end(), [](char c) { return c >= '0' && c <= '7'; })) {
-        out.push_back(static_cast<char>(std::stoi(oct, nullptr, 8)));
-        i += 3;
-        continue;
-      }
-    }
-    out.push_back(s[i]);
-  }
-  return out;
+  return path == mnt || (path.starts_with(mnt) && path.size() > mnt.size() && path[mnt.size()] == '/');
 }
 
 // A CRI host path: a symlink is followed (the CRI leaves that to the
@@ -87,26 +68,14 @@ std::string host_source(const std::string& host_path, const std::string& field) 
 }  // namespace
 
 std::string mount_propagation_of(const std::string& path) {
-  std::ifstream in("/proc/self/mountinfo");
-  if (!in) throw Internal(errno_text("reading /proc/self/mountinfo", errno));
-  std::string line, best_mnt, best = "private";
-  while (std::getline(in, line)) {
-    std::istringstream f(line);
-    std::string id, parent, devno, root, mnt, opts, field;
-    if (!(f >> id >> parent >> devno >> root >> mnt >> opts)) continue;
-    mnt = unescape(mnt);
-    std::string prop = "private";
-    while (f >> field && field != "-") {
-      if (field.rfind("shared:", 0) == 0) prop = "shared";
-      else if (field.rfind("master:", 0) == 0 && prop != "shared") prop = "slave";
-    }
+  const MountInfo* best = nullptr;
+  const auto mounts = read_mountinfo();
+  for (const auto& m : mounts) {
     // The deepest mount point wins; among equals the later one is on top.
-    if (is_path_under(path, mnt) && mnt.size() >= best_mnt.size()) {
-      best_mnt = mnt;
-      best = prop;
-    }
+    if (is_path_under(path, m.mount_point) && (!best || m.mount_point.size() >= best->mount_point.size()))
+      best = &m;
   }
-  return best;
+  return best ? best->propagation() : "private";
 }
 
 MountsResult build_mounts(const ::runtime::v1::ContainerConfig& config, const ::runtime::v1::PodSandboxConfig&,

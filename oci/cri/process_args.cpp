@@ -1,7 +1,7 @@
 // The container's command line, environment and working directory.
 #include <string_view>
 
-#include "conf/error.h"
+#include "base/error.h"
 #include "oci/cri/internal.h"
 
 namespace crius::oci::cri::detail {

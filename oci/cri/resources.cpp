@@ -1,7 +1,7 @@
 // linux.resources from the CRI's LinuxContainerResources (zero means unset,
 // as kubelet sends it), and the process's oom_score_adj.
-#include "conf/error.h"
-#include "conf/log.h"
+#include "base/error.h"
+#include "base/log.h"
 #include "oci/cri/internal.h"
 
 namespace crius::oci::cri::detail {

@@ -5,10 +5,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
-#include "conf/error.h"
+#include "base/error.h"
+#include "base/file.h"
 #include "oci/cri/internal.h"
 
 namespace crius::oci::cri::detail {
@@ -75,11 +74,12 @@ std::string read_profile(const std::string& path, const Defaults& d, const std::
       throw InvalidArgument(field + ": profile path \"" + path + "\" must be absolute");
     full = (std::filesystem::path(d.seccomp_profile_root) / path).string();
   }
-  std::ifstream in(full);
-  if (!in) throw InvalidArgument(errno_text(field + ": reading the seccomp profile " + full, errno));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  try {
+    return read_file(full);
+  } catch (const crius::Error& e) {
+    // A profile that cannot be read is the request's fault, whatever the errno.
+    throw InvalidArgument(field + ": " + e.what());
+  }
 }
 
 json load(const std::string& path, const Defaults& d, const std::vector<std::string>& caps, const std::string& field) {
@@ -194,7 +194,7 @@ json seccomp_for(const ::runtime::v1::LinuxContainerSecurityContext& sc, const D
 #pragma GCC diagnostic pop
   if (p.empty() || p == "unconfined") return nullptr;
   if (p == "runtime/default" || p == "docker/default") return default_seccomp(caps);
-  if (p.rfind("localhost/", 0) == 0) return load(p.substr(10), d, caps, "seccomp_profile_path");
+  if (p.starts_with("localhost/")) return load(p.substr(10), d, caps, "seccomp_profile_path");
   throw InvalidArgument("seccomp_profile_path \"" + p +
                         "\": expected runtime/default, docker/default, unconfined or localhost/<path>");
 }

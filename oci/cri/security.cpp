@@ -1,7 +1,7 @@
 // Masked and read-only paths, and the AppArmor profile.
-#include <fstream>
-
-#include "conf/error.h"
+#include "base/error.h"
+#include "base/file.h"
+#include "base/strings.h"
 #include "oci/cri/internal.h"
 
 namespace crius::oci::cri::detail {
@@ -10,11 +10,9 @@ namespace {
 constexpr const char* kDefaultAppArmor = "crius-default";
 
 bool apparmor_profile_loaded(const std::string& name) {
-  std::ifstream in("/sys/kernel/security/apparmor/profiles");
-  std::string line;
-  // Lines read "<name> (<mode>)".
-  while (std::getline(in, line))
-    if (line.rfind(name + " (", 0) == 0) return true;
+  // Lines read "<name> (<mode>)"; none when AppArmor is off.
+  for (const auto& line : split(read_file_or_empty("/sys/kernel/security/apparmor/profiles"), '\n'))
+    if (line.starts_with(name + " (")) return true;
   return false;
 }
 
@@ -58,7 +56,7 @@ std::string apparmor_profile(const ::runtime::v1::LinuxContainerSecurityContext&
     if (p.empty()) kind = none;
     else if (p == "runtime/default") kind = runtime_default;
     else if (p == "unconfined") kind = unconfined;
-    else if (p.rfind("localhost/", 0) == 0) kind = localhost, name = p.substr(10);
+    else if (p.starts_with("localhost/")) kind = localhost, name = p.substr(10);
     else throw InvalidArgument("apparmor_profile \"" + p + "\": expected runtime/default, unconfined or localhost/<name>");
   }
   switch (kind) {

@@ -1,7 +1,7 @@
 // build_spec: assembles config.json from the pieces in this folder.
 #include "oci/cri/spec_builder.h"
 
-#include "conf/error.h"
+#include "base/error.h"
 #include "oci/cri/internal.h"
 
 namespace crius::oci::cri {

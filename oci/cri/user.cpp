@@ -8,23 +8,14 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
-#include <sstream>
 
-#include "conf/error.h"
+#include "base/error.h"
+#include "base/fd.h"
+#include "base/strings.h"
 #include "oci/cri/internal.h"
 
 namespace crius::oci::cri::detail {
 namespace {
-
-struct Fd {
-  int fd = -1;
-  explicit Fd(int f) : fd(f) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
 
 struct PasswdEntry {
   std::string name;
@@ -36,15 +27,6 @@ struct GroupEntry {
   std::vector<std::string> members;
 };
 
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::string cur;
-  std::istringstream in(s);
-  while (std::getline(in, cur, sep)) out.push_back(cur);
-  if (!s.empty() && s.back() == sep) out.emplace_back();
-  return out;
-}
-
 std::optional<uint32_t> parse_id(const std::string& s) {
   uint32_t v = 0;
   if (s.empty()) return std::nullopt;
@@ -55,9 +37,7 @@ std::optional<uint32_t> parse_id(const std::string& s) {
 
 std::vector<PasswdEntry> parse_passwd(const std::string& text) {
   std::vector<PasswdEntry> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
+  for (const auto& line : split(text, '\n')) {
     if (line.empty() || line[0] == '#') continue;
     auto f = split(line, ':');
     if (f.size() < 4) continue;
@@ -70,9 +50,7 @@ std::vector<PasswdEntry> parse_passwd(const std::string& text) {
 
 std::vector<GroupEntry> parse_group(const std::string& text) {
   std::vector<GroupEntry> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
+  for (const auto& line : split(text, '\n')) {
     if (line.empty() || line[0] == '#') continue;
     auto f = split(line, ':');
     if (f.size() < 3) continue;
@@ -125,26 +103,25 @@ uint32_t checked_id(int64_t v, const std::string& field) {
 
 std::optional<std::string> read_in_root(const std::string& rootfs, const std::string& rel) {
   Fd root(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (root.fd < 0) throw InvalidArgument(errno_text("opening the container rootfs " + rootfs, errno));
+  if (!root) throw InvalidArgument(errno_text("opening the container rootfs " + rootfs, errno));
   open_how how{};
   how.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY;
   // Absolute links and ".." resolve against the rootfs, as inside the container.
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
-  int fd = static_cast<int>(::syscall(SYS_openat2, root.fd, rel.c_str(), &how, sizeof how));
-  if (fd < 0 && errno == EXDEV) {
+  Fd f(static_cast<int>(::syscall(SYS_openat2, root.get(), rel.c_str(), &how, sizeof how)));
+  if (!f && errno == EXDEV) {
     // A rootfs assembled from several mounts: stay in the root, cross mounts.
     how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-    fd = static_cast<int>(::syscall(SYS_openat2, root.fd, rel.c_str(), &how, sizeof how));
+    f.reset(static_cast<int>(::syscall(SYS_openat2, root.get(), rel.c_str(), &how, sizeof how)));
   }
-  if (fd < 0) {
+  if (!f) {
     if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
     throw InvalidArgument(errno_text("reading " + rel + " in the container rootfs " + rootfs, errno));
   }
-  Fd f(fd);
   std::string out;
   char buf[8192];
   for (;;) {
-    ssize_t n = ::read(f.fd, buf, sizeof buf);
+    ssize_t n = ::read(f.get(), buf, sizeof buf);
     if (n < 0) {
       if (errno == EINTR) continue;
       throw InvalidArgument(errno_text("reading " + rel + " in the container rootfs " + rootfs, errno));

@@ -14,21 +14,21 @@
 #include <cstring>
 #include <thread>
 
-#include "conf/error.h"
+#include "base/error.h"
+#include "base/fd.h"
+#include "base/file.h"
 #include "oci/monitor/exit_record.h"
 #include "oci/monitor/protocol.h"
-#include "oci/runtime/sys.h"
 
 namespace crius::oci::monitor {
 
-namespace rt = crius::oci::runtime;
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 namespace {
 
 constexpr auto kStartTimeout = std::chrono::seconds(5);
-// Create, start, kill, remove run the OCI runtime; an external one can be slow.
+// Create, start, kill, update, remove run the OCI runtime; an external one can be slow.
 constexpr auto kCallTimeout = std::chrono::seconds(120);
 
 Error unavailable(const std::string& m) { return {ErrorCode::unavailable, m}; }
@@ -36,7 +36,7 @@ Error unavailable(const std::string& m) { return {ErrorCode::unavailable, m}; }
 std::string socket_path(const std::string& dir) { return dir + "/" + protocol::kSocketName; }
 
 // A connected socket, or an invalid Fd when nothing listens there.
-rt::Fd dial(const std::string& dir) {
+Fd dial(const std::string& dir) {
   std::optional<protocol::SocketPath> path;
   try {
     path.emplace(socket_path(dir));
@@ -46,8 +46,8 @@ rt::Fd dial(const std::string& dir) {
   }
   struct sockaddr_un a;
   const socklen_t len = path->fill(&a);
-  rt::Fd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!s) rt::throw_errno("socket");
+  Fd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!s) throw_errno("socket");
   int r;
   do {
     r = ::connect(s.get(), reinterpret_cast<sockaddr*>(&a), len);
@@ -111,13 +111,9 @@ ContainerInfo info_from_json(const json& j) {
   return c;
 }
 
+// The last n bytes of a file, "" when it cannot be read.
 std::string tail(const std::string& path, size_t n) {
-  std::string text;
-  try {
-    text = rt::read_file(path);
-  } catch (...) {
-    return {};
-  }
+  std::string text = read_file_or_empty(path);
   while (!text.empty() && text.back() == '\n') text.pop_back();
   return text.size() > n ? text.substr(text.size() - n) : text;
 }
@@ -125,7 +121,7 @@ std::string tail(const std::string& path, size_t n) {
 }  // namespace
 
 std::optional<Client> Client::connect(const std::string& dir) {
-  rt::Fd s = dial(dir);
+  Fd s = dial(dir);
   if (!s) return std::nullopt;
   json resp;
   try {
@@ -141,7 +137,7 @@ std::optional<Client> Client::connect(const std::string& dir) {
 Client Client::start(const StartOptions& o) {
   if (auto c = connect(o.dir)) return *c;
   if (o.binary.empty()) throw InvalidArgument("no crius-monitor binary configured");
-  rt::mkdir_all(o.dir, 0700);
+  mkdir_all(o.dir, 0700);
 
   std::vector<std::string> args = {o.binary, "--dir", o.dir, "--pod-id", o.pod_id};
   if (!o.handler.name.empty()) args.insert(args.end(), {"--handler-name", o.handler.name});
@@ -149,39 +145,32 @@ Client Client::start(const StartOptions& o) {
   if (!o.handler.root.empty()) args.insert(args.end(), {"--runtime-root", o.handler.root});
   if (o.handler.systemd_cgroup) args.push_back("--systemd-cgroup");
   for (const auto& cg : o.cgroup_dirs) args.insert(args.end(), {"--cgroup-dir", cg});
+  args.insert(args.end(), {"--ready-fd", "3"});
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
 
   const std::string log_path = o.dir + "/monitor.log";
-  rt::Fd log(::open(log_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
-  if (!log) rt::throw_errno("open " + log_path);
-  rt::Fd devnull(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-  if (!devnull) rt::throw_errno("open /dev/null");
-
-  // The monitor reports on this pipe once it serves ("ok") or why it could
-  // not start; EOF without "ok" means it died.
-  int ready[2];
-  if (::pipe2(ready, O_CLOEXEC) != 0) rt::throw_errno("pipe for crius-monitor");
-  rt::Fd ready_r(ready[0]), ready_w(ready[1]);
-  args.insert(args.end(), {"--ready-fd", "3"});
-  argv.clear();
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
+  const Fd log = open_fd(log_path, O_WRONLY | O_APPEND | O_CREAT, 0600);
+  const Fd devnull = open_fd("/dev/null", O_RDONLY);
+  // The monitor reports on this pipe (its fd 3) once it serves ("ok") or
+  // why it could not start; EOF without "ok" means it died.
+  auto [ready_r, ready_w] = make_pipe("the ready report of crius-monitor");
 
   // Double fork in a new session: the monitor is nobody's child but its
   // subreaper's (or init's), so it outlives the daemon. Only async-signal-safe
   // calls between fork and exec: the daemon is multithreaded.
   pid_t child = ::fork();
-  if (child < 0) rt::throw_errno("fork for crius-monitor");
+  if (child < 0) throw_errno("fork for crius-monitor");
   if (child == 0) {
-    ::setsid();
+    ::setsid();  // cannot fail: a fresh child leads no process group
     pid_t grandchild = ::fork();
     if (grandchild != 0) ::_exit(grandchild < 0 ? 1 : 0);
-    ::dup2(devnull.get(), 0);
-    ::dup2(log.get(), 1);
-    ::dup2(log.get(), 2);
-    ::dup2(ready_w.get(), 3);
+    // A monitor without its stdio or report pipe must not run: 127, as a
+    // failed exec, which the parent reports with the log's tail.
+    if (::dup2(devnull.get(), 0) < 0 || ::dup2(log.get(), 1) < 0 || ::dup2(log.get(), 2) < 0 ||
+        ::dup2(ready_w.get(), 3) < 0)
+      ::_exit(127);
     ::syscall(SYS_close_range, 4, ~0U, 0);
     sigset_t none;
     sigemptyset(&none);
@@ -189,7 +178,7 @@ Client Client::start(const StartOptions& o) {
     struct sigaction dfl {};
     dfl.sa_handler = SIG_DFL;
     for (int s : {SIGPIPE, SIGCHLD, SIGTERM, SIGINT, SIGHUP}) ::sigaction(s, &dfl, nullptr);
-    ::chdir("/");
+    if (::chdir("/") != 0) ::_exit(127);
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }
@@ -213,7 +202,7 @@ Client Client::start(const StartOptions& o) {
   }
   // Also when a racing start won the monitor's lock: its monitor answers.
   if (auto c = connect(o.dir)) return *c;
-  if (report.rfind("ok", 0) == 0) report.clear();
+  if (report.starts_with("ok")) report.clear();
   while (!report.empty() && report.back() == '\n') report.pop_back();
   if (report.empty()) report = tail(log_path, 400);
   throw unavailable("crius-monitor for pod " + o.pod_id + " did not start on " + socket_path(o.dir) +
@@ -221,7 +210,7 @@ Client Client::start(const StartOptions& o) {
 }
 
 json Client::call(const json& request) {
-  rt::Fd s = dial(dir_);
+  Fd s = dial(dir_);
   if (!s) throw unavailable(errno_text("connect to the monitor at " + socket_path(dir_), errno));
   Clock::time_point deadline = Clock::now() + kCallTimeout;
   if (request.value("op", std::string()) == "exec_sync") {
@@ -250,6 +239,14 @@ void Client::start(const std::string& id) { call({{"op", "start"}, {"id", id}});
 
 void Client::kill(const std::string& id, int signal, bool all) {
   call({{"op", "kill"}, {"id", id}, {"signal", signal}, {"all", all}});
+}
+
+void Client::update_resources(const std::string& id, const json& resources) {
+  if (version_ < protocol::kUpdateVersion)
+    throw Unimplemented("cannot update container " + id + ": the pod's monitor at " + dir_ +
+                        " speaks protocol version " + std::to_string(version_) + ", updates need version " +
+                        std::to_string(protocol::kUpdateVersion));
+  call({{"op", "update"}, {"id", id}, {"resources", resources}});
 }
 
 void Client::remove(const std::string& id) { call({{"op", "remove"}, {"id", id}}); }

@@ -8,6 +8,7 @@
 //   auto m = Client::start({.binary = mon, .dir = pod_dir + "/monitor", .pod_id = id, .handler = h});
 //   pid_t pid = m.create({.id = cid, .bundle = b, .log_path = log});
 //   m.start(cid);
+//   m.update_resources(cid, {{"memory", {{"limit", 256 << 20}}}});
 //   auto r = m.exec_sync(cid, process_json, 5s, 16 << 20);
 //
 // Every call throws crius::Error: Unavailable when the monitor does not
@@ -97,6 +98,11 @@ class Client {
   void start(const std::string& id);
   // FailedPrecondition when the container is not running.
   void kill(const std::string& id, int signal, bool all);
+  // A live change of the container's resources: `resources` is an OCI
+  // linux.resources object (only the fields given change). The monitor runs
+  // the pod's runtime for it. FailedPrecondition when the container is
+  // stopped; Unimplemented from a monitor older than protocol version 2.
+  void update_resources(const std::string& id, const nlohmann::json& resources);
   // Deletes it from the runtime (force: killed first) and forgets it; its
   // exit record is removed. Idempotent for an unknown ID.
   void remove(const std::string& id);

@@ -1,16 +1,30 @@
 #include "oci/monitor/exit_record.h"
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 
-#include "conf/atomic_file.h"
-#include "conf/error.h"
+#include "base/clock.h"
+#include "base/error.h"
+#include "base/file.h"
 
 namespace crius::oci::monitor {
 
 std::string exit_record_path(const std::string& dir, const std::string& id) {
   return dir + "/exits/" + id + ".json";
+}
+
+ExitInfo exit_info(int wait_status) {
+  ExitInfo x;
+  if (WIFSIGNALED(wait_status)) {
+    x.signal = WTERMSIG(wait_status);
+    x.exit_code = 128 + x.signal;
+  } else {
+    x.exit_code = WEXITSTATUS(wait_status);
+  }
+  x.finished_at = now_ns();
+  return x;
 }
 
 nlohmann::json exit_to_json(const ExitInfo& info) {

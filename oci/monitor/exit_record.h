@@ -13,6 +13,9 @@ std::string exit_record_path(const std::string& dir, const std::string& id);
 void write_exit(const std::string& dir, const std::string& id, const ExitInfo& info);
 void remove_exit(const std::string& dir, const std::string& id);
 
+// The exit a wait status tells, finished now.
+ExitInfo exit_info(int wait_status);
+
 nlohmann::json exit_to_json(const ExitInfo& info);
 ExitInfo exit_from_json(const nlohmann::json& j);
 

@@ -14,18 +14,22 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
+#include <charconv>
+#include <chrono>
+#include <exception>
 #include <optional>
 #include <vector>
 
-#include "conf/error.h"
+#include "base/error.h"
+#include "base/fd.h"
+#include "base/file.h"
+#include "base/log.h"
+#include "base/process.h"
+#include "base/strings.h"
 #include "oci/monitor/protocol.h"
 #include "oci/monitor/runtime_handler.h"
-#include "oci/runtime/sys.h"
 
 namespace crius::oci::monitor {
-
-namespace rt = crius::oci::runtime;
 
 namespace {
 
@@ -36,11 +40,6 @@ struct CommandResult {
   std::string output;
   bool ok() const { return WIFEXITED(status) && WEXITSTATUS(status) == 0; }
 };
-
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r')) s.pop_back();
-  return s;
-}
 
 std::string read_fd_all(int fd) {
   std::string out;
@@ -54,15 +53,18 @@ std::string read_fd_all(int fd) {
 // Runs argv with stdio (fds, -1: a memory file that captures the output) and
 // waits for it at most kCommandTimeoutMs. With `reaped`, other children that
 // exit meanwhile are reaped and passed to it (a `delete --force` waits for an
-// init that waits for its namespace's zombies, our children).
+// init that waits for its namespace's zombies, our children). Not
+// run_process: the container's own stdio is passed through, and the wait
+// must reap.
 CommandResult run(const std::vector<std::string>& argv, const int stdio_in[3], const Reaped* reaped = nullptr) {
-  rt::Fd capture(::memfd_create("runtime-output", MFD_CLOEXEC));
-  if (!capture) rt::throw_errno("memfd_create");
-  rt::Fd devnull(::open("/dev/null", O_RDWR | O_CLOEXEC));
+  Fd capture(::memfd_create("runtime-output", MFD_CLOEXEC));
+  if (!capture) throw_errno("memfd_create");
+  Fd devnull = open_fd("/dev/null", O_RDWR);
   int stdio[3] = {stdio_in[0] >= 0 ? stdio_in[0] : devnull.get(), stdio_in[1] >= 0 ? stdio_in[1] : capture.get(),
                   stdio_in[2] >= 0 ? stdio_in[2] : capture.get()};
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
+  // A failed dup2 in the child fails posix_spawn itself.
   for (int i = 0; i < 3; ++i) posix_spawn_file_actions_adddup2(&fa, stdio[i], i);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
@@ -81,7 +83,7 @@ CommandResult run(const std::vector<std::string>& argv, const int stdio_in[3], c
   int err = ::posix_spawn(&pid, argv[0].c_str(), &fa, &attr, args.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&attr);
-  if (err != 0) rt::throw_errno("run " + argv[0], err);
+  if (err != 0) throw_errno("run " + argv[0], err);
 
   CommandResult r;
   if (reaped) {
@@ -93,7 +95,7 @@ CommandResult run(const std::vector<std::string>& argv, const int stdio_in[3], c
     r.output = trim(read_fd_all(capture.get()));
     return r;
   }
-  rt::Fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  Fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
   if (pidfd) {
     struct pollfd p = {pidfd.get(), POLLIN, 0};
     int n;
@@ -120,76 +122,111 @@ std::string describe(const CommandResult& r) {
 
 bool contains(const std::string& s, const char* what) { return s.find(what) != std::string::npos; }
 
+bool says_not_found(const std::string& output) {
+  return contains(output, "not exist") || contains(output, "not found");
+}
+
+// The error for a failed runtime command `m`, its code guessed from what
+// the runtime printed.
+crius::Error command_error(const std::string& m, const std::string& output) {
+  if (says_not_found(output)) return NotFound(m);
+  if (contains(output, "not running") || contains(output, "stopped") || contains(output, "cannot start") ||
+      contains(output, "is not") || contains(output, "paused"))
+    return FailedPrecondition(m);
+  return Internal(m);
+}
+
+// The pid a runtime wrote to a --pid-file; nullopt when there is none.
+std::optional<pid_t> read_pid_file(const std::string& path) {
+  const std::string text = trim(read_file_or_empty(path));
+  pid_t pid = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), pid);
+  if (ec != std::errc() || end != text.data() + text.size() || pid <= 0) return std::nullopt;
+  return pid;
+}
+
+// The monitor's own environment, which every runtime command gets.
+std::vector<std::string> environment() {
+  std::vector<std::string> env;
+  for (char** e = environ; *e; ++e) env.emplace_back(*e);
+  return env;
+}
+
 // A unix socket listening at path (named by `name`, short enough for the
 // runtime to connect to); the runtime connects and sends the pty master.
-rt::Fd listen_at(const std::string& path, const protocol::SocketPath& name) {
+Fd listen_at(const std::string& path, const protocol::SocketPath& name) {
   struct sockaddr_un a;
   const socklen_t len = name.fill(&a);
-  rt::Fd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!s) rt::throw_errno("console socket");
+  Fd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!s) throw_errno("console socket");
   ::unlink(path.c_str());
-  if (::bind(s.get(), reinterpret_cast<sockaddr*>(&a), len) != 0) rt::throw_errno("bind console socket " + path);
-  if (::listen(s.get(), 1) != 0) rt::throw_errno("listen on console socket " + path);
+  if (::bind(s.get(), reinterpret_cast<sockaddr*>(&a), len) != 0) throw_errno("bind console socket " + path);
+  if (::listen(s.get(), 1) != 0) throw_errno("listen on console socket " + path);
   return s;
 }
+
+// Removes the paths when it goes out of scope (the runtime's scratch files).
+struct Unlink {
+  std::vector<std::string> paths;
+  explicit Unlink(std::vector<std::string> p) : paths(std::move(p)) {}
+  Unlink(const Unlink&) = delete;
+  Unlink& operator=(const Unlink&) = delete;
+  ~Unlink() {
+    for (const auto& p : paths) ::unlink(p.c_str());
+  }
+};
 
 class ExternalHandler : public RuntimeHandler {
  public:
   ExternalHandler(const Handler& h, std::string dir) : h_(h), dir_(std::move(dir)) {}
 
   pid_t create(const std::string& id, const std::string& bundle, const int stdio[3], bool tty,
-               int* pty_master) override {
+               Fd* pty_master) override {
     const std::string pid_file = dir_ + "/" + id + ".pid";
     const std::string log = dir_ + "/" + id + ".runtime.log";
     const std::string console = dir_ + "/" + id + ".console";
     ::unlink(pid_file.c_str());
     ::unlink(log.c_str());
-    rt::Fd listener;
+    Unlink scratch({pid_file, log});
+    Fd listener;
     std::optional<protocol::SocketPath> console_name;
     auto argv = base(log);
     argv.insert(argv.end(), {"create", "--bundle", bundle, "--pid-file", pid_file});
-    if (tty) {
-      console_name.emplace(console);
-      listener = listen_at(console, *console_name);
-      argv.insert(argv.end(), {"--console-socket", console_name->get()});
-    }
-    argv.push_back(id);
     CommandResult r;
-    try {
+    {
+      Unlink console_socket({});
+      if (tty) {
+        console_name.emplace(console);
+        console_socket.paths.push_back(console);
+        listener = listen_at(console, *console_name);
+        argv.insert(argv.end(), {"--console-socket", console_name->get()});
+      }
+      argv.push_back(id);
       r = run(argv, stdio);
-    } catch (...) {
-      ::unlink(console.c_str());
-      throw;
     }
-    ::unlink(console.c_str());
     if (!r.ok()) {
-      const std::string log_text = trim(rt_read(log));
-      ::unlink(log.c_str());
+      const std::string log_text = trim(read_file_or_empty(log));
       cleanup(id);
       throw Internal(h_.name + ": create " + id + ": " + describe(r) + (log_text.empty() ? "" : ": " + log_text));
     }
-    ::unlink(log.c_str());
-    pid_t pid = 0;
-    try {
-      pid = std::stoi(trim(rt_read(pid_file)));
-    } catch (...) {
+    const std::optional<pid_t> pid = read_pid_file(pid_file);
+    if (!pid) {
       cleanup(id);
       throw Internal(h_.name + ": create " + id + ": no pid in " + pid_file);
     }
-    ::unlink(pid_file.c_str());
     if (tty) {
       try {
         int fl = ::fcntl(listener.get(), F_GETFL);
         ::fcntl(listener.get(), F_SETFL, fl | O_NONBLOCK);
-        rt::Fd conn(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
-        if (!conn) rt::throw_errno("accept on console socket of " + id);
-        *pty_master = receive_fd(conn.get(), "the pty master of " + id);
+        Fd conn(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+        if (!conn) throw_errno("accept on console socket of " + id);
+        *pty_master = receive_pty_master(conn.get(), id);
       } catch (...) {
         cleanup(id);
         throw;
       }
     }
-    return pid;
+    return *pid;
   }
 
   void start(const std::string& id) override {
@@ -206,12 +243,29 @@ class ExternalHandler : public RuntimeHandler {
     check(run(argv, kNoStdio), "kill", id);
   }
 
+  // `update --resources -`: runc and crun read the linux.resources object
+  // from stdin.
+  void update(const std::string& id, const nlohmann::json& resources) override {
+    auto argv = base("");
+    argv.insert(argv.end(), {"update", "--resources", "-", id});
+    const ProcessResult r =
+        run_process(argv, environment(), resources.dump(), std::chrono::milliseconds(kCommandTimeoutMs));
+    const std::string what = h_.name + ": update " + id;
+    if (r.timed_out)
+      throw DeadlineExceeded(what + ": " + h_.binary + " did not finish within " +
+                             std::to_string(kCommandTimeoutMs / 1000) + "s");
+    if (r.exit_code == 0) return;
+    const std::string output = trim(r.err.empty() ? r.out : r.err);
+    throw command_error(what + ": " + h_.binary + " failed (exit " + std::to_string(r.exit_code) + ")" +
+                            (output.empty() ? "" : ": " + output),
+                        output);
+  }
+
   void remove(const std::string& id) override {
     auto argv = base("");
     argv.insert(argv.end(), {"delete", "--force", id});
     auto r = run(argv, kNoStdio, &on_reaped);
-    if (!r.ok() && !contains(r.output, "not exist") && !contains(r.output, "not found"))
-      check(r, "delete", id);
+    if (!r.ok() && !says_not_found(r.output)) check(r, "delete", id);
   }
 
   pid_t exec(const std::string& id, const nlohmann::json& process, const int stdio[3]) override {
@@ -219,37 +273,22 @@ class ExternalHandler : public RuntimeHandler {
     const std::string process_file = dir_ + "/" + id + ".exec" + n + ".json";
     const std::string pid_file = dir_ + "/" + id + ".exec" + n + ".pid";
     const std::string log = dir_ + "/" + id + ".exec" + n + ".log";
-    struct Cleanup {
-      std::vector<std::string> paths;
-      ~Cleanup() {
-        for (auto& p : paths) ::unlink(p.c_str());
-      }
-    } cleanup{{process_file, pid_file, log}};
-    rt::write_file(process_file, process.dump(), O_CREAT | O_TRUNC);
+    Unlink scratch({process_file, pid_file, log});
+    write_file(process_file, process.dump(), O_CREAT | O_TRUNC);
     auto argv = base(log);
     argv.insert(argv.end(), {"exec", "--process", process_file, "--detach", "--pid-file", pid_file, id});
     auto r = run(argv, stdio);
     if (!r.ok()) {
-      r.output = trim(rt_read(log));
+      r.output = trim(read_file_or_empty(log));
       check(r, "exec in", id);
     }
-    try {
-      return std::stoi(trim(rt_read(pid_file)));
-    } catch (...) {
-      throw Internal(h_.name + ": exec in " + id + ": no pid in " + pid_file);
-    }
+    const std::optional<pid_t> pid = read_pid_file(pid_file);
+    if (!pid) throw Internal(h_.name + ": exec in " + id + ": no pid in " + pid_file);
+    return *pid;
   }
 
  private:
   static constexpr int kNoStdio[3] = {-1, -1, -1};
-
-  static std::string rt_read(const std::string& path) {
-    try {
-      return rt::read_file(path);
-    } catch (...) {
-      return {};
-    }
-  }
 
   std::vector<std::string> base(const std::string& log) const {
     std::vector<std::string> argv = {h_.binary};
@@ -261,18 +300,16 @@ class ExternalHandler : public RuntimeHandler {
 
   void check(const CommandResult& r, const std::string& verb, const std::string& id) const {
     if (r.ok()) return;
-    const std::string m = h_.name + ": " + verb + " " + id + ": " + describe(r);
-    if (contains(r.output, "not exist") || contains(r.output, "not found")) throw NotFound(m);
-    if (contains(r.output, "not running") || contains(r.output, "stopped") || contains(r.output, "cannot start") ||
-        contains(r.output, "is not") || contains(r.output, "paused"))
-      throw FailedPrecondition(m);
-    throw Internal(m);
+    throw command_error(h_.name + ": " + verb + " " + id + ": " + describe(r), r.output);
   }
 
+  // Deletes a container whose create failed half-way.
   void cleanup(const std::string& id) {
     try {
       remove(id);
-    } catch (...) {
+    } catch (const std::exception& e) {
+      // The create error is what the caller must see; the leftover is named here.
+      log::warn("removing a half-created container failed", {{"id", id}, {"error", e.what()}});
     }
   }
 

@@ -10,8 +10,7 @@
 #include <cstring>
 #include <string>
 
-#include "conf/atomic_file.h"
-#include "conf/error.h"
+#include "base/file.h"
 
 namespace crius::oci::monitor {
 
@@ -19,12 +18,8 @@ void IdleTrim::init() {
   ranges_.clear();
   struct stat exe;
   if (::stat("/proc/self/exe", &exe) != 0) return;
-  std::string smaps;
-  try {
-    smaps = read_file("/proc/self/smaps");
-  } catch (const crius::Error&) {
-    return;  // nothing is trimmed then
-  }
+  // Unreadable (no /proc): nothing is trimmed then.
+  const std::string smaps = read_file_or_empty("/proc/self/smaps");
   // A mapping's header line, then its "Key: value" lines.
   bool candidate = false;
   Range cur{};
@@ -52,7 +47,7 @@ void IdleTrim::init() {
       continue;
     }
     // A private copy (RELRO after start-up relocations) would be lost.
-    if (candidate && line.rfind("Anonymous:", 0) == 0 && std::strtoul(line.c_str() + 10, nullptr, 10) != 0)
+    if (candidate && line.starts_with("Anonymous:") && std::strtoul(line.c_str() + 10, nullptr, 10) != 0)
       candidate = false;
   }
   close_mapping();

@@ -5,27 +5,21 @@
 
 #include <cerrno>
 #include <cstring>
-#include <ctime>
 
-#include "conf/error.h"
-#include "conf/log.h"
-#include "oci/runtime/sys.h"
+#include "base/clock.h"
+#include "base/error.h"
+#include "base/file.h"
+#include "base/log.h"
 
 namespace crius::oci::monitor {
 
 LogFile::LogFile(std::string path, uint64_t max_bytes) : path_(std::move(path)), max_bytes_(max_bytes) {}
 
-LogFile::~LogFile() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
 void LogFile::open() {
   if (path_.empty()) return;
-  int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-  if (fd < 0) throw crius::Error(errno == ENOENT ? ErrorCode::not_found : ErrorCode::internal,
-                                 errno_text("open log file " + path_, errno));
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = fd;
+  Fd fd(::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640));
+  if (!fd) throw_errno("open log file " + path_);
+  fd_ = std::move(fd);
 }
 
 void LogFile::reopen() {
@@ -36,17 +30,9 @@ void LogFile::reopen() {
 }
 
 void LogFile::record(std::string_view stream, bool partial, std::string_view content) {
-  if (fd_ < 0) return;
-  if (stamp_len_ == 0) {
-    struct timespec ts;
-    ::clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    ::gmtime_r(&ts.tv_sec, &tm);
-    size_t n = std::strftime(stamp_, sizeof stamp_, "%Y-%m-%dT%H:%M:%S", &tm);
-    n += std::snprintf(stamp_ + n, sizeof stamp_ - n, ".%09ldZ", ts.tv_nsec);
-    stamp_len_ = n;
-  }
-  const size_t size = stamp_len_ + 1 + stream.size() + 3 + content.size() + 1;
+  if (!fd_) return;
+  if (stamp_.empty()) stamp_ = rfc3339(now_ns(), 9);
+  const size_t size = stamp_.size() + 1 + stream.size() + 3 + content.size() + 1;
   if (max_bytes_ && written_ + size > max_bytes_) {
     if (!limit_logged_) {
       log::warn("log size limit reached, dropping further output", {{"path", path_}});
@@ -55,7 +41,7 @@ void LogFile::record(std::string_view stream, bool partial, std::string_view con
     return;
   }
   written_ += size;
-  buf_.append(stamp_, stamp_len_);
+  buf_.append(stamp_);
   buf_.push_back(' ');
   buf_.append(stream);
   buf_.append(partial ? " P " : " F ");
@@ -65,9 +51,9 @@ void LogFile::record(std::string_view stream, bool partial, std::string_view con
 }
 
 void LogFile::flush() {
-  stamp_len_ = 0;
+  stamp_.clear();
   if (buf_.empty()) return;
-  if (fd_ >= 0 && !runtime::write_all(fd_, buf_.data(), buf_.size()))
+  if (fd_ && !write_all(fd_.get(), buf_.data(), buf_.size()))
     log::error("writing the log file failed", {{"path", path_}, {"error", std::strerror(errno)}});
   buf_.clear();
   // Keep the buffer small between bursts: one monitor per pod on every node.

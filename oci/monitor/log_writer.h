@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "base/fd.h"
+
 namespace crius::oci::monitor {
 
 // The container's log file, shared by its stdout and stderr. Records are
@@ -19,7 +21,6 @@ class LogFile {
 
   // path empty: output is discarded. max_bytes 0: no limit.
   LogFile(std::string path, uint64_t max_bytes);
-  ~LogFile();
   LogFile(const LogFile&) = delete;
   LogFile& operator=(const LogFile&) = delete;
 
@@ -36,11 +37,10 @@ class LogFile {
   uint64_t max_bytes_;
   uint64_t written_ = 0;
   bool limit_logged_ = false;
-  int fd_ = -1;
+  Fd fd_;
   std::string buf_;
-  // The timestamp is formatted once per flush batch.
-  char stamp_[40] = {0};
-  size_t stamp_len_ = 0;
+  // The timestamp is formatted once per flush batch; empty: not yet.
+  std::string stamp_;
 };
 
 // Splits one stream's bytes into lines and records them in a LogFile.

@@ -8,11 +8,10 @@
 #include <sys/types.h>
 
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <string>
 
-#include "oci/runtime/sys.h"
+#include "base/fd.h"
 
 namespace crius::oci::monitor {
 
@@ -26,7 +25,7 @@ class OomCounter {
  private:
   OomCounter() = default;
   uint64_t read() const;
-  std::shared_ptr<runtime::Fd> fd_;
+  Fd fd_;
   uint64_t base_ = 0;
 };
 

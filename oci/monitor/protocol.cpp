@@ -81,18 +81,10 @@ SocketPath::SocketPath(const std::string& path) : short_(path) {
   if (path.size() < sizeof(sockaddr_un::sun_path)) return;
   const auto slash = path.rfind('/');
   const std::string dir = slash == 0 ? "/" : path.substr(0, slash);
-  dirfd_ = ::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (dirfd_ < 0) throw crius::Error(errno == ENOENT ? ErrorCode::not_found : ErrorCode::internal,
-                                     errno_text("open " + dir + " for the socket " + path, errno));
-  short_ = "/proc/" + std::to_string(::getpid()) + "/fd/" + std::to_string(dirfd_) + "/" + path.substr(slash + 1);
-  if (short_.size() >= sizeof(sockaddr_un::sun_path)) {
-    ::close(dirfd_);
-    throw InvalidArgument("socket name too long: " + path);
-  }
-}
-
-SocketPath::~SocketPath() {
-  if (dirfd_ >= 0) ::close(dirfd_);
+  dir_.reset(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!dir_) throw_errno("open " + dir + " for the socket " + path);
+  short_ = "/proc/" + std::to_string(::getpid()) + "/fd/" + std::to_string(dir_.get()) + "/" + path.substr(slash + 1);
+  if (short_.size() >= sizeof(sockaddr_un::sun_path)) throw InvalidArgument("socket name too long: " + path);
 }
 
 unsigned SocketPath::fill(void* addr) const {

@@ -12,6 +12,7 @@
 // A connection may carry any number of requests. Every connection may start
 // with "hello"; a client that knows the version may skip it.
 //
+// Ops of version 1 unless marked:
 //   hello      {version}                         → {version, pid}
 //   create     {id, bundle, log_path, log_size_max, tty, stdin, stdin_once}
 //                                                → {pid}
@@ -24,6 +25,8 @@
 //               output_cap}                      → {exit_code, stdout (bytes),
 //                                                   stderr (bytes), timed_out}
 //   reopen_log {id}                              → {}
+//   update     {id, resources (OCI linux.resources object; only the fields
+//               given change)}                   → {}  (version 2)
 //   shutdown   {}                                → {} then the monitor exits
 //
 //   container = {id, pid, status, created_at, started_at,
@@ -32,7 +35,7 @@
 // exec_sync is answered when the process has exited and its output has been
 // drained; other requests on other connections are served meanwhile.
 //
-// Reserved for the streaming issue (not served by version 1):
+// Reserved for the streaming issue (not served by versions 1 and 2):
 //   attach       {id}                   → {} then the connection is a stream
 //   exec         {id, process, tty, stdin} → {pid} then a stream
 //   port_forward {port}                 → {} with an fd of a socket connected
@@ -44,7 +47,8 @@
 // empty payload closes stdin), 1 stdout, 2 stderr, 3 resize (CBOR {width,
 // height}), 4 exit (monitor → client, CBOR {exit_code}, last frame).
 // A new op is added with a new version; a monitor answers an op it does not
-// know with code "unimplemented", so an older monitor is detected cleanly.
+// know with code "unimplemented", so an older monitor is detected cleanly,
+// and a client can refuse early from the version hello returned.
 #pragma once
 
 #include <cstddef>
@@ -54,11 +58,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include "conf/error.h"
+#include "base/error.h"
+#include "base/fd.h"
 
 namespace crius::oci::monitor::protocol {
 
-inline constexpr int kVersion = 1;
+inline constexpr int kVersion = 2;
+// The first version that serves "update".
+inline constexpr int kUpdateVersion = 2;
 // Two capped output streams plus headroom.
 inline constexpr uint32_t kMaxMessage = 80u << 20;
 inline constexpr const char* kSocketName = "monitor.sock";
@@ -87,7 +94,6 @@ ErrorCode code_from_name(const std::string& name);
 class SocketPath {
  public:
   explicit SocketPath(const std::string& path);
-  ~SocketPath();
   SocketPath(const SocketPath&) = delete;
   SocketPath& operator=(const SocketPath&) = delete;
   const std::string& get() const { return short_; }
@@ -96,7 +102,7 @@ class SocketPath {
 
  private:
   std::string short_;
-  int dirfd_ = -1;
+  Fd dir_;
 };
 
 // Raw bytes as a CBOR byte string, and back.

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/fd.h"
 #include "oci/monitor/client.h"
 
 namespace crius::oci::monitor {
@@ -29,9 +30,12 @@ class RuntimeHandler {
   // owned). With tty, the process gets a new pty whose master is returned in
   // *pty_master instead. Returns the init's pid; throws crius::Error.
   virtual pid_t create(const std::string& id, const std::string& bundle, const int stdio[3], bool tty,
-                       int* pty_master) = 0;
+                       Fd* pty_master) = 0;
   virtual void start(const std::string& id) = 0;
   virtual void kill(const std::string& id, int signal, bool all) = 0;
+  // A live change of the container's linux.resources (an OCI
+  // linux.resources object; only the fields given change).
+  virtual void update(const std::string& id, const nlohmann::json& resources) = 0;
   // Forcibly deletes it from the runtime (killed first when running). It
   // reaps while it waits: an init that leads a pid namespace cannot finish
   // dying while zombies of its namespace (processes exec'd into it, which
@@ -46,8 +50,9 @@ class RuntimeHandler {
 std::unique_ptr<RuntimeHandler> make_builtin_handler(const Handler& h, const std::string& dir);
 std::unique_ptr<RuntimeHandler> make_external_handler(const Handler& h, const std::string& dir);
 
-// Receives one fd sent with SCM_RIGHTS on a unix socket (the pty master).
-int receive_fd(int sock, const std::string& what);
+// Receives the pty master of container `id` that the runtime sends with
+// SCM_RIGHTS on the console socket `sock`.
+Fd receive_pty_master(int sock, const std::string& id);
 
 // Waits up to timeout_ms for `target` to exit, reaping every child that
 // exits meanwhile (target too, when it is ours) and passing each to

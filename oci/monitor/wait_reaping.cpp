@@ -6,16 +6,15 @@
 #include <cerrno>
 #include <chrono>
 
+#include "base/fd.h"
 #include "oci/monitor/runtime_handler.h"
-#include "oci/runtime/sys.h"
 
 namespace crius::oci::monitor {
 
 bool wait_reaping(pid_t target, int timeout_ms, const Reaped& reaped, int* target_status) {
-  namespace rt = crius::oci::runtime;
   using Clock = std::chrono::steady_clock;
   // Opened before the first sweep: a target reaped by it is still known.
-  rt::Fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, target, 0)));
+  Fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, target, 0)));
   const bool no_such_process = !pidfd && errno == ESRCH;
   const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
   for (;;) {

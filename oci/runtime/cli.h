@@ -1,9 +1,10 @@
 // The runc-compatible command line of crius-runtime: global flags, then a
-// command with its own flags, all parsed here and handed to Container.
+// command with its own flags, parsed here (cli.cpp) and run by one
+// cli_<command>.cpp each, which hand it to Container.
 #pragma once
 
-#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace crius::oci::runtime {
@@ -11,9 +12,6 @@ namespace crius::oci::runtime {
 // Runs one command; returns the process exit status (the container's for
 // `run`). Errors go to stderr and the --log.
 int run_cli(int argc, char** argv);
-
-// "KILL", "SIGKILL", "kill", "9", "SIGRTMIN+3" → signal number.
-std::optional<int> parse_signal(const std::string&);
 
 struct ParsedArgs {
   std::string command;

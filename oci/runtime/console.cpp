@@ -10,6 +10,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/error.h"
+#include "base/fd_passing.h"
+
 namespace crius::oci::runtime {
 
 Fd connect_console_socket(const std::string& path) {
@@ -24,46 +27,15 @@ Fd connect_console_socket(const std::string& path) {
   return s;
 }
 
-int send_fd(int socket, int fd, const std::string& name) {
-  msghdr msg{};
-  iovec iov{const_cast<char*>(name.data()), name.size()};
-  char dummy = 0;
-  if (name.empty()) iov = {&dummy, 1};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(cmsghdr) char buf[CMSG_SPACE(sizeof(int))]{};
-  msg.msg_control = buf;
-  msg.msg_controllen = sizeof buf;
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
-  while (::sendmsg(socket, &msg, MSG_NOSIGNAL) < 0) {
-    if (errno != EINTR) return errno;
-  }
-  return 0;
-}
-
 Fd receive_fd(int socket, std::string* name) {
-  msghdr msg{};
   char data[4096];
-  iovec iov{data, sizeof data};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(cmsghdr) char buf[CMSG_SPACE(sizeof(int))]{};
-  msg.msg_control = buf;
-  msg.msg_controllen = sizeof buf;
-  ssize_t n;
-  while ((n = ::recvmsg(socket, &msg, MSG_CMSG_CLOEXEC)) < 0) {
-    if (errno != EINTR) throw_errno("console socket: recvmsg");
-  }
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  if (!c || c->cmsg_type != SCM_RIGHTS) throw Internal("console socket: no file descriptor received");
-  int fd;
-  std::memcpy(&fd, CMSG_DATA(c), sizeof(int));
+  int fd = -1;
+  const ssize_t n = receive_with_fd(socket, data, sizeof data, &fd);
+  if (n < 0) throw_errno("console socket: recvmsg");
+  Fd master(fd);
+  if (!master) throw Internal("console socket: no file descriptor received");
   if (name) name->assign(data, static_cast<size_t>(n));
-  return Fd(fd);
+  return master;
 }
 
 int setup_console(int socket, const std::optional<ConsoleSize>& size, uid_t uid, std::string& what) {
@@ -91,7 +63,9 @@ int setup_console(int socket, const std::optional<ConsoleSize>& size, uid_t uid,
     ws.ws_col = static_cast<unsigned short>(size->width);
     ::ioctl(slave.get(), TIOCSWINSZ, &ws);
   }
-  if (int err = send_fd(socket, master.get(), "/dev/pts/" + std::to_string(ptn))) return what = "send pty master to the console socket", err;
+  const std::string name = "/dev/pts/" + std::to_string(ptn);
+  if (send_with_fd(socket, name.data(), name.size(), master.get()) < 0)
+    return what = "send pty master to the console socket", errno;
   if (::setsid() < 0) return what = "setsid", errno;
   if (::ioctl(slave.get(), TIOCSCTTY, 0) != 0) return what = "ioctl(TIOCSCTTY)", errno;
   for (int fd = 0; fd < 3; ++fd)

@@ -6,8 +6,8 @@
 #include <optional>
 #include <string>
 
-#include "oci/runtime/sys.h"
-#include "oci/spec.h"
+#include "base/fd.h"
+#include "oci/runtime/spec.h"
 
 namespace crius::oci::runtime {
 
@@ -17,9 +17,8 @@ Fd connect_console_socket(const std::string& path);
 // In the container's init. Returns 0 or an errno with `what` set.
 int setup_console(int socket, const std::optional<ConsoleSize>& size, uid_t uid, std::string& what);
 
-// Sends fd with `name` as the message payload. Returns 0 or an errno.
-int send_fd(int socket, int fd, const std::string& name);
-// Receives one fd (and the payload into name). Throws naming the step.
+// Receives the pty master the init sent (and its payload, the pty's name,
+// into name). Throws naming the step.
 Fd receive_fd(int socket, std::string* name = nullptr);
 
 }  // namespace crius::oci::runtime

@@ -1,6 +1,5 @@
 #include "oci/runtime/container.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -13,14 +12,15 @@
 #include <cerrno>
 #include <chrono>
 
-#include "conf/error.h"
-#include "oci/cgroups/manager.h"
+#include "base/dir.h"
+#include "base/error.h"
+#include "base/file.h"
+#include "base/log.h"
+#include "oci/cgroups/cgroup.h"
 #include "oci/cgroups/systemd.h"
 #include "oci/runtime/hooks.h"
-#include "oci/runtime/log.h"
 #include "oci/runtime/rootfs.h"
-#include "oci/runtime/sys.h"
-#include "oci/spec.h"
+#include "oci/runtime/spec.h"
 
 namespace crius::oci::runtime {
 namespace {
@@ -39,26 +39,23 @@ std::vector<pid_t> processes_in_ns(pid_t init, const char* ns) {
   std::vector<pid_t> out{init};
   const std::string mine = ns_link(init, ns);
   if (mine.empty()) return out;
-  DIR* d = ::opendir("/proc");
-  if (!d) return out;
-  while (dirent* e = ::readdir(d)) {
+  for (const auto& name : list_dir("/proc")) {
     char* end;
-    long pid = std::strtol(e->d_name, &end, 10);
+    long pid = std::strtol(name.c_str(), &end, 10);
     if (*end || pid <= 0 || pid == init) continue;
     if (ns_link(static_cast<pid_t>(pid), ns) == mine) out.push_back(static_cast<pid_t>(pid));
   }
-  ::closedir(d);
   return out;
 }
 
 std::vector<pid_t> container_processes(const State& s) {
-  if (s.cgroup.is_object()) return cgroups::Manager(cgroups::Paths::from_json(s.cgroup)).pids();
+  if (s.cgroup.is_object()) return cgroups::Cgroup(cgroups::Paths::from_json(s.cgroup)).pids();
   return processes_in_ns(s.pid, s.own_pid_ns ? "pid" : "mnt");
 }
 
-cgroups::Manager cgroup_of(const State& s) {
+cgroups::Cgroup cgroup_of(const State& s) {
   if (!s.cgroup.is_object()) throw FailedPrecondition("container " + s.id + " has no cgroup");
-  return cgroups::Manager(cgroups::Paths::from_json(s.cgroup));
+  return cgroups::Cgroup(cgroups::Paths::from_json(s.cgroup));
 }
 
 // Kills what is left in the container's cgroup and removes it (when create
@@ -66,7 +63,7 @@ cgroups::Manager cgroup_of(const State& s) {
 // that a later delete can retry.
 void remove_cgroup(const State& s) {
   if (!s.cgroup.is_object()) return;
-  const cgroups::Manager cg(cgroups::Paths::from_json(s.cgroup));
+  const cgroups::Cgroup cg(cgroups::Paths::from_json(s.cgroup));
   if (cg.exists() && !cg.pids().empty()) {
     cg.kill_all();
     // SIGKILL does not end a task the v1 freezer holds.
@@ -91,7 +88,7 @@ Hooks hooks_of(const State& s) {
   try {
     if (s.config.is_object()) return parse_spec(s.config).hooks;
   } catch (const std::exception& e) {
-    rtlog::warn(std::string("reading hooks from the saved config: ") + e.what());
+    log::warn(std::string("reading hooks from the saved config: ") + e.what());
   }
   return {};
 }
@@ -127,23 +124,15 @@ Container Container::load(const std::string& root, const std::string& id) {
 
 std::vector<State> Container::list(const std::string& root) {
   std::vector<State> out;
-  DIR* d = ::opendir(root.c_str());
-  if (!d) {
-    if (errno == ENOENT) return out;
-    throw_errno("list " + root);
-  }
-  std::vector<std::string> names;
-  while (dirent* e = ::readdir(d)) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..") names.push_back(n);
-  }
-  ::closedir(d);
+  std::vector<std::string> names = list_dir(root);
   std::sort(names.begin(), names.end());
   for (const auto& n : names) {
     try {
       out.push_back(load_state(root, n));
-    } catch (const std::exception&) {
-      // A container being created or deleted right now.
+    } catch (const std::exception& e) {
+      // A container being created or deleted right now: the list is of
+      // the ones that are there.
+      log::debug("list: skipping " + n + ": " + e.what());
     }
   }
   return out;
@@ -186,7 +175,7 @@ void Container::run_poststart_hooks() {
     try {
       run_hook(hook, "poststart", state_.to_hook_json().dump());
     } catch (const std::exception& e) {
-      rtlog::warn(e.what());
+      log::warn(e.what());
     }
   }
 }
@@ -229,7 +218,7 @@ void Container::destroy(bool force) {
     try {
       run_hook(hook, "poststop", state_.to_hook_json().dump());
     } catch (const std::exception& e) {
-      rtlog::warn(e.what());
+      log::warn(e.what());
     }
   }
   remove_all(dir_);

@@ -1,22 +1,18 @@
 #include "oci/runtime/copy_tree.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <memory>
 
-#include "oci/runtime/sys.h"
+#include "base/dir.h"
+#include "base/error.h"
+#include "base/fd.h"
 
 namespace crius::oci::runtime {
 namespace {
-
-struct DirCloser {
-  void operator()(DIR* d) const { ::closedir(d); }
-};
 
 // Owner, then mode (chown clears set-id bits), then times.
 void copy_attrs(int dst_dir, const char* name, int fd, const struct stat& st, const std::string& what) {
@@ -53,18 +49,14 @@ void copy_file(int src_dir, int dst_dir, const char* name, const struct stat& st
 }  // namespace
 
 void copy_tree(int src, int dst, const std::string& what) {
-  int dup = ::fcntl(src, F_DUPFD_CLOEXEC, 0);
-  if (dup < 0) throw_errno(what + ": dup");
-  std::unique_ptr<DIR, DirCloser> dir(::fdopendir(dup));
-  if (!dir) {
-    ::close(dup);
-    throw_errno(what + ": opendir");
-  }
-  ::rewinddir(dir.get());
-  while (struct dirent* e = ::readdir(dir.get())) {
-    const std::string name = e->d_name;
-    if (name == "." || name == "..") continue;
-    const std::string entry = what + "/" + name;
+  // The stream takes a duplicate (src stays the caller's), which shares
+  // src's offset: start from the beginning whatever src read before.
+  Fd dup(::fcntl(src, F_DUPFD_CLOEXEC, 0));
+  if (!dup) throw_errno(what + ": dup");
+  if (::lseek(dup.get(), 0, SEEK_SET) < 0) throw_errno(what + ": rewind");
+  Dir dir = Dir::from_fd(dup.release(), what);
+  while (const dirent* e = dir.next()) {
+    const std::string entry = what + "/" + e->d_name;
     struct stat st;
     if (::fstatat(src, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) throw_errno(entry + ": stat");
     if (S_ISDIR(st.st_mode)) {

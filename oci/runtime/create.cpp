@@ -15,21 +15,23 @@
 #include <cstdlib>
 #include <optional>
 
-#include "conf/atomic_file.h"
-#include "conf/error.h"
-#include "oci/cgroups/manager.h"
+#include "base/clock.h"
+#include "base/error.h"
+#include "base/file.h"
+#include "base/log.h"
+#include "base/proc_stat.h"
+#include "oci/cgroups/cgroup.h"
 #include "oci/cgroups/systemd.h"
+#include "oci/runtime/apparmor.h"
 #include "oci/runtime/console.h"
 #include "oci/runtime/container.h"
 #include "oci/runtime/hooks.h"
 #include "oci/runtime/idmap.h"
 #include "oci/runtime/init.h"
-#include "oci/runtime/log.h"
 #include "oci/runtime/process.h"
 #include "oci/runtime/rootfs.h"
 #include "oci/runtime/seccomp_notify.h"
 #include "oci/runtime/sync.h"
-#include "oci/runtime/sys.h"
 
 namespace crius::oci::runtime {
 namespace {
@@ -47,7 +49,7 @@ struct Undo {
   pid_t pid = 0;
   bool child = false;
   bool armed = true;
-  std::optional<cgroups::Manager> cgroup;
+  std::optional<cgroups::Cgroup> cgroup;
   bool cgroup_made = false;
   std::string systemd_unit;  // the container's transient scope, when systemd has one
   std::string shared_rootfs;  // set when the caller's mount namespace is shared
@@ -62,7 +64,7 @@ struct Undo {
       try {
         detach_rootfs_bind(shared_rootfs, rootfs_mounts);
       } catch (const std::exception& e) {
-        rtlog::error(std::string("create failed and its rootfs bind could not be detached: ") + e.what());
+        log::error(std::string("create failed and its rootfs bind could not be detached: ") + e.what());
       }
     }
     if (cgroup) {
@@ -71,13 +73,14 @@ struct Undo {
         if (!systemd_unit.empty()) cgroups::systemd::stop_unit(systemd_unit);
         if (cgroup_made) cgroup->destroy();
       } catch (const std::exception& e) {
-        rtlog::error(std::string("create failed and its cgroup could not be removed: ") + e.what());
+        log::error(std::string("create failed and its cgroup could not be removed: ") + e.what());
       }
     }
     if (!dir.empty()) {
       try {
         remove_all(dir);
-      } catch (...) {
+      } catch (const std::exception& e) {
+        log::error(std::string("create failed and its state directory could not be removed: ") + e.what());
       }
     }
   }
@@ -230,7 +233,7 @@ Container Container::create(const std::string& root, const std::string& id, cons
     throw InvalidArgument("--console-socket given but process.terminal is false");
 
   if (!proc.selinux_label.empty() || (lin && !lin->mount_label.empty()))
-    rtlog::warn("SELinux labels are not supported by crius-runtime yet; process.selinuxLabel and linux.mountLabel are ignored");
+    log::warn("SELinux labels are not supported by crius-runtime yet; process.selinuxLabel and linux.mountLabel are ignored");
 
   InitConfig ic;
   ic.spec = &spec;
@@ -245,14 +248,14 @@ Container Container::create(const std::string& root, const std::string& id, cons
     std::vector<std::string> ignored;
     ic.caps = capsets_from_spec(*proc.capabilities, ic.last_cap, ignored);
     ic.has_caps = true;
-    for (const auto& n : ignored) rtlog::warn("ignoring unknown or unsupported capability \"" + n + "\"");
+    for (const auto& n : ignored) log::warn("ignoring unknown or unsupported capability \"" + n + "\"");
   }
   for (const auto& r : proc.rlimits) ic.rlimits.push_back({rlimit_resource(r.type), r.type, r.soft, r.hard});
   std::unique_ptr<SeccompFilter> seccomp;
   if (lin && lin->seccomp) {
     std::vector<std::string> skipped;
     seccomp = SeccompFilter::build(*lin->seccomp, skipped);
-    for (const auto& n : skipped) rtlog::debug("seccomp: syscall \"" + n + "\" is unknown to libseccomp, skipped");
+    for (const auto& n : skipped) log::debug("seccomp: syscall \"" + n + "\" is unknown to libseccomp, skipped");
     ic.seccomp = seccomp.get();
   }
   // Idmapped binds are made here, in the caller's user namespace (idmap.h).
@@ -310,12 +313,12 @@ Container Container::create(const std::string& root, const std::string& id, cons
   const cgroups::Resources resources = cgroups::parse_resources(lin ? lin->resources : nlohmann::json());
   undo.cgroup.emplace(cgroups::resolve_here(
       cgroups::container_cgroup_path(lin ? lin->cgroups_path : "", opts.systemd_cgroup, id)));
-  cgroups::Manager& cg = *undo.cgroup;
+  cgroups::Cgroup& cg = *undo.cgroup;
   undo.cgroup_made = !cg.exists();
   cg.create(&resources);
   cg.apply(resources);
 
-  rtlog::debug("create " + id + ": cloning init");
+  log::debug("create " + id + ": cloning init");
   // Sharing the memory also shares what the kernel keeps per mm: a time
   // namespace cannot be joined then, and oom_score_adj would change for the
   // runtime too.
@@ -369,7 +372,7 @@ Container Container::create(const std::string& root, const std::string& id, cons
     }
     Fd passed_fd(passed);
     if (t == sync::kWarning) {
-      rtlog::warn(payload);
+      log::warn(payload);
     } else if (t == sync::kError) {
       throw Internal("create " + id + ": " + payload);
     } else if (t == sync::kSeccomp) {
@@ -393,7 +396,7 @@ Container Container::create(const std::string& root, const std::string& id, cons
       }
       sync::send(mine.get(), sync::kGo, state_json);
     } else if (t == sync::kReady) {
-      rtlog::debug("create " + id + ": init ready");
+      log::debug("create " + id + ": init ready");
       break;
     }
   }

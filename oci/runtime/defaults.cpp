@@ -2,7 +2,7 @@
 
 #include <seccomp.h>
 
-#include "conf/version.h"
+#include "base/version.h"
 #include "oci/runtime/caps.h"
 #include "oci/runtime/mounts.h"
 #include "oci/runtime/seccomp.h"
@@ -76,7 +76,7 @@ nlohmann::ordered_json rootless_spec(nlohmann::ordered_json spec, uint32_t uid, 
       J opts = J::array();
       for (const auto& o : m["options"]) {
         const std::string s = o.get<std::string>();
-        if (s.rfind("uid=", 0) != 0 && s.rfind("gid=", 0) != 0) opts.push_back(s);
+        if (!s.starts_with("uid=") && !s.starts_with("gid=")) opts.push_back(s);
       }
       m["options"] = opts;
     }

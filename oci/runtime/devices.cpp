@@ -8,8 +8,8 @@
 
 #include <cerrno>
 
+#include "base/error.h"
 #include "oci/runtime/mounts.h"
-#include "oci/runtime/sys.h"
 
 namespace crius::oci::runtime {
 namespace {

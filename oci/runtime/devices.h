@@ -4,7 +4,7 @@
 
 #include <vector>
 
-#include "oci/spec.h"
+#include "oci/runtime/spec.h"
 
 namespace crius::oci::runtime {
 

@@ -18,24 +18,28 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
 #include <set>
-#include <sstream>
 
-#include "conf/atomic_file.h"
-#include "conf/error.h"
+#include "base/error.h"
+#include "base/file.h"
+#include "base/log.h"
+#include "base/mountinfo.h"
+#include "base/proc_cgroup.h"
+#include "base/proc_stat.h"
+#include "base/strings.h"
 #include "oci/cgroups/hierarchy.h"
+#include "oci/runtime/apparmor.h"
 #include "oci/runtime/caps.h"
 #include "oci/runtime/console.h"
 #include "oci/runtime/init.h"
-#include "oci/runtime/log.h"
 #include "oci/runtime/process.h"
 #include "oci/runtime/seccomp.h"
 #include "oci/runtime/seccomp_notify.h"
 #include "oci/runtime/sync.h"
-#include "oci/runtime/sys.h"
 
 namespace crius::oci::runtime {
 namespace {
@@ -86,21 +90,13 @@ struct CgroupMount {
 
 std::vector<CgroupMount> cgroup_mounts() {
   std::vector<CgroupMount> out;
-  std::istringstream in(read_file("/proc/self/mountinfo"));
-  for (std::string line; std::getline(in, line);) {
-    auto dash = line.find(" - ");
-    if (dash == std::string::npos) continue;
-    std::istringstream head(line.substr(0, dash)), tail(line.substr(dash + 3));
-    std::string id, parent, devno, root, point, fstype, source, super;
-    head >> id >> parent >> devno >> root >> point;
-    tail >> fstype >> source >> super;
-    if (fstype != "cgroup" && fstype != "cgroup2") continue;
+  for (const auto& mi : read_mountinfo()) {
+    if (mi.fs_type != "cgroup" && mi.fs_type != "cgroup2") continue;
     CgroupMount m;
-    m.v2 = fstype == "cgroup2";
-    m.root = root;
-    m.point = point;
-    std::istringstream opts(super);
-    for (std::string o; std::getline(opts, o, ',');) m.options.insert(o);
+    m.v2 = mi.fs_type == "cgroup2";
+    m.root = mi.root;
+    m.point = mi.mount_point;
+    for (auto& o : split(mi.super_options, ',')) m.options.insert(std::move(o));
     out.push_back(std::move(m));
   }
   return out;
@@ -120,15 +116,13 @@ std::vector<SubCgroup> parse_sub_cgroups(const std::vector<std::string>& specs) 
     SubCgroup sc;
     std::string path = spec;
     if (auto colon = spec.find(':'); colon != std::string::npos) {
-      std::istringstream cs(spec.substr(0, colon));
-      for (std::string c; std::getline(cs, c, ',');)
-        if (!c.empty()) sc.controllers.insert(c);
+      for (auto& c : split(spec.substr(0, colon), ','))
+        if (!c.empty()) sc.controllers.insert(std::move(c));
       if (sc.controllers.empty()) throw InvalidArgument("exec --cgroup " + spec + ": no controller before ':'");
       path = spec.substr(colon + 1);
     }
     // Inside the container's cgroup only: no "..", leading "/" ignored.
-    std::istringstream ps(path);
-    for (std::string comp; std::getline(ps, comp, '/');) {
+    for (const auto& comp : split(path, '/')) {
       if (comp.empty() || comp == ".") continue;
       if (comp == "..") throw InvalidArgument("exec --cgroup " + spec + ": must stay inside the container's cgroup");
       sc.path += (sc.path.empty() ? "" : "/") + comp;
@@ -140,55 +134,43 @@ std::vector<SubCgroup> parse_sub_cgroups(const std::vector<std::string>& specs) 
 
 // The sub-cgroup path for a hierarchy with these controllers ("" for v2):
 // a controller-specific entry first, then a plain one.
-std::string sub_cgroup_for(const std::vector<SubCgroup>& subs, const std::string& ctrls) {
-  std::set<std::string> mine;
-  std::istringstream cs(ctrls);
-  for (std::string c; std::getline(cs, c, ',');) mine.insert(c);
+std::string sub_cgroup_for(const std::vector<SubCgroup>& subs, const std::vector<std::string>& ctrls) {
   for (const auto& sc : subs)
     for (const auto& c : sc.controllers)
-      if (mine.count(c)) return sc.path;
+      if (std::find(ctrls.begin(), ctrls.end(), c) != ctrls.end()) return sc.path;
   for (const auto& sc : subs)
     if (sc.controllers.empty()) return sc.path;
   return "";
 }
 
 std::vector<std::string> cgroup_procs_to_join(pid_t init, const std::vector<SubCgroup>& subs) {
-  auto lines = [](const std::string& path) {
-    std::vector<std::string> v;
-    std::istringstream in(read_file(path));
-    for (std::string l; std::getline(in, l);)
-      if (!l.empty()) v.push_back(l);
-    return v;
-  };
-  const auto theirs = lines("/proc/" + std::to_string(init) + "/cgroup");
-  const auto mine = lines("/proc/self/cgroup");
-  const std::set<std::string> same(mine.begin(), mine.end());
+  const auto theirs = read_proc_cgroup(std::to_string(init));
+  std::set<std::string> same;
+  for (const auto& c : read_proc_cgroup()) same.insert(c.line);
   std::vector<CgroupMount> mounts;
   std::vector<std::string> out;
-  for (const auto& l : theirs) {
-    auto c1 = l.find(':'), c2 = l.find(':', c1 + 1);
-    if (c1 == std::string::npos || c2 == std::string::npos) continue;
-    const std::string id = l.substr(0, c1), ctrls = l.substr(c1 + 1, c2 - c1 - 1);
-    const std::string sub = sub_cgroup_for(subs, ctrls);
+  for (const auto& c : theirs) {
+    const std::string& l = c.line;
+    const bool v2 = c.hierarchy_id == "0" && c.controllers.empty();
+    const std::string sub = sub_cgroup_for(subs, c.controllers);
     if (sub.empty() && same.count(l)) continue;
-    const std::string base = l.substr(c2 + 1);
+    const std::string& base = c.path;
     const std::string path = sub.empty() ? base : base + (base.back() == '/' ? "" : "/") + sub;
     if (mounts.empty()) mounts = cgroup_mounts();
     const CgroupMount* found = nullptr;
     for (const auto& m : mounts) {
-      if (path.rfind(m.root, 0) != 0) continue;
-      if (id == "0" && ctrls.empty()) {
+      if (!path.starts_with(m.root)) continue;
+      if (v2) {
         if (m.v2) found = &m;
       } else if (!m.v2) {
         bool all = true;
-        std::istringstream cs(ctrls);
-        for (std::string c; std::getline(cs, c, ',');) all = all && m.options.count(c);
+        for (const auto& ctrl : c.controllers) all = all && m.options.count(ctrl);
         if (all) found = &m;
       }
       if (found) break;
     }
     if (!found) {
-      rtlog::debug("exec: cgroup hierarchy \"" + l + "\" of the init is not mounted here, not joined");
+      log::debug("exec: cgroup hierarchy \"" + l + "\" of the init is not mounted here, not joined");
       continue;
     }
     auto dir_of = [&](const std::string& p) {
@@ -200,7 +182,7 @@ std::vector<std::string> cgroup_procs_to_join(pid_t init, const std::vector<SubC
     if (!sub.empty() && (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))) {
       // On a hybrid host the controller-less v2 tree is secondary: the
       // container's own cgroup there is enough.
-      if (id != "0" || cgroups::Hierarchy::host().v2_only())
+      if (!v2 || cgroups::Hierarchy::host().v2_only())
         throw NotFound("exec --cgroup: cgroup " + dir + " does not exist");
       if (same.count(l)) continue;
       dir = dir_of(base);
@@ -369,7 +351,7 @@ pid_t exec_process(const Container& c, const Process& process, const ExecOptions
     std::vector<std::string> ignored;
     x.caps = capsets_from_spec(*caps, x.last_cap, ignored);
     x.has_caps = true;
-    for (const auto& n : ignored) rtlog::warn("ignoring unknown or unsupported capability \"" + n + "\"");
+    for (const auto& n : ignored) log::warn("ignoring unknown or unsupported capability \"" + n + "\"");
   }
   for (const auto& r : (p.rlimits.empty() && cp ? cp->rlimits : p.rlimits))
     x.rlimits.push_back({rlimit_resource(r.type), r.type, r.soft, r.hard});
@@ -379,7 +361,7 @@ pid_t exec_process(const Container& c, const Process& process, const ExecOptions
   if (!x.apparmor.empty() && !apparmor_enabled())
     throw FailedPrecondition("exec " + id + ": apparmorProfile \"" + x.apparmor +
                              "\" requested but AppArmor is not enabled on this host");
-  if (!p.selinux_label.empty()) rtlog::warn("SELinux labels are not supported by crius-runtime yet; selinuxLabel ignored");
+  if (!p.selinux_label.empty()) log::warn("SELinux labels are not supported by crius-runtime yet; selinuxLabel ignored");
   std::unique_ptr<SeccompFilter> seccomp;
   if (spec.linux_ && spec.linux_->seccomp) {
     std::vector<std::string> skipped;
@@ -436,7 +418,7 @@ pid_t exec_process(const Container& c, const Process& process, const ExecOptions
     if (t == sync::kPid) {
       pid = static_cast<pid_t>(std::stol(payload));
     } else if (t == sync::kWarning) {
-      rtlog::warn(payload);
+      log::warn(payload);
     } else if (t == sync::kError) {
       auto colon = payload.find(':');
       error = payload.substr(colon == std::string::npos ? 0 : colon + 1);

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "oci/runtime/container.h"
-#include "oci/spec.h"
+#include "oci/runtime/spec.h"
 
 namespace crius::oci::runtime {
 

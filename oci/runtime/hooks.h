@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "oci/spec.h"
+#include "oci/runtime/spec.h"
 
 namespace crius::oci::runtime {
 

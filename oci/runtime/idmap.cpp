@@ -9,7 +9,7 @@
 
 #include <cerrno>
 
-#include "conf/error.h"
+#include "base/error.h"
 #include "oci/runtime/namespaces.h"
 
 namespace crius::oci::runtime {
@@ -70,18 +70,16 @@ std::optional<IdmapRequest> idmap_request(const Spec& spec, size_t index) {
 }
 
 Fd make_mapping_userns(const std::vector<IdMapping>& uids, const std::vector<IdMapping>& gids) {
-  int ready[2], hold[2];
-  if (::pipe2(ready, O_CLOEXEC) != 0) throw_errno("idmap: pipe");
-  Fd ready_r(ready[0]), ready_w(ready[1]);
-  if (::pipe2(hold, O_CLOEXEC) != 0) throw_errno("idmap: pipe");
-  Fd hold_r(hold[0]), hold_w(hold[1]);
+  auto [ready_r, ready_w] = make_pipe("the idmap holder's ready signal");
+  auto [hold_r, hold_w] = make_pipe("holding the idmap user namespace");
   pid_t pid = ::fork();
   if (pid < 0) throw_errno("idmap: fork the user namespace holder");
   if (pid == 0) {
     // Only raw system calls here: the runtime may have other threads.
     char c = ::unshare(CLONE_NEWUSER) == 0 ? 'y' : 'n';
-    (void)!::write(ready[1], &c, 1);
-    (void)!::read(hold[0], &c, 1);  // until the runtime has the namespace
+    // A lost answer reads as EOF, which the runtime takes as a failure.
+    (void)!::write(ready_w.get(), &c, 1);
+    (void)!::read(hold_r.get(), &c, 1);  // until the runtime has the namespace
     ::_exit(0);
   }
   ready_w.reset();

@@ -18,10 +18,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "conf/error.h"
+#include "base/error.h"
+#include "base/file.h"
+#include "base/log.h"
 #include "oci/runtime/console.h"
 #include "oci/runtime/hooks.h"
-#include "oci/runtime/log.h"
 #include "oci/runtime/mounts.h"
 #include "oci/runtime/process.h"
 #include "oci/runtime/rootfs.h"
@@ -65,13 +66,10 @@ void set_rlimits(const std::vector<ResolvedRlimit>& rlimits, const WarnFn& warn)
 
 void set_apparmor_exec(const std::string& profile) {
   std::string cmd = "exec " + profile;
-  int fd = ::open("/proc/self/attr/apparmor/exec", O_WRONLY | O_CLOEXEC);
-  if (fd < 0) fd = ::open("/proc/self/attr/exec", O_WRONLY | O_CLOEXEC);  // kernels before 5.8
-  if (fd < 0) throw_errno("apparmor: open /proc/self/attr/apparmor/exec");
-  bool ok = ::write(fd, cmd.data(), cmd.size()) >= 0;
-  int err = errno;
-  ::close(fd);
-  if (!ok) throw_errno("apparmor: set profile " + profile, err);
+  Fd fd(::open("/proc/self/attr/apparmor/exec", O_WRONLY | O_CLOEXEC));
+  if (!fd) fd.reset(::open("/proc/self/attr/exec", O_WRONLY | O_CLOEXEC));  // kernels before 5.8
+  if (!fd) throw_errno("apparmor: open /proc/self/attr/apparmor/exec");
+  if (::write(fd.get(), cmd.data(), cmd.size()) < 0) throw_errno("apparmor: set profile " + profile);
 }
 
 void switch_user(const User& u) {
@@ -89,7 +87,7 @@ struct Init {
 
   void warn(const std::string& msg) {
     if (!ready && sync::send(c.sync_fd, sync::kWarning, msg)) return;
-    rtlog::warn(msg);
+    log::warn(msg);
   }
 
   void check(int err, const std::string& what) {
@@ -147,7 +145,7 @@ struct Init {
     if (!proc) throw_errno("open /proc");
     if (p.oom_score_adj) set_oom_score_adj(proc.get(), *p.oom_score_adj);
 
-    rtlog::debug("init: preparing rootfs");
+    log::debug("init: preparing rootfs");
     Fd root = prepare_rootfs(s, c.rootfs, c.bundle, ns.has(CLONE_NEWUSER), shared_mnt, c.mount_fds);
     if (!s.hostname.empty() && ::sethostname(s.hostname.data(), s.hostname.size()) != 0)
       throw_errno("sethostname " + s.hostname);
@@ -161,10 +159,10 @@ struct Init {
       run_hooks(s.hooks.create_container, "createContainer", state_json);
     }
 
-    rtlog::debug("init: pivot_root");
+    log::debug("init: pivot_root");
     if (shared_mnt) chroot_into(root.get());
     else pivot_into(root.get());
-    rtlog::debug("init: pivoted");
+    log::debug("init: pivoted");
     root.reset();
     // The rootfs bind was made under a private parent (pivot_root needs
     // that); the new "/" gets the propagation the spec asks for now.
@@ -237,7 +235,7 @@ struct Init {
       run_hooks(s.hooks.start_container, "startContainer", j.dump());
     }
 
-    rtlog::debug("init: started");
+    log::debug("init: started");
     if (c.has_caps) {
       std::string what;
       check(drop_bounding(c.caps, c.last_cap, what), what);
@@ -293,10 +291,12 @@ void init_main(InitConfig& c) {
     msg = "container init failed";
   }
   if (!init.ready && c.sync_fd >= 0 && sync::send(c.sync_fd, sync::kError, msg)) ::_exit(1);
-  rtlog::error(msg);
-  if (!rtlog::to_stderr()) {
+  log::error(msg);
+  if (!log::to_stderr()) {
+    // The last word of a process about to exit: if stderr is gone too,
+    // there is nowhere left to report that.
     std::string line = msg + "\n";
-    write_all(STDERR_FILENO, line.data(), line.size());
+    (void)write_all(STDERR_FILENO, line.data(), line.size());
   }
   ::_exit(127);
 }

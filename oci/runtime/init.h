@@ -11,7 +11,7 @@
 #include "oci/runtime/caps.h"
 #include "oci/runtime/namespaces.h"
 #include "oci/runtime/seccomp.h"
-#include "oci/spec.h"
+#include "oci/runtime/spec.h"
 
 namespace crius::oci::runtime {
 

@@ -12,10 +12,9 @@
 #include <cerrno>
 #include <map>
 
-#include "conf/error.h"
+#include "base/error.h"
 #include "oci/runtime/cgroup_mount.h"
 #include "oci/runtime/copy_tree.h"
-#include "oci/runtime/log.h"
 
 namespace crius::oci::runtime {
 namespace {

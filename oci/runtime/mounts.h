@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "oci/runtime/sys.h"
-#include "oci/spec.h"
+#include "base/fd.h"
+#include "oci/runtime/spec.h"
 
 namespace crius::oci::runtime {
 

@@ -7,7 +7,8 @@
 
 #include <cerrno>
 
-#include "conf/error.h"
+#include "base/error.h"
+#include "base/file.h"
 
 namespace crius::oci::runtime {
 

@@ -9,7 +9,7 @@
 #include <map>
 #include <sstream>
 
-#include "conf/error.h"
+#include "base/error.h"
 
 namespace crius::oci::runtime {
 
@@ -38,8 +38,8 @@ void check_sysctl(const std::string& key, const NamespacePlan& ns) {
                                "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"};
   for (const char* k : kIpc)
     if (key == k) return need(CLONE_NEWIPC, "ipc");
-  if (key.rfind("fs.mqueue.", 0) == 0) return need(CLONE_NEWIPC, "ipc");
-  if (key.rfind("net.", 0) == 0) return need(CLONE_NEWNET, "network");
+  if (key.starts_with("fs.mqueue.")) return need(CLONE_NEWIPC, "ipc");
+  if (key.starts_with("net.")) return need(CLONE_NEWNET, "network");
   if (key == "kernel.hostname" || key == "kernel.domainname") return need(CLONE_NEWUTS, "uts");
   throw InvalidArgument("sysctl \"" + key + "\" is not in a separate kernel namespace");
 }
@@ -52,7 +52,7 @@ std::string sysctl_path(const std::string& key) {
 
 std::optional<std::string> env_get(const std::vector<std::string>& env, const std::string& name) {
   for (const auto& e : env)
-    if (e.size() > name.size() && e.compare(0, name.size(), name) == 0 && e[name.size()] == '=')
+    if (e.size() > name.size() && e.starts_with(name) && e[name.size()] == '=')
       return e.substr(name.size() + 1);
   return std::nullopt;
 }

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "oci/runtime/namespaces.h"
-#include "oci/spec.h"
+#include "oci/runtime/spec.h"
 
 namespace crius::oci::runtime {
 

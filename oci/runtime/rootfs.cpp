@@ -9,8 +9,8 @@
 
 #include <cerrno>
 
-#include "conf/error.h"
-#include "oci/runtime/cgroup_mount.h"
+#include "base/error.h"
+#include "base/mountinfo.h"
 #include "oci/runtime/devices.h"
 #include "oci/runtime/mounts.h"
 
@@ -22,7 +22,7 @@ std::string mount_point_of(const std::string& path) {
   std::string best = "/";
   for (const auto& m : read_mountinfo()) {
     const std::string& mp = m.mount_point;
-    if (mp.size() > best.size() && path.compare(0, mp.size(), mp) == 0 &&
+    if (mp.size() > best.size() && path.starts_with(mp) &&
         (path.size() == mp.size() || path[mp.size()] == '/'))
       best = mp;
   }

@@ -6,7 +6,7 @@
 #include <map>
 #include <set>
 
-#include "conf/error.h"
+#include "base/error.h"
 
 namespace crius::oci::runtime {
 namespace {

@@ -7,9 +7,11 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/error.h"
+#include "base/fd.h"
+#include "base/fd_passing.h"
+#include "base/file.h"
 #include "oci/runtime/state.h"
-#include "oci/runtime/sync.h"
-#include "oci/runtime/sys.h"
 
 namespace crius::oci::runtime {
 
@@ -37,7 +39,7 @@ void send_to_seccomp_listener(const Seccomp& s, int seccomp_fd, pid_t pid, const
 
   const std::string msg = container_process_state(s, pid, state).dump();
   // The fd rides with the first bytes; the rest follows as plain data.
-  const ssize_t n = sync::send_with_fd(sock.get(), msg.data(), msg.size(), seccomp_fd);
+  const ssize_t n = send_with_fd(sock.get(), msg.data(), msg.size(), seccomp_fd);
   if (n < 0) throw_errno("seccomp listener: send the state and fd to " + path);
   if (static_cast<size_t>(n) < msg.size() &&
       !write_all(sock.get(), msg.data() + n, msg.size() - static_cast<size_t>(n)))

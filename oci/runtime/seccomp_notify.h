@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "oci/spec.h"
+#include "oci/runtime/spec.h"
 
 namespace crius::oci::runtime {
 

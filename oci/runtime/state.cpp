@@ -4,13 +4,11 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
-#include <ctime>
 
-#include "conf/atomic_file.h"
-#include "conf/error.h"
-#include "oci/cgroups/manager.h"
-#include "oci/runtime/sys.h"
+#include "base/error.h"
+#include "base/file.h"
+#include "base/proc_stat.h"
+#include "oci/cgroups/cgroup.h"
 
 namespace crius::oci::runtime {
 
@@ -147,20 +145,8 @@ Status current_status(const std::string& dir, const State& s) {
   if (s.start_time != 0 && process_start_time(s.pid) != s.start_time) return Status::stopped;
   struct stat sb;
   if (::lstat((dir + "/exec.fifo").c_str(), &sb) == 0) return Status::created;
-  if (s.cgroup.is_object() && cgroups::Manager(cgroups::Paths::from_json(s.cgroup)).frozen()) return Status::paused;
+  if (s.cgroup.is_object() && cgroups::Cgroup(cgroups::Paths::from_json(s.cgroup)).frozen()) return Status::paused;
   return Status::running;
-}
-
-std::string now_rfc3339() {
-  auto t = std::chrono::system_clock::now();
-  auto secs = std::chrono::system_clock::to_time_t(t);
-  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count() % 1000000000;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long long>(ns));
-  return buf;
 }
 
 }  // namespace crius::oci::runtime

@@ -58,6 +58,5 @@ State load_state(const std::string& root, const std::string& id);
 // The status now: stopped when init is gone (or a zombie), created while the
 // exec fifo waits, paused while its cgroup is frozen, running otherwise.
 Status current_status(const std::string& dir, const State&);
-std::string now_rfc3339();
 
 }  // namespace crius::oci::runtime

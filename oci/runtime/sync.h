@@ -19,12 +19,8 @@ enum Type : char {
   kSeccomp = 'S',   // init → runtime: the seccomp listener fd (SCM_RIGHTS); runtime answers kGo
 };
 
-// One sendmsg(2) of data with fd (when >= 0) as SCM_RIGHTS, MSG_NOSIGNAL,
-// retried on EINTR. Returns the bytes sent or -1 with errno.
-ssize_t send_with_fd(int sock, const void* data, size_t len, int fd);
-
 // Returns false when the peer is gone. With passed_fd >= 0, that fd goes
-// along (SCM_RIGHTS).
+// along (SCM_RIGHTS, base/fd_passing.h).
 bool send(int fd, Type t, const std::string& payload = {}, int passed_fd = -1);
 // Blocks for the next message; false on EOF or error. An fd that came
 // along lands in *passed_fd (close-on-exec), or is closed when not wanted.

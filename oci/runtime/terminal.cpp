@@ -6,6 +6,8 @@
 
 #include <cerrno>
 
+#include "base/file.h"
+
 namespace crius::oci::runtime {
 
 TerminalProxy::TerminalProxy(Fd master) : master_(std::move(master)) {
@@ -28,14 +30,17 @@ bool TerminalProxy::pump(int timeout_ms, int wake) {
   int n = ::poll(p, 3, timeout_ms);
   if (n <= 0) return true;
   char buf[8192];
+  // A copy that cannot be written (our stdout closed, the pty gone) is
+  // dropped, as a terminal drops what nobody reads; the process goes on
+  // and its exit ends the proxy.
   if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
     ssize_t r = ::read(master_.get(), buf, sizeof buf);
     if (r <= 0 && !(r < 0 && errno == EINTR)) return false;
-    if (r > 0) write_all(STDOUT_FILENO, buf, static_cast<size_t>(r));
+    if (r > 0) (void)write_all(STDOUT_FILENO, buf, static_cast<size_t>(r));
   }
   if (stdin_open_ && (p[2].revents & (POLLIN | POLLHUP | POLLERR))) {
     ssize_t r = ::read(STDIN_FILENO, buf, sizeof buf);
-    if (r > 0) write_all(master_.get(), buf, static_cast<size_t>(r));
+    if (r > 0) (void)write_all(master_.get(), buf, static_cast<size_t>(r));
     else if (r == 0 || errno != EINTR) stdin_open_ = false;
   }
   return true;

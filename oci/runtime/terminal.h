@@ -7,7 +7,7 @@
 
 #include <optional>
 
-#include "oci/runtime/sys.h"
+#include "base/fd.h"
 
 namespace crius::oci::runtime {
 

@@ -7,7 +7,7 @@
 #include <boost/beast/http.hpp>
 #include <stdexcept>
 
-#include "conf/log.h"
+#include "base/log.h"
 
 namespace crius::metrics {
 

@@ -8,6 +8,7 @@
 
 #include "tests/fixtures/registry/image_builder.h"
 #include "tests/fixtures/registry/registry.h"
+#include "tests/support/eventually.h"
 
 namespace crius::test {
 namespace fs = std::filesystem;
@@ -156,12 +157,8 @@ ExecOutput exec_sync(Daemon& d, const std::string& id, const std::vector<std::st
 }
 
 bool wait_state(Daemon& d, const std::string& id, v1::ContainerState state, int timeout_ms) {
-  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (std::chrono::steady_clock::now() < until) {
-    if (container_status(d, id).status().state() == state) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return false;
+  return crius::testing::eventually([&] { return container_status(d, id).status().state() == state; },
+                                    std::chrono::milliseconds(timeout_ms));
 }
 
 std::string container_log(Daemon& d, const std::string& id) {
@@ -171,12 +168,8 @@ std::string container_log(Daemon& d, const std::string& id) {
 }
 
 bool wait_log(Daemon& d, const std::string& id, const std::string& needle, int timeout_ms) {
-  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (std::chrono::steady_clock::now() < until) {
-    if (container_log(d, id).find(needle) != std::string::npos) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return false;
+  return crius::testing::eventually([&] { return container_log(d, id).find(needle) != std::string::npos; },
+                                    std::chrono::milliseconds(timeout_ms));
 }
 
 std::string proc_status_field(int pid, const std::string& field) {

@@ -4,6 +4,7 @@
 // other runtime handlers; and nothing left behind.
 // container_helpers.h first: the CRI Signal enum must be parsed before <signal.h> macros exist.
 #include "tests/e2e/container_helpers.h"
+#include "tests/support/eventually.h"
 //
 #include <gtest/gtest.h>
 #include <sys/mount.h>
@@ -195,10 +196,10 @@ TEST(Container, TwoContainersShareLocalhostIpcAndHostname) {
   auto srv = exec_sync(env.daemon, a, {"sh", "-c", "(echo pong | nc -l -p 7777 &) ; sleep 0.2; echo started"});
   ASSERT_TRUE(srv.status.ok()) << srv.status.error_message();
   std::string got;
-  for (int i = 0; i < 50 && got.find("pong") == std::string::npos; ++i) {
+  crius::testing::eventually([&] {
     got = exec_sync(env.daemon, b, {"sh", "-c", "nc 127.0.0.1 7777 </dev/null"}).out;
-    if (got.find("pong") == std::string::npos) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+    return got.find("pong") != std::string::npos;
+  });
   EXPECT_NE(got.find("pong"), std::string::npos);
   // One /dev/shm between them.
   ASSERT_EQ(exec_sync(env.daemon, a, {"sh", "-c", "echo shared > /dev/shm/x"}).exit_code, 0);
@@ -336,14 +337,17 @@ TEST(Container, RestartRecovery) {
   const std::string quitter = env.create(pod, container_config("quitter", env.image, {"sh", "-c", "sleep 1; exit 3"}));
   ASSERT_TRUE(wait_log(env.daemon, ticker, "tick2"));
   const int pid = pid_of(env.daemon, ticker);
+  const int quitter_pid = pid_of(env.daemon, quitter);
   const std::string log_path = container_status(env.daemon, ticker).status().log_path();
 
   env.daemon.stop(SIGKILL);
   // While the daemon is down: the ticker runs and logs, the quitter exits.
   const auto size_then = fs::file_size(log_path);
-  std::this_thread::sleep_for(std::chrono::milliseconds(2000));
+  EXPECT_TRUE(crius::testing::eventually([&] { return fs::file_size(log_path) > size_then; }))
+      << "the ticker's log did not grow while the daemon was down";
+  EXPECT_TRUE(crius::testing::eventually([&] { return !process_alive(quitter_pid); }))
+      << "the quitter did not exit while the daemon was down";
   EXPECT_TRUE(process_alive(pid));
-  EXPECT_GT(fs::file_size(log_path), size_then);
 
   env.daemon.restart();
   auto t = container_status(env.daemon, ticker).status();

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "server/proto/api.grpc.pb.h"
+#include "api/cri.grpc.pb.h"
 
 namespace crius::test {
 

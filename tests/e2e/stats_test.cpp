@@ -4,6 +4,7 @@
 // Run for the builtin handler and runc, which place cgroups themselves.
 // container_helpers.h first: the CRI Signal enum must be parsed before <signal.h> macros exist.
 #include "tests/e2e/container_helpers.h"
+#include "tests/support/eventually.h"
 //
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -95,11 +96,10 @@ TEST_P(Stats, MemoryCpuProcessesAndWritableLayer) {
       pod, container_config("busy", env.image,
                             {"sh", "-c", "dd if=/dev/zero of=/dev/shm/blob bs=1048576 count=40; while :; do :; done"}));
   v1::ContainerStats s;
-  for (int i = 0; i < 100; ++i) {
+  crius::testing::eventually([&] {
     s = container_stats(env.daemon, id);
-    if (s.memory().working_set_bytes().value() >= 40 * kMiB) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+    return s.memory().working_set_bytes().value() >= 40 * kMiB;
+  });
   EXPECT_EQ(s.attributes().id(), id);
   EXPECT_EQ(s.attributes().metadata().name(), "busy");
   EXPECT_EQ(s.attributes().labels().at("container"), "busy");
@@ -109,8 +109,11 @@ TEST_P(Stats, MemoryCpuProcessesAndWritableLayer) {
   EXPECT_GT(s.memory().timestamp(), 0);
 
   const auto first = container_stats(env.daemon, id);
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  const auto second = container_stats(env.daemon, id);
+  v1::ContainerStats second;
+  crius::testing::eventually([&] {
+    second = container_stats(env.daemon, id);
+    return second.cpu().usage_core_nano_seconds().value() > first.cpu().usage_core_nano_seconds().value();
+  });
   EXPECT_GT(second.cpu().usage_core_nano_seconds().value(), first.cpu().usage_core_nano_seconds().value());
   EXPECT_GT(second.cpu().timestamp(), first.cpu().timestamp());
   ASSERT_TRUE(second.cpu().has_usage_nano_cores());

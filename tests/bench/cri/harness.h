@@ -8,7 +8,7 @@
 #pragma once
 
 // The proto first: the CRI Signal enum must be parsed before <signal.h> macros exist.
-#include "server/proto/api.grpc.pb.h"
+#include "api/cri.grpc.pb.h"
 //
 #include <grpcpp/grpcpp.h>
 #include <sys/types.h>

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "conf/error.h"
+#include "base/error.h"
 #include "oci/monitor/client.h"
 #include "tests/integration/runtime/harness.h"
 

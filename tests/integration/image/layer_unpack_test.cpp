@@ -10,7 +10,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "conf/error.h"
+#include "base/error.h"
 #include "image/layer_unpack.h"
 #include "tests/fixtures/registry/image_builder.h"
 

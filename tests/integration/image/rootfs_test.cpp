@@ -9,7 +9,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "conf/error.h"
+#include "base/error.h"
 #include "image/images.h"
 #include "tests/fixtures/registry/image_builder.h"
 #include "tests/fixtures/registry/registry.h"

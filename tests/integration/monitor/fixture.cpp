@@ -1,4 +1,5 @@
 #include "tests/integration/monitor/fixture.h"
+#include "tests/support/eventually.h"
 
 #include <unistd.h>
 
@@ -81,12 +82,12 @@ void MonitorTest::TearDown() {
     rt::wait_gone(monitor_pid_, 5s);
   }
   // A monitor that reported a failed start may still be exiting.
-  auto deadline = std::chrono::steady_clock::now() + 5s;
-  do {
-    rt::reap_zombies();
-    if (rt::live_children().empty()) break;
-    std::this_thread::sleep_for(10ms);
-  } while (std::chrono::steady_clock::now() < deadline);
+  eventually(
+      [] {
+        rt::reap_zombies();
+        return rt::live_children().empty();
+      },
+      5s);
   EXPECT_TRUE(rt::live_children().empty()) << "processes left behind";
   EXPECT_TRUE(rt::mounts_under(tmp()).empty()) << "mounts left under " << tmp();
   std::error_code ec;
@@ -143,22 +144,17 @@ pid_t MonitorTest::launch(const std::string& id, rt::Bundle& b, const fs::path& 
 }
 
 bool MonitorTest::wait_status(const std::string& id, const std::string& want, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (client().status(id).status == want) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return false;
+  return eventually([&] { return client().status(id).status == want; }, timeout);
 }
 
 bool MonitorTest::wait_log(const fs::path& log, const std::string& content, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    for (const auto& r : read_log(log))
-      if (r.content == content) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return false;
+  return eventually(
+      [&] {
+        for (const auto& r : read_log(log))
+          if (r.content == content) return true;
+        return false;
+      },
+      timeout);
 }
 
 nlohmann::json MonitorTest::process(const std::vector<std::string>& args) {

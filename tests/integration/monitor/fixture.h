@@ -14,7 +14,7 @@
 
 #include <signal.h>
 
-#include "conf/error.h"
+#include "base/error.h"
 #include "oci/monitor/client.h"
 #include "tests/integration/runtime/harness.h"
 

@@ -6,7 +6,9 @@
 #include <thread>
 
 #include "oci/monitor/exit_record.h"
+#include "oci/monitor/protocol.h"
 #include "tests/integration/monitor/fixture.h"
+#include "tests/support/eventually.h"
 
 namespace crius::testing::monitor {
 
@@ -112,10 +114,7 @@ TEST_P(MonitorLifecycle, ReconnectAfterClientGoneSeesExit) {
   std::ofstream(b->rootfs() / "go") << "x";
   // The record is written with nobody connected.
   std::optional<mon::ExitInfo> rec;
-  for (int i = 0; i < 1000 && !rec; ++i) {
-    rec = mon::read_exit(mon_dir(), "re");
-    if (!rec) std::this_thread::sleep_for(10ms);
-  }
+  eventually([&] { return (rec = mon::read_exit(mon_dir(), "re")).has_value(); });
   ASSERT_TRUE(rec);
   EXPECT_EQ(rec->exit_code, 7);
   EXPECT_TRUE(rt::pid_alive(mpid));
@@ -123,7 +122,7 @@ TEST_P(MonitorLifecycle, ReconnectAfterClientGoneSeesExit) {
   client_ = mon::Client::connect(mon_dir());
   ASSERT_TRUE(client_);
   EXPECT_EQ(client().pid(), mpid);
-  EXPECT_EQ(client().version(), 1);
+  EXPECT_EQ(client().version(), mon::protocol::kVersion);
   auto st = client().status("re");
   EXPECT_EQ(st.status, "stopped");
   ASSERT_TRUE(st.exit);
@@ -191,9 +190,7 @@ TEST_P(MonitorLifecycle, LongDirectoryPathsWork) {
   co.tty = true;
   m.create(co);
   m.start(id);
-  auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (m.status(id).status != "stopped" && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(10ms);
+  eventually([&] { return m.status(id).status == "stopped"; }, 20s);
   auto st = m.status(id);
   EXPECT_EQ(st.status, "stopped");
   EXPECT_TRUE(wait_log(tmp() / "logs" / "long.log", "long\r", 1s) || wait_log(tmp() / "logs" / "long.log", "long"));
@@ -213,15 +210,12 @@ TEST_P(MonitorLifecycle, IdleTrimGivesBackPages) {
   const std::string rss = rt::proc_status_field(client().pid(), "VmRSS");
   ASSERT_FALSE(rss.empty());
   std::string idle_rss;
-  for (int i = 0; i < 100; ++i) {
-    std::this_thread::sleep_for(100ms);
+  eventually([&] {
     idle_rss = rt::proc_status_field(client().pid(), "VmRSS");
-    if (std::atol(idle_rss.c_str()) < std::atol(rss.c_str()) / 2) break;
-  }
+    return std::atol(idle_rss.c_str()) < std::atol(rss.c_str()) / 2;
+  });
   EXPECT_LT(std::atol(idle_rss.c_str()), std::atol(rss.c_str()) / 2)
       << "VmRSS right after start: " << rss << ", idle: " << idle_rss;
-  std::cout << "[ figure ] crius-monitor VmRSS with one running container (" << GetParam().name << "): " << rss
-            << " right after start, " << idle_rss << " once idle\n";
 }
 
 }  // namespace crius::testing::monitor

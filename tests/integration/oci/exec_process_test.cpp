@@ -17,12 +17,13 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "conf/error.h"
+#include "base/error.h"
 #include "oci/runtime/container.h"
 #include "oci/runtime/defaults.h"
 #include "oci/runtime/exec.h"
-#include "oci/runtime/sys.h"
-#include "oci/spec.h"
+#include "base/fd.h"
+#include "base/file.h"
+#include "oci/runtime/spec.h"
 #include "tests/fixtures/rootfs/rootfs.h"
 
 namespace crius::oci::runtime {

@@ -19,7 +19,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "conf/error.h"
+#include "base/error.h"
 #include "oci/runtime/console.h"
 #include "oci/runtime/container.h"
 #include "oci/runtime/defaults.h"

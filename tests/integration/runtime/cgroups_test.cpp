@@ -9,6 +9,7 @@
 #include "oci/cgroups/path.h"
 #include "oci/cgroups/stats.h"
 #include "tests/integration/runtime/fixture.h"
+#include "tests/support/eventually.h"
 
 namespace crius::testing::rt {
 namespace {
@@ -176,17 +177,12 @@ TEST_P(Cgroups, PauseFreezesResumeThaws) {
   ASSERT_TRUE(p.ok()) << p.describe();
   EXPECT_EQ(rt().status(c->id()), "paused");
   const std::string frozen_at = trimmed(count);
-  std::this_thread::sleep_for(300ms);  // a running counter moves ~15 times in this
-  EXPECT_EQ(trimmed(count), frozen_at) << "the counter moved while paused";
+  // A running counter moves about 15 times in 300 ms; a frozen one never.
+  EXPECT_FALSE(eventually([&] { return trimmed(count) != frozen_at; }, 300ms)) << "the counter moved while paused";
   auto r = rt().cmd({"resume", c->id()});
   ASSERT_TRUE(r.ok()) << r.describe();
   EXPECT_EQ(rt().status(c->id()), "running");
-  bool moved = false;
-  for (int i = 0; i < 100 && !moved; ++i) {
-    std::this_thread::sleep_for(50ms);
-    moved = trimmed(count) != frozen_at;
-  }
-  EXPECT_TRUE(moved) << "the counter did not go on after resume";
+  EXPECT_TRUE(eventually([&] { return trimmed(count) != frozen_at; })) << "the counter did not go on after resume";
   // crun 1.8.1 resumes a running container without complaint.
   if (!is("crun")) {
     EXPECT_FALSE(rt().cmd({"resume", c->id()}).ok()) << "resume of a running container must fail";
@@ -228,13 +224,11 @@ TEST_P(Cgroups, PsListsTheContainersProcesses) {
   const pid_t pid = c->launch(*b, "sleep", &err);
   ASSERT_GT(pid, 0) << err;
   nlohmann::json pids;
-  for (int i = 0; i < 50; ++i) {  // the background sleep may still be starting
+  eventually([&] {  // the background sleep may still be starting
     auto r = rt().cmd({"ps", "--format", "json", c->id()});
-    ASSERT_TRUE(r.ok()) << r.describe();
-    pids = nlohmann::json::parse(r.out);
-    if (pids.size() >= 2) break;
-    std::this_thread::sleep_for(50ms);
-  }
+    pids = r.ok() ? nlohmann::json::parse(r.out) : nlohmann::json();
+    return pids.size() >= 2;
+  });
   ASSERT_TRUE(pids.is_array());
   EXPECT_EQ(pids.size(), 2u) << pids.dump();
   EXPECT_NE(std::find(pids.begin(), pids.end(), pid), pids.end()) << pids.dump();

@@ -3,7 +3,7 @@
 // host) that each test creates and removes: membership, cgroup.freeze,
 // cgroup.kill and the BPF device filter. Controller files (memory.max…)
 // need controllers delegated to that mount, which a hybrid host does not do;
-// those are covered against a fake tree in tests/unit/cgroups_*_test.cpp.
+// those are covered against a fake tree in tests/unit/oci/cgroups/.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -17,10 +17,10 @@
 
 #include <gtest/gtest.h>
 
-#include "conf/error.h"
+#include "base/error.h"
 #include "oci/cgroups/devices.h"
 #include "oci/cgroups/hierarchy.h"
-#include "oci/cgroups/manager.h"
+#include "oci/cgroups/cgroup.h"
 #include "tests/integration/runtime/harness.h"
 
 namespace crius::testing::rt {
@@ -37,10 +37,10 @@ class CgroupV2 : public ::testing::Test {
     paths_.mode = cg::Mode::v2;
     paths_.unified = h.unified + "/crius-v2test-" + std::to_string(::getpid()) + "-" +
                      ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    // mkdir, not Manager::create: that would delegate controllers from the
+    // mkdir, not Cgroup::create: that would delegate controllers from the
     // mount's root, which belongs to the host.
     ASSERT_EQ(::mkdir(paths_.unified.c_str(), 0755), 0) << paths_.unified << ": " << std::strerror(errno);
-    mgr_ = std::make_unique<cg::Manager>(paths_);
+    mgr_ = std::make_unique<cg::Cgroup>(paths_);
   }
   void TearDown() override {
     for (pid_t p : children_) {
@@ -70,7 +70,7 @@ class CgroupV2 : public ::testing::Test {
     return p;
   }
   cg::Paths paths_;
-  std::unique_ptr<cg::Manager> mgr_;
+  std::unique_ptr<cg::Cgroup> mgr_;
   std::vector<pid_t> children_;
 };
 
@@ -110,7 +110,7 @@ TEST_F(CgroupV2, DestroyReportsProcessesLeft) {
 }
 
 // Tries to open path from inside the cgroup: 0 or the errno.
-int open_in_cgroup(const cg::Manager& m, const char* path) {
+int open_in_cgroup(const cg::Cgroup& m, const char* path) {
   int pipefd[2];
   if (::pipe(pipefd) != 0) return -1;
   pid_t p = ::fork();

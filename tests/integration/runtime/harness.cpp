@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "tests/fixtures/rootfs/rootfs.h"
+#include "tests/support/eventually.h"
 
 namespace crius::testing::rt {
 
@@ -237,12 +238,7 @@ bool pid_alive(pid_t pid) {
 }
 
 bool wait_gone(pid_t pid, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (pid_alive(pid)) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(2ms);
-  }
-  return true;
+  return eventually([&] { return !pid_alive(pid); }, timeout);
 }
 
 // ---------------------------------------------------------------- files
@@ -262,13 +258,12 @@ void write_file(const fs::path& p, const std::string& text) {
 }
 
 bool wait_for_file(const fs::path& p, std::chrono::milliseconds timeout, bool non_empty) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    std::error_code ec;
-    if (fs::exists(p, ec) && (!non_empty || fs::file_size(p, ec) > 0)) return true;
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(2ms);
-  }
+  return eventually(
+      [&] {
+        std::error_code ec;
+        return fs::exists(p, ec) && (!non_empty || fs::file_size(p, ec) > 0);
+      },
+      timeout);
 }
 
 std::string proc_status_field(pid_t pid, const std::string& key) {
@@ -287,12 +282,7 @@ ino_t ns_inode(pid_t pid, const std::string& type) {
 }
 
 bool wait_for_comm(pid_t pid, const std::string& comm, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    if (trim(read_file("/proc/" + std::to_string(pid) + "/comm")) == comm) return true;
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(1ms);
-  }
+  return eventually([&] { return trim(read_file("/proc/" + std::to_string(pid) + "/comm")) == comm; }, timeout);
 }
 
 bool MountEntry::has_option(const std::string& opt) const {
@@ -600,12 +590,7 @@ std::string Runtime::status(const std::string& id) const {
 }
 
 bool Runtime::wait_status(const std::string& id, const std::string& want, std::chrono::milliseconds timeout) const {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    if (status(id) == want) return true;
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(5ms);
-  }
+  return eventually([&] { return status(id) == want; }, timeout);
 }
 
 Container::~Container() {

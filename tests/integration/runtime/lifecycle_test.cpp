@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "tests/integration/runtime/fixture.h"
+#include "tests/support/eventually.h"
 
 namespace crius::testing::rt {
 namespace {
@@ -27,9 +28,12 @@ TEST_P(Lifecycle, CreateStopsBeforeTheUserProgram) {
   ASSERT_GT(pid, 0);
   EXPECT_TRUE(pid_alive(pid)) << "init " << pid << " should exist after create";
   EXPECT_EQ(std::stoi(read_file(pidfile)), pid) << "--pid-file must hold the init pid";
-  // Init waits before exec'ing the user's program: give it a moment to
-  // (wrongly) run, then check that it did not.
-  std::this_thread::sleep_for(200ms);
+  // Init waits before exec'ing the user's program: it is still the
+  // runtime's image, blocked (not running) on the exec fifo.
+  EXPECT_TRUE(eventually([&] { return proc_status_field(pid, "State").starts_with("S"); }))
+      << "init is not waiting for start";
+  EXPECT_NE(fs::read_symlink("/proc/" + std::to_string(pid) + "/exe").filename(), "busybox")
+      << "the user's program was exec'd before start";
   EXPECT_FALSE(fs::exists(b->rootfs() / "tmp/started")) << "the user's program ran before start";
   EXPECT_EQ(rt().status(c->id()), "created");
 

@@ -15,7 +15,7 @@
 #include <fstream>
 #include <thread>
 
-#include "conf/error.h"
+#include "base/error.h"
 #include "oci/cgroups/hierarchy.h"
 #include "oci/cgroups/systemd.h"
 #include "sandbox/cgroup.h"

@@ -1,0 +1,23 @@
+#include "base/fd.h"
+
+#include <fcntl.h>
+
+#include <cerrno>
+
+#include "base/error.h"
+
+namespace crius {
+
+Pipe make_pipe(const char* what, int flags) {
+  int p[2];
+  if (::pipe2(p, flags < 0 ? O_CLOEXEC : flags) != 0) throw Internal(errno_text(std::string("creating a pipe for ") + what, errno));
+  return {Fd(p[0]), Fd(p[1])};
+}
+
+Fd open_fd(const std::string& path, int flags, unsigned mode) {
+  Fd fd(::open(path.c_str(), flags | O_CLOEXEC, mode));
+  if (!fd) throw_errno("opening " + path);
+  return fd;
+}
+
+}  // namespace crius

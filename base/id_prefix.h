@@ -1,0 +1,26 @@
+// Looking a record up as CRI clients name it: by its full ID or by a prefix
+// that only one ID has (crictl users type a few hex digits).
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "base/error.h"
+
+namespace crius {
+
+// The value whose key is `id`, or the only one whose key starts with it.
+// NotFound (naming `kind` and the ID) when none or several match.
+template <typename V>
+V find_by_id_or_prefix(const std::map<std::string, V>& m, const std::string& id, const std::string& kind) {
+  if (auto it = m.find(id); it != m.end()) return it->second;
+  const V* match = nullptr;
+  for (auto p = m.lower_bound(id); p != m.end() && p->first.rfind(id, 0) == 0; ++p) {
+    if (match) throw NotFound(kind + " ID prefix " + id + " is ambiguous");
+    match = &p->second;
+  }
+  if (!match) throw NotFound(kind + " " + id + " not found");
+  return *match;
+}
+
+}  // namespace crius

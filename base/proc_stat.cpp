@@ -1,0 +1,39 @@
+#include "base/proc_stat.h"
+
+#include <cstdlib>
+#include <string>
+
+#include "base/file.h"
+
+namespace crius {
+
+namespace {
+// The fields after the command name, which is in parentheses and may hold
+// spaces; "" when the process is gone.
+std::string stat_tail(pid_t pid) {
+  const std::string s = read_file_or_empty("/proc/" + std::to_string(pid) + "/stat");
+  const auto close = s.rfind(')');
+  if (close == std::string::npos || close + 2 >= s.size()) return {};
+  return s.substr(close + 2);
+}
+}  // namespace
+
+char process_state(pid_t pid) {
+  const std::string t = stat_tail(pid);
+  return t.empty() ? 0 : t[0];
+}
+
+uint64_t process_start_time(pid_t pid) {
+  const std::string t = stat_tail(pid);
+  if (t.empty()) return 0;
+  // The tail starts at field 3 (state); the start time is field 22.
+  size_t pos = 0;
+  for (int field = 3; field < 22; ++field) {
+    pos = t.find(' ', pos);
+    if (pos == std::string::npos) return 0;
+    ++pos;
+  }
+  return std::strtoull(t.c_str() + pos, nullptr, 10);
+}
+
+}  // namespace crius

@@ -1,0 +1,148 @@
+#include "base/process.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <thread>
+
+#include "base/error.h"
+#include "base/fd.h"
+#include "base/wait.h"
+
+namespace crius {
+
+ProcessResult run_process(const std::vector<std::string>& args, const std::vector<std::string>& env,
+                          const std::string& input, std::chrono::milliseconds timeout, const std::string& program) {
+  if (args.empty()) throw Internal("run_process: no program given");
+  const std::string& path = program.empty() ? args.front() : program;
+  auto [in_r, in_w] = make_pipe("the stdin of a child process");
+  auto [out_r, out_w] = make_pipe("the stdout of a child process");
+  auto [err_r, err_w] = make_pipe("the stderr of a child process");
+
+  // Everything the child needs is prepared before fork: after it, only
+  // async-signal-safe calls are allowed (the daemon is multithreaded).
+  std::vector<char*> envp;
+  for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+
+  // Close-on-exec: it reads EOF once execve succeeds, or the child's errno.
+  auto [exec_r, exec_w] = make_pipe("the exec status of a child process");
+  const pid_t pid = ::fork();
+  if (pid < 0) throw Internal(errno_text("starting " + path, errno));
+  if (pid == 0) {
+    ::setpgid(0, 0);  // its own group, so a timeout kills what it spawned too
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    // A child that cannot set up its stdio must not run the program with
+    // the daemon's own: 127, as a failed exec.
+    if (::dup2(in_r.get(), 0) < 0 || ::dup2(out_w.get(), 1) < 0 || ::dup2(err_w.get(), 2) < 0) ::_exit(127);
+    // Not every fd of the daemon is close-on-exec (Asio's listeners are not);
+    // a plugin must not keep, say, the metrics port open after a restart.
+    // exec_w stays (it is close-on-exec) to report a failed execve.
+    const unsigned keep = static_cast<unsigned>(exec_w.get());
+    if (keep > 3) ::syscall(SYS_close_range, 3U, keep - 1, 0U);
+    ::syscall(SYS_close_range, keep + 1, ~0U, 0U);
+    ::execve(path.c_str(), argv.data(), envp.data());
+    const int err = errno;
+    // Best effort: the parent reads 127 as a failed exec either way.
+    if (::write(exec_w.get(), &err, sizeof err) < 0) ::_exit(127);
+    ::_exit(127);
+  }
+  in_r.reset();
+  out_w.reset();
+  err_w.reset();
+  exec_w.reset();
+  int exec_errno = 0;
+  ssize_t got_errno;
+  while ((got_errno = ::read(exec_r.get(), &exec_errno, sizeof exec_errno)) < 0 && errno == EINTR) {
+  }
+  if (got_errno != sizeof exec_errno) exec_errno = 0;
+  ::fcntl(in_w.get(), F_SETFL, O_NONBLOCK);
+
+  ProcessResult r;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  size_t written = 0;
+  if (input.empty()) in_w.reset();
+  while (out_r.get() >= 0 || err_r.get() >= 0) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      r.timed_out = true;
+      break;
+    }
+    pollfd fds[3];
+    int n = 0;
+    Fd* owners[3];
+    for (Fd* f : {&out_r, &err_r}) {
+      if (f->get() < 0) continue;
+      fds[n] = {f->get(), POLLIN, 0};
+      owners[n++] = f;
+    }
+    if (in_w.get() >= 0) {
+      fds[n] = {in_w.get(), POLLOUT, 0};
+      owners[n++] = &in_w;
+    }
+    int pr = ::poll(fds, static_cast<nfds_t>(n), static_cast<int>(left.count()));
+    if (pr < 0 && errno == EINTR) continue;
+    if (pr < 0) break;
+    for (int i = 0; i < n; ++i) {
+      if (!fds[i].revents) continue;
+      if (owners[i] == &in_w) {
+        ssize_t w = ::write(in_w.get(), input.data() + written, input.size() - written);
+        if (w > 0) written += static_cast<size_t>(w);
+        if (w < 0 && errno != EAGAIN) in_w.reset();
+        if (written == input.size()) in_w.reset();
+        continue;
+      }
+      char buf[8192];
+      ssize_t got = ::read(owners[i]->get(), buf, sizeof buf);
+      if (got > 0) {
+        (owners[i] == &out_r ? r.out : r.err).append(buf, static_cast<size_t>(got));
+      } else if (got == 0 || errno != EAGAIN) {
+        owners[i]->reset();
+      }
+    }
+  }
+  in_w.reset();
+
+  int status = 0;
+  // Output is closed, so the process is exiting; the wait is bounded all the same.
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  if (r.timed_out || !reap_child(pid, std::max(left, std::chrono::milliseconds(0)), &status)) {
+    r.timed_out = true;
+    kill_and_reap(pid, true, std::chrono::seconds(10));
+    return r;
+  }
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+  r.exec_errno = exec_errno;
+  return r;
+}
+
+bool reap_child(pid_t pid, std::chrono::milliseconds timeout, int* status) {
+  int st = 0;
+  const bool reaped = wait_until(
+      [&] {
+        const pid_t w = ::waitpid(pid, &st, WNOHANG);
+        return w == pid || (w < 0 && errno == ECHILD);
+      },
+      timeout);
+  if (status) *status = st;
+  return reaped;
+}
+
+bool kill_and_reap(pid_t pid, bool group, std::chrono::milliseconds timeout, int* status) {
+  if (group) ::kill(-pid, SIGKILL);
+  ::kill(pid, SIGKILL);
+  return reap_child(pid, timeout, status);
+}
+
+}  // namespace crius

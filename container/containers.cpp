@@ -1,0 +1,409 @@
+#include "container/containers.h"
+
+#include <csignal>
+#include <filesystem>
+
+#include "base/clock.h"
+#include "base/error.h"
+#include "base/file.h"
+#include "base/id_prefix.h"
+#include "base/log.h"
+#include "base/rollback.h"
+#include "base/self_exe.h"
+#include "base/wait.h"
+#include "container/handlers.h"
+#include "container/pod_context.h"
+#include "oci/cri/spec_builder.h"
+
+namespace crius::container {
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr const char* kMonitorName = "crius-monitor";
+// ExecSync output kept per stream, as kubelet's own cap on probe output.
+constexpr size_t kExecOutputCap = 16 << 20;
+// How long a SIGKILLed container may take to be reaped before stop fails.
+constexpr auto kKillGrace = 10s;
+
+std::string name_key(const std::string& pod, const std::string& name, uint32_t attempt) {
+  return pod + "/" + name + "/" + std::to_string(attempt);
+}
+
+void apply_exit(Record& rec, const oci::monitor::ExitInfo& e) {
+  rec.state = State::exited;
+  rec.exit_code = e.exit_code;
+  rec.finished_at = e.finished_at;
+  rec.pid = 0;
+  if (e.oom_killed) {
+    rec.reason = "OOMKilled";
+  } else {
+    rec.reason = e.exit_code == 0 ? "Completed" : "Error";
+  }
+}
+
+}  // namespace
+
+std::string default_monitor_binary() { return sibling_executable(kMonitorName); }
+
+Containers::Containers(const std::string& root, const std::string& state, sandbox::Sandboxes& pods,
+                       image::Images& images, std::string monitor_binary)
+    : records_dir_(root + "/containers"),
+      bundles_dir_(state + "/containers"),
+      runtime_state_(state + "/runtime"),
+      pods_(pods),
+      images_(images),
+      monitor_binary_(std::move(monitor_binary)) {
+  mkdir_all(records_dir_);
+  mkdir_all(bundles_dir_);
+}
+
+void Containers::load() {
+  for (Record rec : load_all(records_dir_)) {
+    if (rec.state == State::created || rec.state == State::running) {
+      if (!refresh(rec)) {
+        // No exit recorded: the monitor must still hold the container.
+        auto m = oci::monitor::Client::connect(rec.monitor_dir);
+        if (!m) {
+          rec.state = State::exited;
+          rec.exit_code = 255;
+          rec.finished_at = now_ns();
+          rec.reason = "Error";
+          rec.message = "the pod's monitor is gone; the container's exit was not recorded";
+          rec.pid = 0;
+        } else {
+          try {
+            auto info = m->status(rec.id);
+            if (info.exit) apply_exit(rec, *info.exit);
+            else if (info.status == "created") rec.state = State::created;
+            else rec.state = State::running;
+          } catch (const Error& e) {
+            log::warn("container unknown to its monitor", {{"id", rec.id}, {"error", e.what()}});
+            rec.state = State::exited;
+            rec.exit_code = 255;
+            rec.finished_at = now_ns();
+            rec.reason = "Error";
+            rec.message = std::string("the pod's monitor does not know the container: ") + e.what();
+          }
+        }
+      }
+      persist(rec);
+    }
+    auto e = std::make_shared<Entry>();
+    names_[name_key(rec.pod_id, rec.name, rec.attempt)] = rec.id;
+    e->rec = std::move(rec);
+    containers_[e->rec.id] = e;
+  }
+  log::info("container records loaded", {{"count", std::to_string(containers_.size())}});
+}
+
+void Containers::persist(const Record& rec) { save(records_dir_, rec); }
+
+bool Containers::refresh(Record& rec) {
+  if (rec.state != State::created && rec.state != State::running) return false;
+  if (rec.monitor_dir.empty()) return false;
+  auto e = oci::monitor::read_exit(rec.monitor_dir, rec.id);
+  if (!e) return false;
+  apply_exit(rec, *e);
+  return true;
+}
+
+Record Containers::snapshot(Entry& e) {
+  std::lock_guard lock(e.mu);
+  if (refresh(e.rec)) persist(e.rec);
+  return e.rec;
+}
+
+void Containers::store(Entry& e, const Record& rec) {
+  std::lock_guard lock(e.mu);
+  persist(rec);
+  e.rec = rec;
+}
+
+std::shared_ptr<Containers::Entry> Containers::find(const std::string& id) const {
+  std::lock_guard lock(mu_);
+  if (id.empty()) throw InvalidArgument("container_id is empty");
+  return find_by_id_or_prefix(containers_, id, "container");
+}
+
+std::vector<std::shared_ptr<Containers::Entry>> Containers::entries_of(const std::string& pod_id) const {
+  std::lock_guard lock(mu_);
+  std::vector<std::shared_ptr<Entry>> out;
+  for (const auto& [id, e] : containers_) {
+    std::lock_guard rec_lock(e->mu);
+    if (e->rec.pod_id == pod_id) out.push_back(e);
+  }
+  return out;
+}
+
+oci::monitor::Client Containers::monitor_for(const sandbox::Record& pod, const conf::Config& conf) {
+  std::lock_guard lock(monitors_mu_);
+  const std::string dir = pod.run_dir + "/monitor";
+  if (auto m = oci::monitor::Client::connect(dir)) return *m;
+  if (monitor_binary_.empty())
+    throw FailedPrecondition(std::string("the ") + kMonitorName + " binary is missing (looked beside the crius binary)");
+  oci::monitor::StartOptions o;
+  o.binary = monitor_binary_;
+  o.dir = dir;
+  o.pod_id = pod.id;
+  o.handler = handler_for(pod.runtime_handler, conf, runtime_state_);
+  o.cgroup_dirs = pod_cgroup_dirs(pod);
+  return oci::monitor::Client::start(o);
+}
+
+std::optional<oci::monitor::Client> Containers::monitor_of(const Record& rec) {
+  if (rec.monitor_dir.empty()) return std::nullopt;
+  return oci::monitor::Client::connect(rec.monitor_dir);
+}
+
+std::string Containers::create(const std::string& pod_id, const runtime::v1::ContainerConfig& config,
+                            const conf::Config& conf) {
+  if (!config.has_metadata() || config.metadata().name().empty())
+    throw InvalidArgument("container config: metadata.name is required");
+  if (config.image().image().empty()) throw InvalidArgument("container config: image.image is required");
+  const sandbox::Record pod = pods_.get(pod_id);
+  if (pod.state != sandbox::State::ready)
+    throw FailedPrecondition("pod sandbox " + pod.id + " is not ready; containers cannot be created in it");
+  auto image = images_.find(config.image().image(), conf.image);
+  if (!image) throw NotFound("image \"" + config.image().image() + "\" is not present locally; pull it first");
+
+  const std::string id = sandbox::new_id();
+  const std::string key = name_key(pod.id, config.metadata().name(), config.metadata().attempt());
+  Rollback undo("CreateContainer");
+  {
+    std::lock_guard lock(mu_);
+    auto it = names_.find(key);
+    if (it != names_.end())
+      throw AlreadyExists("container name \"" + config.metadata().name() + "\" (attempt " +
+                          std::to_string(config.metadata().attempt()) + ") is already used in pod sandbox " + pod.id +
+                          " by container " + it->second);
+    names_[key] = id;
+  }
+  undo.add([this, key] {
+    std::lock_guard lock(mu_);
+    names_.erase(key);
+  });
+
+  Record rec;
+  rec.id = id;
+  rec.pod_id = pod.id;
+  rec.name = config.metadata().name();
+  rec.attempt = config.metadata().attempt();
+  rec.config = config;
+  rec.image = config.image().image();
+  rec.image_id = image->id;
+  rec.image_name = image_name_for(*image, config.image().image());
+  rec.image_ref = image->repo_digests.empty() ? image->id : image->repo_digests.front();
+  rec.created_at = now_ns();
+  rec.handler = pod.runtime_handler;
+  rec.bundle = bundles_dir_ + "/" + id;
+  rec.monitor_dir = pod.run_dir + "/monitor";
+  rec.resources = config.linux().resources();
+
+  rec.rootfs = images_.mount_rootfs(id, image->id, false, conf.image);
+  undo.add([this, id] { images_.remove_rootfs(id); });
+
+  runtime::v1::PodSandboxConfig pod_config = pod_sandbox_config(pod);
+  // kubelet always sends the container's namespace modes; a client that does
+  // not gets the pod's.
+  runtime::v1::ContainerConfig effective = config;
+  if (auto* sc = effective.mutable_linux()->mutable_security_context(); !sc->has_namespace_options())
+    *sc->mutable_namespace_options() = pod_config.linux().security_context().namespace_options();
+  oci::cri::BuiltSpec built = oci::cri::build_spec(id, effective, pod_config, image_config_of(*image), rec.rootfs,
+                                                   pod_context(pod, effective, [this](const std::string& t) { return get(t).pid; }), spec_defaults(conf));
+  built.spec["root"]["path"] = rec.rootfs;
+  rec.log_path = built.log_path;
+  rec.cgroups_path = built.cgroups_path;
+  rec.stop_signal = built.stop_signal;
+  rec.uid = built.user.uid;
+  rec.gid = built.user.gid;
+  rec.supplemental_groups = built.user.supplemental_groups;
+  rec.username = built.user.username;
+
+  mkdir_all(rec.bundle);
+  undo.add([dir = rec.bundle] { remove_all(dir); });
+  write_file_atomic(rec.bundle + "/config.json", built.spec.dump(), 0600, false);
+  if (!rec.log_path.empty()) mkdir_all(fs::path(rec.log_path).parent_path().string());
+
+  auto monitor = monitor_for(pod, conf);
+  oci::monitor::ContainerOptions co;
+  co.id = id;
+  co.bundle = rec.bundle;
+  co.log_path = rec.log_path;
+  co.tty = config.tty();
+  co.stdin = config.stdin();
+  co.stdin_once = config.stdin_once();
+  rec.pid = monitor.create(co);
+  undo.add([monitor, id]() mutable { monitor.remove(id); });
+  rec.state = State::created;
+
+  persist(rec);
+  log::info("container created", {{"id", id}, {"pod", pod.id}, {"name", rec.name}});
+  auto e = std::make_shared<Entry>();
+  e->rec = std::move(rec);
+  {
+    std::lock_guard lock(mu_);
+    containers_[id] = e;
+  }
+  undo.commit();
+  return id;
+}
+
+void Containers::start(const std::string& id) {
+  auto e = find(id);
+  std::lock_guard op(e->op);
+  Record rec = snapshot(*e);
+  if (rec.state != State::created)
+    throw FailedPrecondition("container " + rec.id + " is not in the created state; it cannot be started");
+  auto m = monitor_of(rec);
+  if (!m) throw Unavailable("the monitor of pod sandbox " + rec.pod_id + " does not answer");
+  m->start(rec.id);
+  rec.state = State::running;
+  rec.started_at = now_ns();
+  if (auto info = m->status(rec.id); info.started_at) rec.started_at = info.started_at;
+  refresh(rec);  // it may have exited already
+  store(*e, rec);
+}
+
+void Containers::stop_locked(Entry& e, std::chrono::seconds timeout) {
+  Record rec = snapshot(e);
+  if (rec.state == State::exited || rec.state == State::unknown) return;
+  auto m = monitor_of(rec);
+  if (!m) throw Unavailable("the monitor of pod sandbox " + rec.pod_id + " does not answer");
+  auto exited = [&](std::chrono::milliseconds within) { return wait_until([&] { return refresh(rec); }, within, 1ms); };
+  auto send = [&](int sig) {
+    try {
+      m->kill(rec.id, sig, sig == SIGKILL);
+    } catch (const Error& err) {
+      if (err.code() != ErrorCode::failed_precondition) throw;  // already stopped
+    }
+  };
+  if (rec.state == State::running && timeout > 0s) {
+    send(rec.stop_signal);
+    if (exited(timeout)) {
+      store(e, rec);
+      return;
+    }
+  }
+  send(SIGKILL);
+  if (!exited(kKillGrace))
+    throw Internal("container " + rec.id + " did not exit within " + std::to_string(kKillGrace.count()) +
+                   "s of SIGKILL");
+  store(e, rec);
+}
+
+void Containers::stop(const std::string& id, std::chrono::seconds timeout) {
+  auto e = find(id);
+  std::lock_guard op(e->op);
+  stop_locked(*e, timeout);
+}
+
+void Containers::remove_locked(Entry& e) {
+  stop_locked(e, 0s);  // returns at once when it is not running
+  const Record rec = snapshot(e);
+  if (auto m = monitor_of(rec)) m->remove(rec.id);
+  images_.remove_rootfs(rec.id);
+  remove_all(rec.bundle);
+  erase_record(records_dir_, rec.id);
+  std::lock_guard lock(mu_);
+  containers_.erase(rec.id);
+  names_.erase(name_key(rec.pod_id, rec.name, rec.attempt));
+}
+
+void Containers::remove(const std::string& id) {
+  std::shared_ptr<Entry> e;
+  try {
+    e = find(id);
+  } catch (const Error& err) {
+    if (err.code() == ErrorCode::not_found) return;
+    throw;
+  }
+  std::lock_guard op(e->op);
+  const std::string full_id = snapshot(*e).id;
+  {
+    std::lock_guard lock(mu_);
+    if (!containers_.count(full_id)) return;  // removed meanwhile
+  }
+  remove_locked(*e);
+  log::info("container removed", {{"id", full_id}});
+}
+
+Record Containers::get(const std::string& id) { return snapshot(*find(id)); }
+
+std::vector<Record> Containers::list() {
+  std::vector<std::shared_ptr<Entry>> all;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, e] : containers_) all.push_back(e);
+  }
+  std::vector<Record> out;
+  out.reserve(all.size());
+  for (const auto& e : all) out.push_back(snapshot(*e));
+  return out;
+}
+
+ExecOutput Containers::exec_sync(const std::string& id, const std::vector<std::string>& cmd,
+                              std::chrono::seconds timeout) {
+  if (cmd.empty()) throw InvalidArgument("ExecSync: cmd is empty");
+  Record rec = get(id);
+  if (rec.state != State::running)
+    throw FailedPrecondition("container " + rec.id + " is not running; cannot exec in it");
+  auto m = monitor_of(rec);
+  if (!m) throw Unavailable("the monitor of pod sandbox " + rec.pod_id + " does not answer");
+  nlohmann::json process = exec_process_for(rec, cmd);
+  auto r = m->exec_sync(rec.id, process, timeout, kExecOutputCap);
+  if (r.timed_out)
+    throw DeadlineExceeded("ExecSync of " + cmd.front() + " in container " + rec.id + " timed out after " +
+                           std::to_string(timeout.count()) + "s; the process was killed");
+  return {r.exit_code, std::move(r.stdout_data), std::move(r.stderr_data)};
+}
+
+void Containers::reopen_log(const std::string& id) {
+  Record rec = get(id);
+  if (rec.state != State::running)
+    throw FailedPrecondition("container " + rec.id + " is not running; its log cannot be reopened");
+  auto m = monitor_of(rec);
+  if (!m) throw Unavailable("the monitor of pod sandbox " + rec.pod_id + " does not answer");
+  m->reopen_log(rec.id);
+}
+
+void Containers::update_resources(const std::string& id, const runtime::v1::LinuxContainerResources& resources) {
+  auto e = find(id);
+  std::lock_guard op(e->op);
+  Record rec = snapshot(*e);
+  if (rec.state == State::exited || rec.state == State::unknown)
+    throw FailedPrecondition("container " + rec.id + " is not running; its resources cannot be updated");
+  auto m = monitor_of(rec);
+  if (!m) throw Unavailable("the monitor of pod sandbox " + rec.pod_id + " does not answer");
+  m->update_resources(rec.id, oci::cri::linux_resources(resources));
+  rec.resources = resources;
+  store(*e, rec);
+}
+
+void Containers::stop_pod(const std::string& pod_id) {
+  for (const auto& e : entries_of(pod_id)) {
+    std::lock_guard op(e->op);
+    stop_locked(*e, 0s);
+  }
+}
+
+void Containers::remove_pod(const std::string& pod_id) {
+  std::string monitor_dir;
+  for (const auto& e : entries_of(pod_id)) {
+    std::lock_guard op(e->op);
+    monitor_dir = snapshot(*e).monitor_dir;
+    remove_locked(*e);
+  }
+  // The monitor may also exist without containers (a create that failed late).
+  if (monitor_dir.empty()) {
+    try {
+      monitor_dir = pods_.get(pod_id).run_dir + "/monitor";
+    } catch (const Error&) {
+      return;
+    }
+  }
+  if (auto m = oci::monitor::Client::connect(monitor_dir)) m->shutdown();
+}
+
+}  // namespace crius::container

@@ -1,0 +1,100 @@
+// The containers of all pods: their lifecycle (create, start, stop, remove),
+// ExecSync and log reopening through each pod's monitor, and the in-memory
+// table List and Status read. A failed create leaves nothing behind (rootfs,
+// bundle, record, runtime state).
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "conf/config.h"
+#include "container/record.h"
+#include "image/images.h"
+#include "oci/monitor/client.h"
+#include "sandbox/sandboxes.h"
+
+namespace crius::container {
+
+struct ExecOutput {
+  int exit_code = 0;
+  std::string stdout_data, stderr_data;
+};
+
+// crius-monitor beside the running binary (sibling_executable), or "" when missing.
+std::string default_monitor_binary();
+
+class Containers {
+ public:
+  // Records live in <root>/containers, bundles in <state>/containers/<id>.
+  Containers(const std::string& root, const std::string& state, sandbox::Sandboxes& pods, image::Images& images,
+             std::string monitor_binary);
+  // Reads the records an earlier daemon kept and brings their state up to
+  // date from the monitors' exit records (a container that exited while the
+  // daemon was down is EXITED with its code and time).
+  void load();
+
+  // Throws crius::Error: NotFound for an unknown pod or an image not present
+  // locally, AlreadyExists naming the holder of the name, InvalidArgument for
+  // bad input, FailedPrecondition for a pod that is not ready.
+  std::string create(const std::string& pod_id, const runtime::v1::ContainerConfig& config,
+                     const conf::Config& conf);
+  void start(const std::string& id);
+  // The stop signal, then SIGKILL after `timeout`; idempotent.
+  void stop(const std::string& id, std::chrono::seconds timeout);
+  // Stops it if needed and removes everything it owns; idempotent.
+  void remove(const std::string& id);
+
+  // By full ID or unique prefix, with its state brought up to date.
+  Record get(const std::string& id);
+  std::vector<Record> list();
+
+  // Runs cmd in the container; DeadlineExceeded when it outlives timeout
+  // (zero: no timeout), after killing it.
+  ExecOutput exec_sync(const std::string& id, const std::vector<std::string>& cmd, std::chrono::seconds timeout);
+  void reopen_log(const std::string& id);
+  // Applies new limits to the running container (through its pod's monitor,
+  // which runs the handler's update) and keeps them for status.
+  void update_resources(const std::string& id, const runtime::v1::LinuxContainerResources& resources);
+
+  // For StopPodSandbox and RemovePodSandbox: every container of the pod is
+  // killed (and removed), then the pod's monitor is told to exit.
+  void stop_pod(const std::string& pod_id);
+  void remove_pod(const std::string& pod_id);
+
+ private:
+  struct Entry {
+    std::mutex op;          // one lifecycle operation at a time per container
+    std::mutex mu;          // guards rec; held briefly, never across a wait, so
+    Record rec;             // Status and List never queue behind a Stop
+  };
+  // The record brought up to date from the monitor's exit file (and saved
+  // when that changed it).
+  Record snapshot(Entry& e);
+  // Saves `rec` and makes it the entry's record.
+  void store(Entry& e, const Record& rec);
+  std::shared_ptr<Entry> find(const std::string& id) const;
+  std::vector<std::shared_ptr<Entry>> entries_of(const std::string& pod_id) const;
+  oci::monitor::Client monitor_for(const sandbox::Record& pod, const conf::Config& conf);
+  std::optional<oci::monitor::Client> monitor_of(const Record& rec);
+  // Updates rec from the monitor's exit record; true when it changed.
+  bool refresh(Record& rec);
+  void stop_locked(Entry& e, std::chrono::seconds timeout);
+  void remove_locked(Entry& e);
+  void persist(const Record& rec);
+
+  std::string records_dir_, bundles_dir_, runtime_state_;
+  sandbox::Sandboxes& pods_;
+  image::Images& images_;
+  std::string monitor_binary_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::shared_ptr<Entry>> containers_;
+  std::map<std::string, std::string> names_;  // "<pod>/<name>/<attempt>" → ID
+  std::mutex monitors_mu_;                    // starting a pod's monitor
+};
+
+}  // namespace crius::container

@@ -1,0 +1,145 @@
+#include "image/registry_auth.h"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "base/error.h"
+#include "image/http_transfer.h"
+
+namespace crius::image {
+namespace {
+
+constexpr size_t kMaxTokenBody = 4 << 20;   // a GET's answer
+constexpr size_t kMaxGrantBody = 64 << 10;  // the refresh-token grant's answer
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+std::string url_escape(const std::string& s) {
+  std::string out;
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == ':' || c == '/') out += static_cast<char>(c);
+    else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::pair<std::string, std::string> Credentials::decode_auth(const std::string& auth) {
+  std::string out(auth.size(), '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(auth.data()), static_cast<int>(auth.size()));
+  if (n < 0) throw InvalidArgument("auth: not base64");
+  out.resize(static_cast<size_t>(n));
+  size_t pad = 0;
+  for (auto it = auth.rbegin(); it != auth.rend() && *it == '='; ++it) ++pad;
+  out.resize(out.size() - std::min(pad, out.size()));
+  while (!out.empty() && out.back() == '\0') out.pop_back();
+  auto colon = out.find(':');
+  if (colon == std::string::npos) throw InvalidArgument("auth: not base64 of \"username:password\"");
+  return {out.substr(0, colon), out.substr(colon + 1)};
+}
+
+std::map<std::string, std::string> parse_challenge(const std::string& header) {
+  std::map<std::string, std::string> out;
+  size_t i = header.find_first_not_of(' ');
+  if (i == std::string::npos) return out;
+  size_t sp = header.find(' ', i);
+  out[""] = lower(header.substr(i, sp == std::string::npos ? std::string::npos : sp - i));
+  i = sp;
+  while (i != std::string::npos && i < header.size()) {
+    i = header.find_first_not_of(" ,", i);
+    if (i == std::string::npos) break;
+    size_t eq = header.find('=', i);
+    if (eq == std::string::npos) break;
+    std::string key = lower(header.substr(i, eq - i));
+    std::string value;
+    i = eq + 1;
+    if (i < header.size() && header[i] == '"') {
+      ++i;
+      while (i < header.size() && header[i] != '"') {
+        if (header[i] == '\\' && i + 1 < header.size()) ++i;
+        value += header[i++];
+      }
+      ++i;
+    } else {
+      size_t end = header.find(',', i);
+      value = header.substr(i, end == std::string::npos ? std::string::npos : end - i);
+      i = end;
+    }
+    out[key] = value;
+  }
+  return out;
+}
+
+std::string TokenCache::token(HttpPool& http, const Endpoint& endpoint, const Target& target,
+                              const Credentials& creds, const std::map<std::string, std::string>& ch) {
+  auto get = [&](const char* k) {
+    auto it = ch.find(k);
+    return it == ch.end() ? std::string() : it->second;
+  };
+  const std::string realm = get("realm");
+  if (realm.empty()) throw FailedPrecondition("registry " + target.host + ": bearer challenge without a realm");
+  std::string scope = get("scope");
+  if (scope.empty()) scope = "repository:" + target.repo + ":pull";
+  const std::string service = get("service");
+  const std::string key = realm + "\n" + service + "\n" + scope + "\n" + creds.username + "\n" + creds.identity_token;
+  {
+    std::lock_guard lock(mu_);
+    auto it = tokens_.find(key);
+    if (it != tokens_.end() && it->second.expires > std::chrono::steady_clock::now()) return it->second.value;
+  }
+  HttpResponse res;
+  if (!creds.identity_token.empty()) {
+    // OAuth2 refresh-token grant, as docker does with an identity token.
+    const std::string form = "grant_type=refresh_token&client_id=crius&service=" + url_escape(service) +
+                             "&scope=" + url_escape(scope) + "&refresh_token=" + url_escape(creds.identity_token);
+    res = http.post_form(realm, form, kMaxGrantBody);
+  } else {
+    HttpGet request;
+    request.url = realm + (realm.find('?') == std::string::npos ? "?" : "&") + "service=" + url_escape(service) +
+                  "&scope=" + url_escape(scope);
+    request.basic = !creds.username.empty();
+    request.username = creds.username;
+    request.password = creds.password;
+    request.limit = kMaxTokenBody;
+    res = http.get(endpoint, request);
+  }
+  if (res.curl != CURLE_OK)
+    throw Unavailable("registry " + target.host + ": fetching a token from " + realm + ": " +
+                      curl_easy_strerror(res.curl));
+  if (res.status != 200) {
+    const std::string what = "registry " + target.host + ": token server " + realm + " answered " +
+                             std::to_string(res.status) + ": " + error_text(res.body);
+    if (res.status == 401) throw Unauthenticated(what);
+    if (res.status == 403) throw PermissionDenied(what);
+    throw FailedPrecondition(what);
+  }
+  std::string token;
+  int64_t expires_in = 60;
+  try {
+    auto j = nlohmann::json::parse(res.body);
+    token = j.value("token", "");
+    if (token.empty()) token = j.value("access_token", "");
+    expires_in = std::max<int64_t>(j.value("expires_in", int64_t{60}), 10);
+  } catch (const std::exception& e) {
+    throw FailedPrecondition("registry " + target.host + ": token server " + realm + ": bad response: " + e.what());
+  }
+  if (token.empty()) throw FailedPrecondition("registry " + target.host + ": token server " + realm + " gave no token");
+  std::lock_guard lock(mu_);
+  // Renew a little early so a token never expires mid-request.
+  tokens_[key] = {token, std::chrono::steady_clock::now() + std::chrono::seconds(expires_in - 5)};
+  return token;
+}
+
+}  // namespace crius::image

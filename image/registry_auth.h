@@ -1,0 +1,56 @@
+// Authenticating to a registry: the credentials a CRI client presents, the
+// WWW-Authenticate challenges a registry answers with, and the bearer
+// tokens its token server hands out for them.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+
+#include "image/registry_targets.h"
+
+namespace crius::image {
+
+class HttpPool;
+struct Endpoint;
+
+// What a client may present, from the CRI AuthConfig.
+struct Credentials {
+  std::string username, password;
+  std::string identity_token;  // an OAuth2 refresh token for the token server
+  std::string registry_token;  // a bearer token sent as is
+
+  bool empty() const { return username.empty() && identity_token.empty() && registry_token.empty(); }
+  // Fills username/password from AuthConfig.auth, base64("user:password").
+  // Throws InvalidArgument when it is not that.
+  static std::pair<std::string, std::string> decode_auth(const std::string& auth);
+};
+
+// Parses `Bearer realm="…",service="…",scope="…"` (or Basic) into its
+// parameters, with the scheme under key "" in lowercase.
+std::map<std::string, std::string> parse_challenge(const std::string& header);
+
+// Bearer tokens, cached by realm, service, scope and credentials until
+// shortly before they expire.
+class TokenCache {
+ public:
+  // The token a Bearer `challenge` from `target` asks for. With an identity
+  // token it comes from the OAuth2 refresh-token grant, else from a GET of
+  // the realm made as to the registry (`endpoint`), with basic auth when the
+  // credentials have a username. Throws Unauthenticated, PermissionDenied,
+  // Unavailable or FailedPrecondition naming the registry and the realm.
+  std::string token(HttpPool& http, const Endpoint& endpoint, const Target& target, const Credentials& creds,
+                    const std::map<std::string, std::string>& challenge);
+
+ private:
+  struct Token {
+    std::string value;
+    std::chrono::steady_clock::time_point expires;
+  };
+  std::mutex mu_;
+  std::map<std::string, Token> tokens_;
+};
+
+}  // namespace crius::image

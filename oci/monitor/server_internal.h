@@ -1,0 +1,130 @@
+// The monitor process's state (see server.h), shared by server.cpp (setup,
+// the loop, signals, reaping, connections, the op table) and the op
+// handlers: ops_container.cpp (create … remove, and container exits) and
+// ops_exec.cpp (exec_sync).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/fd.h"
+#include "oci/monitor/client.h"
+#include "oci/monitor/connection.h"
+#include "oci/monitor/idle_trim.h"
+#include "oci/monitor/log_writer.h"
+#include "oci/monitor/oom.h"
+#include "oci/monitor/runtime_handler.h"
+#include "oci/monitor/server.h"
+#include "oci/monitor/watch.h"
+
+namespace crius::oci::monitor::detail {
+
+// What is drained at once when a process exits: more than any pipe buffer,
+// bounded because a leftover process may keep the pipe open and writing.
+inline constexpr size_t kExitDrain = 16 << 20;
+
+// A container of the pod, from create to remove.
+struct Ctr {
+  std::string id;
+  pid_t pid = 0;
+  std::string status = "created";
+  int64_t created_at = 0, started_at = 0;
+  std::optional<ExitInfo> exit;
+  std::unique_ptr<LogFile> log;
+  std::unique_ptr<LogStream> out_log, err_log;
+  std::unique_ptr<OutputPipe> out, err;
+  Fd stdin_w;  // kept for attach (next issue)
+  bool tty = false, stdin_once = false;
+  std::optional<OomCounter> oom;
+};
+
+// An exec_sync in progress: answered on its connection when it exits.
+struct Exec {
+  uint64_t conn_id = 0;
+  pid_t pid = 0;
+  size_t cap = 0;
+  std::unique_ptr<OutputPipe> out, err;
+  std::unique_ptr<Timer> timer;
+  std::string out_data, err_data;
+  bool timed_out = false;
+};
+
+// The string field `key` of a request; InvalidArgument when missing.
+std::string required_string(const nlohmann::json& req, const char* key);
+
+class Monitor {
+ public:
+  explicit Monitor(const MonitorOptions& o);
+  int run();
+
+ private:
+  // server.cpp: setup and the loop.
+  void setup();
+  void report_ready(const std::string& text);
+  void add(Watch* w, int fd, uint32_t events);
+  void unwatch(int fd);
+  template <typename T>
+  void retire(std::unique_ptr<T>& w) {
+    if (!w) return;
+    w->retired = true;
+    graveyard_.push_back(std::move(w));
+  }
+  void on_signal();
+  void reap();
+  void on_reaped(pid_t pid, int status);
+
+  // server.cpp: connections and the op table.
+  void on_accept();
+  void on_conn(Connection* c, uint32_t ev);
+  void serve(Connection* c);
+  void close_conn(Connection* c);
+  void send(Connection* c, const nlohmann::json& msg);
+  void flush_conn(Connection* c);
+  void dispatch(Connection* c, const nlohmann::json& req);
+  nlohmann::json handle(Connection* c, const nlohmann::json& req, bool* async);
+  nlohmann::json op_shutdown();
+
+  // ops_container.cpp
+  Ctr& get(const std::string& id);
+  nlohmann::json info(const Ctr& c) const;
+  nlohmann::json op_create(const nlohmann::json& req);
+  void watch_output(Ctr& c, std::unique_ptr<OutputPipe>& p, LogStream* s);
+  nlohmann::json op_start(const nlohmann::json& req);
+  nlohmann::json op_kill(const nlohmann::json& req);
+  nlohmann::json op_update(const nlohmann::json& req);
+  nlohmann::json op_reopen_log(const nlohmann::json& req);
+  void op_remove(const std::string& id);
+  void on_container_exit(Ctr& c, int status);
+
+  // ops_exec.cpp
+  void op_exec_sync(Connection* c, const nlohmann::json& req);
+  void on_exec_exit(Exec& e, int status);
+
+  MonitorOptions o_;
+  Fd ready_;  // o_.ready_fd until the setup is reported
+  std::unique_ptr<RuntimeHandler> handler_;
+  Fd epoll_, sigfd_, listen_, lock_;
+  Callback sig_watch_, listen_watch_;
+  std::map<std::string, std::unique_ptr<Ctr>> ctrs_;
+  std::map<pid_t, std::unique_ptr<Exec>> execs_;
+  std::map<uint64_t, std::unique_ptr<Connection>> conns_;
+  std::vector<std::unique_ptr<Watch>> graveyard_;
+  uint64_t next_conn_ = 1;
+  bool exit_when_empty_ = false;
+  bool exit_now_ = false;
+  std::string socket_path_;
+  IdleTrim trim_;
+  // Exits reaped by the runtime handler while it waited, not yet handled.
+  std::vector<std::pair<pid_t, int>> reaped_;
+};
+
+}  // namespace crius::oci::monitor::detail

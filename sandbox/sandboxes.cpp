@@ -1,0 +1,351 @@
+#include "sandbox/sandboxes.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <functional>
+
+#include "base/clock.h"
+#include "base/error.h"
+#include "base/file.h"
+#include "base/id_prefix.h"
+#include "base/log.h"
+#include "base/mount.h"
+#include "sandbox/cgroup.h"
+#include "sandbox/namespaces.h"
+#include "sandbox/pause.h"
+#include "sandbox/pause_watch.h"
+#include "sandbox/pod_files.h"
+#include "sandbox/sysctl.h"
+
+namespace crius::sandbox {
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* mode_name(NsMode m) {
+  switch (m) {
+    case NsMode::pod: return "POD";
+    case NsMode::container: return "CONTAINER";
+    case NsMode::node: return "NODE";
+    case NsMode::target: return "TARGET";
+  }
+  return "?";
+}
+
+void validate(const PodSpec& s, const conf::Config& config) {
+  if (s.name.empty()) throw InvalidArgument("PodSandboxConfig.metadata.name is required");
+  if (s.uid.empty()) throw InvalidArgument("PodSandboxConfig.metadata.uid is required");
+  if (s.namespace_.empty()) throw InvalidArgument("PodSandboxConfig.metadata.namespace is required");
+  if (s.userns_requested) throw Unimplemented("user namespaces for pods (userns_options) are not supported yet in crius");
+  if (s.network != NsMode::pod && s.network != NsMode::node)
+    throw InvalidArgument(std::string("namespace_options.network ") + mode_name(s.network) +
+                          " is not valid for a pod (POD or NODE)");
+  if (s.ipc != NsMode::pod && s.ipc != NsMode::node)
+    throw InvalidArgument(std::string("namespace_options.ipc ") + mode_name(s.ipc) + " is not valid for a pod (POD or NODE)");
+  if (s.pid == NsMode::target)
+    throw InvalidArgument("namespace_options.pid TARGET applies to containers, not to a pod");
+  if (!config.runtime.handlers.count(s.runtime_handler))
+    throw InvalidArgument("runtime handler \"" + s.runtime_handler + "\" is not configured (runtime.handlers)");
+  for (const auto& [name, value] : s.sysctls)
+    validate_sysctl(name, s.network == NsMode::node, s.ipc == NsMode::node);
+}
+
+}  // namespace
+
+Sandboxes::Sandboxes(std::string root, std::string state, cni::Cni& cni, std::string pause_binary)
+    : records_dir_(root + "/sandboxes"),
+      run_root_(state + "/sandboxes"),
+      ns_root_(state + "/ns"),
+      pause_binary_(std::move(pause_binary)),
+      cni_(cni),
+      cgroup_mounts_(cgroup_mounts()) {
+  for (const auto& d : {records_dir_, run_root_, ns_root_}) {
+    mkdir_all(d);
+    // Also when it exists already, made by an earlier daemon.
+    if (::chmod(d.c_str(), 0700) != 0) throw_errno("chmod 0700 " + d);
+  }
+  pause_watch_ = std::make_unique<PauseWatch>([this](pid_t pid) { pause_exited(pid); });
+}
+
+Sandboxes::~Sandboxes() = default;
+
+void Sandboxes::pause_exited(pid_t pid) {
+  std::shared_ptr<Entry> e;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, entry] : sandboxes_)
+      if (entry->rec.pause_pid == pid) e = entry;
+  }
+  if (!e) return;  // stopped or removed meanwhile
+  std::lock_guard op(e->op);
+  if (e->rec.pause_pid != pid) return;
+  Record next = e->rec;
+  next.pause_pid = 0;
+  next.state = State::notready;
+  try {
+    save(records_dir_, next);
+  } catch (const std::exception& err) {
+    log::error("saving pod sandbox record after its crius-pause died", {{"id", next.id}, {"error", err.what()}});
+  }
+  {
+    std::lock_guard lock(mu_);
+    e->rec = std::move(next);
+  }
+  log::warn("crius-pause of pod sandbox died; the pod is not ready", {{"id", e->rec.id}, {"pid", std::to_string(pid)}});
+}
+
+void Sandboxes::load() {
+  auto records = load_all(records_dir_);
+  std::lock_guard lock(mu_);
+  for (auto& r : records) {
+    // After a reboot the pins under <state> are gone: the pod cannot run.
+    if (r.state == State::ready) {
+      for (const auto& [kind, path] : r.namespaces) {
+        std::error_code ec;
+        if (!fs::exists(path, ec)) {
+          r.state = State::notready;
+          log::warn("pod sandbox lost its pinned namespace; marking it not ready", {{"id", r.id}, {"path", path}});
+          break;
+        }
+      }
+    }
+    // After a daemon restart the pause process is not our child; a PID that
+    // is no longer crius-pause means it died meanwhile.
+    if (r.state == State::ready && r.pause_pid > 0 && !(is_pause(r.pause_pid) && pause_watch_->add(r.pause_pid))) {
+      log::warn("crius-pause of pod sandbox is gone; marking it not ready", {{"id", r.id}});
+      r.state = State::notready;
+      r.pause_pid = 0;
+    }
+    auto e = std::make_shared<Entry>();
+    e->rec = std::move(r);
+    reserved_[e->rec.spec.reservation_key()] = e->rec.id;
+    sandboxes_[e->rec.id] = e;
+  }
+  log::info("pod sandboxes loaded", {{"count", std::to_string(sandboxes_.size())}});
+}
+
+std::string Sandboxes::run(PodSpec spec, const conf::Config& config) {
+  if (spec.runtime_handler.empty()) spec.runtime_handler = config.runtime.default_handler;
+  validate(spec, config);
+  const std::string cgroup = cgroup_path(spec.cgroup_parent, config.cgroup_driver);
+
+  // Kernel resources are owned here, outside the try, so that the undo steps
+  // (CNI DEL before unpinning the netns) run while they still exist.
+  Rollback undo("RunPodSandbox");
+  PinnedNamespaces pins;
+  PauseProcess pause;
+  try {
+    return run_steps(std::move(spec), config, cgroup, undo, pins, pause);
+  } catch (...) {
+    undo.run();
+    throw;
+  }
+}
+
+std::string Sandboxes::run_steps(PodSpec spec, const conf::Config& config, const std::string& cgroup, Rollback& undo,
+                               PinnedNamespaces& pins, PauseProcess& pause) {
+  const std::string id = new_id();
+  const std::string key = spec.reservation_key();
+  {
+    std::lock_guard lock(mu_);
+    auto it = reserved_.find(key);
+    if (it != reserved_.end())
+      throw AlreadyExists("pod sandbox " + spec.name + " (namespace " + spec.namespace_ + ", uid " + spec.uid +
+                          ", attempt " + std::to_string(spec.attempt) + ") already exists with ID " + it->second);
+    reserved_[key] = id;
+  }
+  undo.add([this, key] {
+    std::lock_guard lock(mu_);
+    reserved_.erase(key);
+  });
+
+  Record r;
+  r.id = id;
+  r.created_at = now_ns();
+  r.runtime_handler = spec.runtime_handler;
+  r.run_dir = run_root_ + "/" + id;
+  mkdir_all(r.run_dir);
+  undo.add([dir = r.run_dir] { remove_all(dir); });
+
+  // Files the containers will get.
+  const bool own_net = spec.network == NsMode::pod, own_ipc = spec.ipc == NsMode::pod;
+  // A host-network pod keeps the node's UTS namespace and hostname, as kubelet expects.
+  const bool own_uts = own_net;
+  const std::string hostname = own_uts ? (spec.hostname.empty() ? spec.name : spec.hostname) : node_hostname();
+  r.hostname_path = r.run_dir + "/hostname";
+  write_file_atomic(r.hostname_path, hostname + "\n", 0644, false);
+  r.resolv_conf_path = r.run_dir + "/resolv.conf";
+  write_file_atomic(r.resolv_conf_path, resolv_conf_text(spec.dns), 0644, false);
+
+  // Unmounted, when a later step fails, as run_steps unwinds: before the
+  // undo steps, so that the run directory goes with nothing mounted in it.
+  Mount shm;
+  if (own_ipc) {
+    r.shm_path = r.run_dir + "/shm";
+    shm = mount_shm(r.shm_path, static_cast<uint64_t>(config.runtime.shm_size));
+    r.shm_mounted = true;
+  }
+
+  if (!cgroup.empty()) {
+    r.cgroup_parent = cgroup;
+    r.cgroup_created =
+        create_cgroup(cgroup, cgroup_mounts_, config.cgroup_driver == "systemd" ? spec.cgroup_parent : "");
+    undo.add([dirs = r.cgroup_created] {
+      if (const std::string problems = remove_cgroup_dirs(dirs); !problems.empty()) throw Internal(problems);
+    });
+  }
+
+  NamespaceRequest nreq;
+  nreq.net = own_net;
+  nreq.ipc = own_ipc;
+  nreq.uts = own_uts;
+  nreq.hostname = hostname;
+  nreq.sysctls = spec.sysctls;
+  nreq.dir = ns_root_ + "/" + id;
+  pins = PinnedNamespaces::create(nreq);
+  r.namespaces = pins.paths();
+  undo.add([&pins] { pins.unpin_now(); });
+
+  // A shared PID namespace gets crius-pause as its PID 1 (in the pod's
+  // other namespaces, so that containers joining them all see one pod).
+  if (spec.pid == NsMode::pod) {
+    mkdir_all(nreq.dir);
+    const std::string pid_pin = nreq.dir + "/pid";
+    pause = PauseProcess::start(pause_binary_, r.namespaces, r.run_dir + "/pause-root", pid_pin);
+    undo.add([pid_pin, dir = nreq.dir] {
+      unpin_namespace(pid_pin);
+      ::rmdir(dir.c_str());
+    });
+    r.namespaces["pid"] = pid_pin;
+    r.pause_pid = pause.pid();
+    undo.add([&pause] { pause = PauseProcess(); });
+  }
+
+  if (own_net) {
+    cni::Attachment a;
+    a.id = id;
+    a.netns = r.namespaces.at("net");
+    a.pod_namespace = spec.namespace_;
+    a.pod_name = spec.name;
+    a.pod_uid = spec.uid;
+    a.port_mappings = spec.port_mappings;
+    a.annotations = spec.annotations;
+    cni::AddResult added = cni_.add(config.network, a);
+    r.network = added.network;
+    r.ips = added.ips;
+    r.cni_attached = true;
+    undo.add([this, id, net = config.network] { cni_.del(net, id); });
+  }
+  // Containers get it unless kubelet mounts its own /etc/hosts.
+  r.hosts_path = r.run_dir + "/hosts";
+  write_file_atomic(r.hosts_path, hosts_text(hostname, r.ips), 0644, false);
+
+  r.spec = std::move(spec);
+  r.state = State::ready;
+  save(records_dir_, r);
+  undo.add([this, id] { erase_record(records_dir_, id); });
+
+  auto e = std::make_shared<Entry>();
+  e->rec = std::move(r);
+  {
+    std::lock_guard lock(mu_);
+    sandboxes_[id] = e;
+  }
+  pins.keep();
+  shm.keep();
+  if (pid_t p = pause.release(); p > 0) pause_watch_->add(p);
+  undo.commit();
+  log::info("pod sandbox running", {{"id", id}, {"pod", e->rec.spec.namespace_ + "/" + e->rec.spec.name}});
+  return id;
+}
+
+std::shared_ptr<Sandboxes::Entry> Sandboxes::find(const std::string& id) const {
+  std::lock_guard lock(mu_);
+  if (id.empty()) throw InvalidArgument("pod_sandbox_id is empty");
+  return find_by_id_or_prefix(sandboxes_, id, "pod sandbox");
+}
+
+void Sandboxes::stop_locked(Entry& e, const conf::Config& config) {
+  Record next = e.rec;
+  if (next.cni_attached) {
+    cni_.del(config.network, next.id);
+    next.cni_attached = false;
+    next.ips.clear();
+  }
+  if (next.shm_mounted) {
+    detach_mount(next.shm_path);
+    next.shm_mounted = false;
+  }
+  if (next.pause_pid > 0) {
+    kill_pause(next.pause_pid);
+    next.pause_pid = 0;
+  }
+  next.state = State::notready;
+  save(records_dir_, next);
+  std::lock_guard lock(mu_);
+  e.rec = std::move(next);
+}
+
+void Sandboxes::stop(const std::string& id, const conf::Config& config) {
+  auto e = find(id);
+  std::lock_guard op(e->op);
+  const Record& r = e->rec;
+  if (r.state == State::notready && !r.cni_attached && !r.shm_mounted && r.pause_pid == 0) return;
+  stop_locked(*e, config);
+  log::info("pod sandbox stopped", {{"id", e->rec.id}});
+}
+
+void Sandboxes::remove(const std::string& id, const conf::Config& config) {
+  std::shared_ptr<Entry> e;
+  try {
+    e = find(id);
+  } catch (const Error& err) {
+    if (err.code() == ErrorCode::not_found) return;
+    throw;
+  }
+  std::lock_guard op(e->op);
+  {
+    std::lock_guard lock(mu_);
+    if (!sandboxes_.count(e->rec.id)) return;  // removed by a concurrent call
+  }
+  if (e->rec.state == State::ready || e->rec.cni_attached || e->rec.shm_mounted || e->rec.pause_pid > 0)
+    stop_locked(*e, config);
+  const Record& r = e->rec;
+  // The pins' own directory: a record may come from a daemon with another state dir.
+  unpin_all(r.namespaces,
+            r.namespaces.empty() ? std::string() : fs::path(r.namespaces.begin()->second).parent_path().string());
+  if (!r.run_dir.empty()) remove_all(r.run_dir);
+  if (std::string problems = remove_cgroup_dirs(r.cgroup_created); !problems.empty())
+    throw Internal("removing the cgroup of pod sandbox " + r.id + ": " + problems);
+  erase_record(records_dir_, r.id);
+  std::lock_guard lock(mu_);
+  reserved_.erase(r.spec.reservation_key());
+  sandboxes_.erase(r.id);
+  log::info("pod sandbox removed", {{"id", r.id}});
+}
+
+Record Sandboxes::get(const std::string& id) const {
+  auto e = find(id);
+  std::lock_guard lock(mu_);
+  return e->rec;
+}
+
+std::set<std::string> Sandboxes::attached_ids() const {
+  std::lock_guard lock(mu_);
+  std::set<std::string> out;
+  for (const auto& [id, e] : sandboxes_)
+    if (e->rec.cni_attached) out.insert(id);
+  return out;
+}
+
+std::vector<Record> Sandboxes::list() const {
+  std::lock_guard lock(mu_);
+  std::vector<Record> out;
+  out.reserve(sandboxes_.size());
+  for (const auto& [id, e] : sandboxes_) out.push_back(e->rec);
+  return out;
+}
+
+}  // namespace crius::sandbox

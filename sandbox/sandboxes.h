@@ -1,0 +1,79 @@
+// The pod sandboxes: their lifecycle (run, stop, remove) and the in-memory
+// table that List and Status read. Every step of a run that fails undoes the
+// ones before it, so a failed RunPodSandbox leaves nothing behind.
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "base/random_id.h"
+#include "base/rollback.h"
+#include "cni/network.h"
+#include "conf/config.h"
+#include "sandbox/record.h"
+
+namespace crius::sandbox {
+
+class PinnedNamespaces;
+class PauseProcess;
+class PauseWatch;
+
+class Sandboxes {
+ public:
+  // Records live in <root>/sandboxes, run-time state in <state>/sandboxes and
+  // <state>/ns. load() reads the records kept by an earlier daemon.
+  // `pause_binary` is crius-pause, needed only by pods that share a PID namespace.
+  Sandboxes(std::string root, std::string state, cni::Cni& cni, std::string pause_binary = "");
+  ~Sandboxes();
+  void load();
+
+  // Creates the pod and returns its ID. Throws crius::Error: InvalidArgument
+  // for bad input, AlreadyExists (naming the existing ID) for a duplicate,
+  // Unimplemented for options crius does not support yet, and the failing
+  // step's error otherwise.
+  std::string run(PodSpec spec, const conf::Config& config);
+  // Tears the network down and unmounts shm; idempotent. NotFound for an unknown ID.
+  void stop(const std::string& id, const conf::Config& config);
+  // Stops the pod if needed and removes everything it owns; an unknown ID is fine.
+  void remove(const std::string& id, const conf::Config& config);
+
+  // By full ID or unique prefix; NotFound otherwise.
+  Record get(const std::string& id) const;
+  std::vector<Record> list() const;
+  // IDs of the pods attached to the CNI network now (for CNI garbage collection).
+  std::set<std::string> attached_ids() const;
+
+  std::string records_dir() const { return records_dir_; }
+
+ private:
+  struct Entry {
+    std::mutex op;  // one lifecycle operation at a time per pod
+    Record rec;
+  };
+  std::shared_ptr<Entry> find(const std::string& id) const;
+  std::string run_steps(PodSpec spec, const conf::Config& config, const std::string& cgroup, Rollback& undo,
+                        PinnedNamespaces& pins, PauseProcess& pause);
+  void stop_locked(Entry& e, const conf::Config& config);
+  // A pod's crius-pause died on its own (the pause watch reaped it): the pod is NOTREADY.
+  void pause_exited(pid_t pid);
+
+  std::string records_dir_, run_root_, ns_root_, pause_binary_;
+  cni::Cni& cni_;
+  std::vector<std::string> cgroup_mounts_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::shared_ptr<Entry>> sandboxes_;
+  std::map<std::string, std::string> reserved_;  // reservation key → ID
+  std::unique_ptr<PauseWatch> pause_watch_;      // last: its thread stops first
+};
+
+// A new pod sandbox or container ID: 64 lower-case hex digits from the
+// kernel's random source.
+inline std::string new_id() { return random_hex(32); }
+
+}  // namespace crius::sandbox
