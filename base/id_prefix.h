@@ -10,13 +10,16 @@
 namespace crius {
 
 // The value whose key is `id`, or the only one whose key starts with it.
-// NotFound (naming `kind` and the ID) when none or several match.
+// NotFound (naming `kind` and the ID) when none matches; InvalidArgument when
+// several do, so that an idempotent stop or remove never takes an ambiguous
+// prefix for one that is gone.
 template <typename V>
 V find_by_id_or_prefix(const std::map<std::string, V>& m, const std::string& id, const std::string& kind) {
+  if (id.empty()) throw InvalidArgument(kind + " ID is empty");  // a prefix of every ID
   if (auto it = m.find(id); it != m.end()) return it->second;
   const V* match = nullptr;
   for (auto p = m.lower_bound(id); p != m.end() && p->first.rfind(id, 0) == 0; ++p) {
-    if (match) throw NotFound(kind + " ID prefix " + id + " is ambiguous");
+    if (match) throw InvalidArgument(kind + " ID prefix " + id + " is ambiguous");
     match = &p->second;
   }
   if (!match) throw NotFound(kind + " " + id + " not found");

@@ -294,7 +294,14 @@ void Containers::stop_locked(Entry& e, std::chrono::seconds timeout) {
 }
 
 void Containers::stop(const std::string& id, std::chrono::seconds timeout) {
-  auto e = find(id);
+  std::shared_ptr<Entry> e;
+  try {
+    e = find(id);
+  } catch (const Error& err) {
+    // kubelet stops again after a restart or a lost reply: gone is stopped.
+    if (err.code() == ErrorCode::not_found) return;
+    throw;
+  }
   std::lock_guard op(e->op);
   stop_locked(*e, timeout);
 }

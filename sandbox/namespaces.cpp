@@ -103,8 +103,9 @@ PinnedNamespaces PinnedNamespaces::create(const NamespaceRequest& req) {
     try {
       int flags = (req.net ? CLONE_NEWNET : 0) | (req.ipc ? CLONE_NEWIPC : 0) | (req.uts ? CLONE_NEWUTS : 0);
       if (::unshare(flags) != 0) throw Internal(errno_text("creating the pod namespaces (unshare)", errno));
+      // The hostname was validated before anything was made: a refusal here is the kernel's, not the client's.
       if (req.uts && !req.hostname.empty() && ::sethostname(req.hostname.data(), req.hostname.size()) != 0)
-        throw InvalidArgument(errno_text("setting hostname " + req.hostname, errno));
+        throw Internal(errno_text("setting hostname " + req.hostname, errno));
       if (req.net) loopback_up();
       for (const auto& [name, value] : req.sysctls) write_sysctl(name, value);
       for (const char* kind : {"net", "ipc", "uts"}) {

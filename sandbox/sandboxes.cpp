@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <filesystem>
 #include <functional>
 
@@ -34,6 +35,29 @@ const char* mode_name(NsMode m) {
   return "?";
 }
 
+// A hostname the kernel takes (at most 64 bytes) that is also a sequence of
+// DNS labels: letters, digits and '-', no label empty, longer than 63 or
+// starting or ending with '-'. Checked before anything is created.
+void validate_hostname(const std::string& h) {
+  const auto refuse = [&](const std::string& why) {
+    throw InvalidArgument("PodSandboxConfig.hostname \"" + h + "\": " + why);
+  };
+  if (h.size() > 64) refuse("longer than 64 bytes");
+  size_t start = 0;
+  for (;;) {
+    const size_t dot = h.find('.', start);
+    const std::string label = h.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (label.empty()) refuse("has an empty label");
+    if (label.size() > 63) refuse("has a label longer than 63 bytes");
+    if (label.front() == '-' || label.back() == '-') refuse("a label starts or ends with '-'");
+    for (char c : label)
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-')
+        refuse("only letters, digits, '-' and '.' are allowed");
+    if (dot == std::string::npos) return;
+    start = dot + 1;
+  }
+}
+
 void validate(const PodSpec& s, const conf::Config& config) {
   if (s.name.empty()) throw InvalidArgument("PodSandboxConfig.metadata.name is required");
   if (s.uid.empty()) throw InvalidArgument("PodSandboxConfig.metadata.uid is required");
@@ -50,6 +74,7 @@ void validate(const PodSpec& s, const conf::Config& config) {
     throw InvalidArgument("runtime handler \"" + s.runtime_handler + "\" is not configured (runtime.handlers)");
   for (const auto& [name, value] : s.sysctls)
     validate_sysctl(name, s.network == NsMode::node, s.ipc == NsMode::node);
+  if (!s.hostname.empty()) validate_hostname(s.hostname);
 }
 
 }  // namespace
@@ -171,9 +196,11 @@ std::string Sandboxes::run_steps(PodSpec spec, const conf::Config& config, const
 
   // Files the containers will get.
   const bool own_net = spec.network == NsMode::pod, own_ipc = spec.ipc == NsMode::pod;
-  // A host-network pod keeps the node's UTS namespace and hostname, as kubelet expects.
+  // A host-network pod keeps the node's UTS namespace and hostname, as kubelet
+  // expects. A pod of its own that names no hostname gets the node's too, as
+  // with containerd and cri-o (the pod's name may not be a valid hostname).
   const bool own_uts = own_net;
-  const std::string hostname = own_uts ? (spec.hostname.empty() ? spec.name : spec.hostname) : node_hostname();
+  const std::string hostname = own_uts && !spec.hostname.empty() ? spec.hostname : node_hostname();
   r.hostname_path = r.run_dir + "/hostname";
   write_file_atomic(r.hostname_path, hostname + "\n", 0644, false);
   r.resolv_conf_path = r.run_dir + "/resolv.conf";

@@ -20,8 +20,15 @@ grpc::ServerUnaryReactor* RuntimeService::StopPodSandbox(grpc::CallbackServerCon
                                                          v1::StopPodSandboxResponse*) {
   return rpc_.blocking(ctx, "StopPodSandbox", [this, req] {
     auto config = config_.get();
+    std::string id;
+    try {
+      id = sandboxes_.get(req->pod_sandbox_id()).id;
+    } catch (const Error& e) {
+      // kubelet stops again after a restart or a lost reply: gone is stopped.
+      if (e.code() == ErrorCode::not_found) return;
+      throw;
+    }
     // The pod's containers go first (kubelet normally stopped them already).
-    const std::string id = sandboxes_.get(req->pod_sandbox_id()).id;
     containers_.stop_pod(id);
     sandboxes_.stop(id, *config);
   });

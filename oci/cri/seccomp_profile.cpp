@@ -178,7 +178,9 @@ json seccomp_from_profile(const json& p, const std::vector<std::string>& caps_in
 
 json seccomp_for(const ::runtime::v1::LinuxContainerSecurityContext& sc, const Defaults& d,
                  const std::vector<std::string>& caps, bool privileged) {
-  (void)privileged;  // privileged containers get a profile only when one is asked for, like the others
+  // A privileged container runs unconfined whatever profile it names, as
+  // with containerd and cri-o (and Kubernetes' privileged semantics).
+  if (privileged) return nullptr;
   if (sc.has_seccomp()) {
     switch (sc.seccomp().profile_type()) {
       case ::runtime::v1::SecurityProfile::Unconfined: return nullptr;

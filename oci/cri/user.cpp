@@ -135,6 +135,9 @@ std::optional<std::string> read_in_root(const std::string& rootfs, const std::st
 
 ResolvedUser resolve_user(const ::runtime::v1::LinuxContainerSecurityContext& sc, const ImageConfig& image,
                           const std::string& rootfs) {
+  // The CRI's rule (and Kubernetes'): a group alone names no user to run as.
+  if (sc.has_run_as_group() && !sc.has_run_as_user() && sc.run_as_username().empty())
+    throw InvalidArgument("security_context.run_as_group is set without run_as_user or run_as_username");
   const ImageAccounts acc = load_accounts(rootfs);
   ResolvedUser r;
 

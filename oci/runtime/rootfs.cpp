@@ -49,13 +49,17 @@ Fd prepare_rootfs(const Spec& spec, const std::string& rootfs, const std::string
   unsigned long prop = MS_SLAVE | MS_REC;
   if (l && !l->rootfs_propagation.empty()) prop = propagation_flag(l->rootfs_propagation) | MS_REC;
   if (!shared_ns && ::mount("", "/", nullptr, prop, nullptr) != 0) throw_errno("rootfs: set propagation of /");
-  // pivot_root refuses a new root whose parent mount is shared.
+  // pivot_root refuses a new root that is shared or whose parent mount is.
+  // The rootfs is bound onto itself next, and a bind of a shared mount is
+  // shared: so the mount holding the rootfs (the rootfs itself when it is a
+  // mount point, as an overlay is) becomes private first, as runc does. The
+  // container's own bind mounts keep their propagation (a bidirectional one
+  // stays in its host peer group), and "/" gets rootfsPropagation after the
+  // pivot (init.cpp).
   if (!shared_ns && (prop & MS_SHARED)) {
-    std::string parent = mount_point_of(rootfs.substr(0, rootfs.find_last_of('/')).empty()
-                                            ? "/"
-                                            : rootfs.substr(0, rootfs.find_last_of('/')));
-    if (::mount("", parent.c_str(), nullptr, MS_PRIVATE, nullptr) != 0)
-      throw_errno("rootfs: make parent mount " + parent + " private");
+    const std::string holder = mount_point_of(rootfs);
+    if (::mount("", holder.c_str(), nullptr, MS_PRIVATE, nullptr) != 0)
+      throw_errno("rootfs: make the mount holding the rootfs (" + holder + ") private");
   }
   if (::mount(rootfs.c_str(), rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
     throw_errno("rootfs: bind " + rootfs + " onto itself");

@@ -123,6 +123,13 @@ TEST_F(CriSpecProcess, RunAsGroupOverrides) {
   EXPECT_EQ(b.user.supplemental_groups, (std::vector<uint32_t>{44, 10, 50}));
 }
 
+TEST_F(CriSpecProcess, RunAsGroupAloneIsRefusedNamingIt) {
+  sc()->mutable_run_as_group()->set_value(44);
+  auto e = error();
+  EXPECT_EQ(e.code(), ErrorCode::invalid_argument);
+  EXPECT_NE(std::string(e.what()).find("run_as_group"), std::string::npos) << e.what();
+}
+
 TEST_F(CriSpecProcess, RunAsUsernameResolvesOrFailsNamingIt) {
   sc()->set_run_as_username("app");
   EXPECT_EQ(build().user.uid, 1000u);

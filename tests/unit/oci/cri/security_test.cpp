@@ -258,12 +258,15 @@ TEST_F(CriSpecSecurity, LocalhostErrorsNameTheProfile) {
   EXPECT_EQ(build().spec["linux"]["seccomp"]["defaultAction"], "SCMP_ACT_LOG");
 }
 
-TEST_F(CriSpecSecurity, PrivilegedGetsSeccompOnlyWhenAsked) {
+// As with containerd and cri-o: privileged means unconfined, whatever profile is named.
+TEST_F(CriSpecSecurity, PrivilegedIgnoresTheSeccompProfile) {
   pod_config_.mutable_linux()->mutable_security_context()->set_privileged(true);
   sc()->set_privileged(true);
   sc()->mutable_seccomp()->set_profile_type(v1::SecurityProfile::RuntimeDefault);
-  auto sec = build().spec["linux"]["seccomp"];
-  EXPECT_TRUE(rule_allows(sec, "mount")) << "all capabilities: the cap-gated calls are allowed";
+  EXPECT_FALSE(build().spec["linux"].contains("seccomp"));
+  sc()->mutable_seccomp()->set_profile_type(v1::SecurityProfile::Localhost);
+  sc()->mutable_seccomp()->set_localhost_ref("/nonexistent/profile.json");
+  EXPECT_FALSE(build().spec["linux"].contains("seccomp"));
 }
 
 // --- AppArmor
