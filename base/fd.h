@@ -4,6 +4,8 @@
 
 #include <unistd.h>
 
+#include <cstdint>
+
 #include <string>
 #include <utility>
 
@@ -45,5 +47,11 @@ Pipe make_pipe(const char* what, int flags = -1);
 
 // open(2) that throws (see throw_errno) naming the path when it fails.
 Fd open_fd(const std::string& path, int flags, unsigned mode = 0);
+
+// openat2(2) of `path` relative to the directory fd `root` with `resolve`
+// (RESOLVE_* flags: RESOLVE_IN_ROOT, RESOLVE_BENEATH…); O_CLOEXEC is added,
+// EAGAIN (a concurrent rename) retried. An empty Fd with errno set when it
+// fails, for callers that tell ENOENT, ENOTDIR or EXDEV apart.
+Fd openat2_fd(int root, const std::string& path, int flags, uint64_t resolve, unsigned mode = 0);
 
 }  // namespace crius

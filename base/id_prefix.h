@@ -18,7 +18,7 @@ V find_by_id_or_prefix(const std::map<std::string, V>& m, const std::string& id,
   if (id.empty()) throw InvalidArgument(kind + " ID is empty");  // a prefix of every ID
   if (auto it = m.find(id); it != m.end()) return it->second;
   const V* match = nullptr;
-  for (auto p = m.lower_bound(id); p != m.end() && p->first.rfind(id, 0) == 0; ++p) {
+  for (auto p = m.lower_bound(id); p != m.end() && p->first.starts_with(id); ++p) {
     if (match) throw InvalidArgument(kind + " ID prefix " + id + " is ambiguous");
     match = &p->second;
   }

@@ -95,6 +95,17 @@ void Containers::load() {
     e->rec = std::move(rec);
     containers_[e->rec.id] = e;
   }
+  // A create cut short by a crash leaves a root filesystem (with any image
+  // volumes mounted in it) and no record; nothing else will take them.
+  for (const auto& id : images_.rootfs_ids()) {
+    if (containers_.count(id)) continue;
+    try {
+      images_.remove_rootfs(id);
+      log::info("removed the root filesystem of a container without a record", {{"id", id}});
+    } catch (const std::exception& e) {
+      log::warn("removing the root filesystem of a container without a record", {{"id", id}, {"error", e.what()}});
+    }
+  }
   log::info("container records loaded", {{"count", std::to_string(containers_.size())}});
 }
 
@@ -157,6 +168,27 @@ std::optional<oci::monitor::Client> Containers::monitor_of(const Record& rec) {
   return oci::monitor::Client::connect(rec.monitor_dir);
 }
 
+void Containers::check_image_volumes(const runtime::v1::ContainerConfig& config, const conf::ImageConfig& conf) const {
+  for (int i = 0; i < config.mounts_size(); ++i) {
+    const auto& m = config.mounts(i);
+    const std::string field = "mounts[" + std::to_string(i) + "]";
+    if (m.image().image().empty()) {
+      if (!m.image_sub_path().empty())
+        throw InvalidArgument(field + ".image_sub_path \"" + m.image_sub_path() + "\": set without image.image");
+      continue;
+    }
+    if (!m.host_path().empty())
+      throw InvalidArgument(field + ": host_path \"" + m.host_path() + "\" and image \"" + m.image().image() +
+                            "\" are mutually exclusive");
+    // The CRI: image volumes are read-only by definition; kubelet sends readonly: true.
+    if (!m.readonly())
+      throw InvalidArgument(field + ".readonly is false for image volume \"" + m.image().image() +
+                            "\": image volumes are always read-only");
+    if (!images_.find(m.image().image(), conf))
+      throw NotFound(field + ".image \"" + m.image().image() + "\": the image is not present locally; pull it first");
+  }
+}
+
 std::string Containers::create(const std::string& pod_id, const runtime::v1::ContainerConfig& config,
                             const conf::Config& conf) {
   if (!config.has_metadata() || config.metadata().name().empty())
@@ -167,6 +199,7 @@ std::string Containers::create(const std::string& pod_id, const runtime::v1::Con
     throw FailedPrecondition("pod sandbox " + pod.id + " is not ready; containers cannot be created in it");
   auto image = images_.find(config.image().image(), conf.image);
   if (!image) throw NotFound("image \"" + config.image().image() + "\" is not present locally; pull it first");
+  check_image_volumes(config, conf.image);
 
   const std::string id = sandbox::new_id();
   const std::string key = name_key(pod.id, config.metadata().name(), config.metadata().attempt());
@@ -203,6 +236,16 @@ std::string Containers::create(const std::string& pod_id, const runtime::v1::Con
 
   rec.rootfs = images_.mount_rootfs(id, image->id, false, conf.image);
   undo.add([this, id] { images_.remove_rootfs(id); });
+  // Image volumes live under the rootfs directory: remove_rootfs takes them too.
+  std::map<int, std::string> volume_sources;
+  for (int i = 0; i < config.mounts_size(); ++i) {
+    const auto& m = config.mounts(i);
+    if (m.image().image().empty()) continue;
+    auto v = images_.mount_image_volume(id, static_cast<size_t>(i), m.image().image(), m.image_sub_path(),
+                                        "mounts[" + std::to_string(i) + "]", conf.image);
+    volume_sources[i] = v.source;
+    rec.image_volume_refs[i] = v.image_ref;
+  }
 
   runtime::v1::PodSandboxConfig pod_config = pod_sandbox_config(pod);
   // kubelet always sends the container's namespace modes; a client that does
@@ -210,8 +253,10 @@ std::string Containers::create(const std::string& pod_id, const runtime::v1::Con
   runtime::v1::ContainerConfig effective = config;
   if (auto* sc = effective.mutable_linux()->mutable_security_context(); !sc->has_namespace_options())
     *sc->mutable_namespace_options() = pod_config.linux().security_context().namespace_options();
+  oci::cri::PodContext context = pod_context(pod, effective, [this](const std::string& t) { return get(t).pid; });
+  context.image_volumes = std::move(volume_sources);
   oci::cri::BuiltSpec built = oci::cri::build_spec(id, effective, pod_config, image_config_of(*image), rec.rootfs,
-                                                   pod_context(pod, effective, [this](const std::string& t) { return get(t).pid; }), spec_defaults(conf));
+                                                   context, spec_defaults(conf));
   built.spec["root"]["path"] = rec.rootfs;
   rec.log_path = built.log_path;
   rec.cgroups_path = built.cgroups_path;

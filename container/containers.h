@@ -78,6 +78,10 @@ class Containers {
   // Saves `rec` and makes it the entry's record.
   void store(Entry& e, const Record& rec);
   std::shared_ptr<Entry> find(const std::string& id) const;
+  // The image volumes of a config (Mount.image): InvalidArgument for
+  // host_path with image, readonly false, a sub path without an image;
+  // NotFound for an image not present. Before anything is made.
+  void check_image_volumes(const runtime::v1::ContainerConfig& config, const conf::ImageConfig& conf) const;
   std::vector<std::shared_ptr<Entry>> entries_of(const std::string& pod_id) const;
   oci::monitor::Client monitor_for(const sandbox::Record& pod, const conf::Config& conf);
   std::optional<oci::monitor::Client> monitor_of(const Record& rec);

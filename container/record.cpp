@@ -29,6 +29,8 @@ void from_proto_json(const std::string& text, google::protobuf::Message& m) {
 }  // namespace
 
 json Record::to_json() const {
+  json volume_refs = json::object();  // by mount index, as a string
+  for (const auto& [i, ref] : image_volume_refs) volume_refs[std::to_string(i)] = ref;
   return {{"id", id},
           {"podId", pod_id},
           {"name", name},
@@ -57,7 +59,8 @@ json Record::to_json() const {
           {"supplementalGroups", supplemental_groups},
           {"username", username},
           {"resources", proto_json(resources)},
-          {"monitorDir", monitor_dir}};
+          {"monitorDir", monitor_dir},
+          {"imageVolumeRefs", volume_refs}};
 }
 
 Record Record::from_json(const json& j) {
@@ -91,6 +94,8 @@ Record Record::from_json(const json& j) {
   r.username = j.value("username", "");
   from_proto_json(j.value("resources", ""), r.resources);
   r.monitor_dir = j.value("monitorDir", "");
+  if (auto it = j.find("imageVolumeRefs"); it != j.end() && it->is_object())
+    for (const auto& [i, ref] : it->items()) r.image_volume_refs[std::stoi(i)] = ref.get<std::string>();
   return r;
 }
 

@@ -47,6 +47,9 @@ struct Record {
   std::string username;
   runtime::v1::LinuxContainerResources resources;  // as last applied
   std::string monitor_dir;  // the pod monitor's directory (its exit records)
+  // config.mounts[i] that are image volumes → the mounted image's repo
+  // digest (or ID), for ContainerStatus.mounts[i].image.image_ref.
+  std::map<int, std::string> image_volume_refs;
 
   nlohmann::json to_json() const;
   static Record from_json(const nlohmann::json&);

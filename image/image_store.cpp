@@ -233,7 +233,8 @@ void ImageStore::add(ImageRecord r, const std::string& tag, const std::string& r
   save();
 }
 
-ImageStore::Removal ImageStore::remove(const std::string& what, const std::vector<std::string>& search) {
+ImageStore::Removal ImageStore::remove(const std::string& what, const std::vector<std::string>& search,
+                                       const std::function<void(const ImageRecord&)>& check) {
   std::lock_guard lock(mu_);
   Removal out;
   auto id = find_id(what, search);
@@ -257,6 +258,7 @@ ImageStore::Removal ImageStore::remove(const std::string& what, const std::vecto
       log::debug("image removal: not a tag reference", {{"what", what}, {"error", e.what()}});
     }
   }
+  if (check) check(r);
   out.removed = std::move(r);
   images_.erase(*id);
   save();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -64,8 +65,10 @@ class ImageStore {
     bool untagged = false;               // only a tag went
   };
   // Removes by ID or digest (the whole image) or by tag (only the tag when
-  // the image has others). Absent: nothing happens.
-  Removal remove(const std::string& what, const std::vector<std::string>& search);
+  // the image has others). Absent: nothing happens. `check` runs before a
+  // whole image goes, and refuses by throwing (nothing is changed then).
+  Removal remove(const std::string& what, const std::vector<std::string>& search,
+                 const std::function<void(const ImageRecord&)>& check = {});
 
   // Layer digests that no remaining image uses, among `candidates`.
   std::vector<std::string> unused_layers(const std::vector<std::string>& candidates) const;

@@ -395,7 +395,13 @@ std::string Images::pull_one(const Reference& ref, const Credentials& creds, con
 
 void Images::remove(const std::string& what, const conf::ImageConfig& config) {
   std::lock_guard lock(commit_mu_);
-  auto removal = records_.remove(what, config.short_name_search);
+  auto removal = records_.remove(what, config.short_name_search, [this](const ImageRecord& r) {
+    // A mounted image volume reads the layers; they stay pinned either way,
+    // but the image itself is the volume's source: it stays while mounted.
+    if (auto user = volume_user(r.id))
+      throw FailedPrecondition("image " + r.id + " is in use by an image volume of container " + *user +
+                               "; remove the container first");
+  });
   if (!removal.removed) return;
   const ImageRecord& r = *removal.removed;
   drop_unused_layers(r.layers);

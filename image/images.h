@@ -7,7 +7,8 @@
 //   layers/<hex>/diff_id the sha256 of its uncompressed tar, checked against configs
 //   layers/tmp-*         layers being unpacked (removed at start, with any
 //                        layer or blob no image record or container uses)
-//   containers/          container writable layers
+//   containers/          container writable layers, and image volumes
+//                        (containers/<id>/volumes/<n>/{merged,empty,volume.json})
 //   images.json          the image records
 #pragma once
 
@@ -42,6 +43,13 @@ struct PullObserver {
   std::function<void()> layer_reused;   // a layer already present was not fetched
 };
 
+// An image volume as mount_image_volume made it.
+struct ImageVolume {
+  std::string source;     // the directory to bind: the overlay's root or its sub directory
+  std::string image_id;   // "sha256:…"
+  std::string image_ref;  // a repo digest when known, else the image ID (ContainerStatus.mounts[].image.image_ref)
+};
+
 class Images {
  public:
   Images(const std::string& root, std::string certs_dir, PullObserver observer = {});
@@ -57,6 +65,8 @@ class Images {
   // The image config JSON as the registry served it; empty when missing.
   std::string config_json(const ImageRecord& r) const;
   // Removes by ID, tag or digest reference; absent is not an error.
+  // FailedPrecondition naming the container when an image volume of one
+  // mounts it (untagging one of its several tags is allowed).
   void remove(const std::string& what, const conf::ImageConfig& config);
 
   const std::string& dir() const { return dir_; }
@@ -81,6 +91,23 @@ class Images {
   // Unmounts, deletes the container's dirs, and frees layers no image or
   // container still uses. Idempotent.
   void remove_rootfs(const std::string& container_id);
+  // The containers that have a root filesystem directory (for the leftover
+  // cleanup of containers whose record is gone).
+  std::vector<std::string> rootfs_ids() const;
+
+  // Image volumes (rootfs.cpp): image `image` (ID, reference or digest; it
+  // must be present: NotFound otherwise) as a read-only, lower-only overlay of
+  // its layers on <containers_dir>/<container_id>/volumes/<index>/merged,
+  // after mount_rootfs of the container, so that it goes with remove_rootfs.
+  // volumes/<index>/volume.json names the image (RemoveImage is refused
+  // while it is there) and holds its layers as layers.json does. `sub_path`
+  // (Mount.image_sub_path) picks a directory of the image: InvalidArgument
+  // naming `field` (e.g. "mounts[2]") when it is absolute, has "..", is
+  // missing, is not a directory or leads out through a symlink. A failure
+  // leaves nothing behind.
+  ImageVolume mount_image_volume(const std::string& container_id, size_t index, const std::string& image,
+                                 const std::string& sub_path, const std::string& field,
+                                 const conf::ImageConfig& config);
 
  private:
   struct Resolved;
@@ -102,6 +129,8 @@ class Images {
   std::string short_link(const std::string& digest);    // with commit_mu_ held
   std::vector<std::string> layers_in_containers() const;  // with commit_mu_ held
   void drop_unused_layers(const std::vector<std::string>& candidates);  // with commit_mu_ held
+  // A container with an image volume of `image_id`, if any; with commit_mu_ held.
+  std::optional<std::string> volume_user(const std::string& image_id) const;
 
   std::string dir_;
   ContentStore content_;

@@ -17,6 +17,7 @@
 #include "base/random_id.h"
 #include "base/rollback.h"
 #include "image/images.h"
+#include "image/sub_path.h"
 
 namespace crius::image {
 namespace {
@@ -49,22 +50,69 @@ void set_mode(const std::string& path, mode_t mode) {
   if (::chmod(path.c_str(), mode) != 0) throw_errno("setting the mode of " + path);
 }
 
-// The layers a container's layers.json holds; none when it has none (a
-// directory from before layers were recorded). Throws when it is unreadable.
-std::vector<std::string> held_layers(const std::string& container_dir) {
-  std::vector<std::string> out;
-  const auto text = read_file_if_exists(container_dir + "/layers.json");
-  if (!text) return out;
-  try {
-    for (const auto& l : nlohmann::json::parse(*text)) out.push_back(l.get<std::string>());
-  } catch (const nlohmann::json::exception& e) {
-    throw Internal("reading " + container_dir + "/layers.json: " + e.what());
+// A container's image volume, as its volumes/<index>/volume.json holds it.
+struct HeldVolume {
+  std::string dir;  // <container dir>/volumes/<index>
+  std::string image;  // the image ID
+  std::vector<std::string> layers;
+};
+
+// The image volumes of a container; throws when a record is unreadable. A
+// volume directory without a record is one whose mount never happened (its
+// record is written first), so it holds nothing.
+std::vector<HeldVolume> held_volumes(const std::string& container_dir) {
+  std::vector<HeldVolume> out;
+  for (const auto& name : list_dir(container_dir + "/volumes")) {
+    HeldVolume v{container_dir + "/volumes/" + name, {}, {}};
+    const auto text = read_file_if_exists(v.dir + "/volume.json");
+    if (!text) continue;
+    try {
+      const auto j = nlohmann::json::parse(*text);
+      v.image = j.at("image").get<std::string>();
+      for (const auto& l : j.at("layers")) v.layers.push_back(l.get<std::string>());
+    } catch (const nlohmann::json::exception& e) {
+      throw Internal("reading " + v.dir + "/volume.json: " + e.what());
+    }
+    out.push_back(std::move(v));
   }
   return out;
 }
 
+// The layers a container's layers.json and its image volumes hold; none
+// when it has none (a directory from before layers were recorded). Throws
+// when a record is unreadable.
+std::vector<std::string> held_layers(const std::string& container_dir) {
+  std::vector<std::string> out;
+  if (const auto text = read_file_if_exists(container_dir + "/layers.json")) {
+    try {
+      for (const auto& l : nlohmann::json::parse(*text)) out.push_back(l.get<std::string>());
+    } catch (const nlohmann::json::exception& e) {
+      throw Internal("reading " + container_dir + "/layers.json: " + e.what());
+    }
+  }
+  for (auto& v : held_volumes(container_dir))
+    for (auto& l : v.layers) out.push_back(std::move(l));
+  return out;
+}
+
+// Unmounts whatever is mounted on `path` (idempotent), lazily as a last resort.
+void unmount_fully(const std::string& path) {
+  for (int i = 0; i < 5 && is_mounted(path); ++i)
+    if (::umount2(path.c_str(), i < 4 ? 0 : MNT_DETACH) != 0 && errno != EINVAL && errno != EBUSY)
+      throw Internal(errno_text("unmounting " + path, errno));
+  if (is_mounted(path)) throw Internal("unmounting " + path + ": still mounted");
+}
+
+// Lower dirs (top first) as overlay's lowerdir option.
+std::string lowerdir_option(const std::vector<std::string>& lowers) {
+  std::string out;
+  for (const auto& l : lowers) out += (out.empty() ? "" : ":") + l;
+  return "lowerdir=" + out;
+}
+
 // Mounts with the new mount API, one lower dir at a time, for images whose
-// option string would not fit in a page.
+// option string would not fit in a page. No upper (and work) dir: a
+// lower-only, read-only overlay.
 Mount mount_overlay_incremental(const std::vector<std::string>& lowers, const std::string& upper,
                                 const std::string& work, const std::string& target, bool read_only) {
   Fd fs(::fsopen("overlay", FSOPEN_CLOEXEC));
@@ -72,8 +120,8 @@ Mount mount_overlay_incremental(const std::vector<std::string>& lowers, const st
   for (const auto& l : lowers)
     if (::fsconfig(fs.get(), FSCONFIG_SET_STRING, "lowerdir+", l.c_str(), 0) != 0)
       throw Internal(errno_text("overlay lowerdir+ " + l + " (needs Linux 6.8 or later for this many layers)", errno));
-  if (::fsconfig(fs.get(), FSCONFIG_SET_STRING, "upperdir", upper.c_str(), 0) != 0 ||
-      ::fsconfig(fs.get(), FSCONFIG_SET_STRING, "workdir", work.c_str(), 0) != 0 ||
+  if ((!upper.empty() && (::fsconfig(fs.get(), FSCONFIG_SET_STRING, "upperdir", upper.c_str(), 0) != 0 ||
+                          ::fsconfig(fs.get(), FSCONFIG_SET_STRING, "workdir", work.c_str(), 0) != 0)) ||
       ::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0)
     throw Internal(errno_text("creating the overlay for " + target, errno));
   Fd mnt(::fsmount(fs.get(), FSMOUNT_CLOEXEC, read_only ? MOUNT_ATTR_RDONLY : 0));
@@ -168,9 +216,7 @@ std::string Images::mount_rootfs(const std::string& container_id, const std::str
     if (!has_layer(*it)) throw FailedPrecondition("layer " + *it + " of image " + rec->id + " is missing; pull it again");
     lowers.push_back(dir_ + "/layers/l/" + short_link(*it));
   }
-  std::string lowerdir;
-  for (const auto& l : lowers) lowerdir += (lowerdir.empty() ? "" : ":") + l;
-  const std::string options = "lowerdir=" + lowerdir + ",upperdir=" + upper + ",workdir=" + work;
+  const std::string options = lowerdir_option(lowers) + ",upperdir=" + upper + ",workdir=" + work;
   Mount overlay = options.size() < kPageLimit
                       ? Mount::make("overlay", merged, "overlay", read_only ? MS_RDONLY : 0, options,
                                     "mounting the overlay for container " + container_id + " on " + merged)
@@ -184,17 +230,17 @@ std::string Images::mount_rootfs(const std::string& container_id, const std::str
 
 void Images::unmount_rootfs(const std::string& container_id) {
   check_container_id(container_id);
-  const std::string merged = containers_dir() + "/" + container_id + "/merged";
-  for (int i = 0; i < 5 && is_mounted(merged); ++i)
-    if (::umount2(merged.c_str(), i < 4 ? 0 : MNT_DETACH) != 0 && errno != EINVAL && errno != EBUSY)
-      throw Internal(errno_text("unmounting " + merged, errno));
-  if (is_mounted(merged)) throw Internal("unmounting " + merged + ": still mounted");
+  unmount_fully(containers_dir() + "/" + container_id + "/merged");
 }
 
 void Images::remove_rootfs(const std::string& container_id) {
+  check_container_id(container_id);
+  const std::string dir = containers_dir() + "/" + container_id;
+  // Its image volumes first: remove_all must never walk into a mount. Every
+  // volume directory is unmounted, whatever its record says.
+  for (const auto& name : list_dir(dir + "/volumes")) unmount_fully(dir + "/volumes/" + name + "/merged");
   unmount_rootfs(container_id);
   std::lock_guard lock(commit_mu_);
-  const std::string dir = containers_dir() + "/" + container_id;
   std::vector<std::string> held;
   try {
     held = held_layers(dir);
@@ -206,6 +252,70 @@ void Images::remove_rootfs(const std::string& container_id) {
   remove_all(dir);
   // Layers of images removed while this container ran go now.
   drop_unused_layers(held);
+}
+
+std::vector<std::string> Images::rootfs_ids() const { return list_dir(containers_dir()); }
+
+ImageVolume Images::mount_image_volume(const std::string& container_id, size_t index, const std::string& image,
+                                       const std::string& sub_path, const std::string& field,
+                                       const conf::ImageConfig& config) {
+  check_container_id(container_id);
+  const std::string sub = checked_sub_path(sub_path, field + ".image_sub_path");
+  std::lock_guard lock(commit_mu_);
+  auto rec = records_.find(image, config.short_name_search);
+  if (!rec) throw NotFound(field + ".image \"" + image + "\": the image is not present locally; pull it first");
+  const std::string container_dir = containers_dir() + "/" + container_id;
+  struct stat st;
+  if (::lstat(container_dir.c_str(), &st) != 0)
+    throw Internal(errno_text("image volume of container " + container_id + ": its root filesystem directory " +
+                                  container_dir,
+                              errno));
+  const std::string dir = container_dir + "/volumes/" + std::to_string(index);
+  const std::string merged = dir + "/merged", empty = dir + "/empty";
+  if (::lstat(dir.c_str(), &st) == 0)
+    throw Internal("image volume " + field + " of container " + container_id + ": " + dir + " exists already");
+  Rollback undo("image volume " + field + " of container " + container_id);
+  undo.add([dir] { remove_all(dir); });
+  mkdir_all(merged, 0755);
+  mkdir_all(empty, 0755);
+  set_mode(merged, 0755);
+  set_mode(empty, 0755);
+  // The layers are held before the mount so a removal of the image cannot
+  // take them, and the image is named so that its removal is refused.
+  write_file_atomic(dir + "/volume.json", nlohmann::json{{"image", rec->id}, {"layers", rec->layers}}.dump(), 0644);
+
+  std::vector<std::string> lowers;
+  for (auto it = rec->layers.rbegin(); it != rec->layers.rend(); ++it) {
+    if (!has_layer(*it)) throw FailedPrecondition("layer " + *it + " of image " + rec->id + " is missing; pull it again");
+    lowers.push_back(dir_ + "/layers/l/" + short_link(*it));
+  }
+  // Overlay wants two lower dirs when there is no upper one: an empty one
+  // under a single layer.
+  if (lowers.size() < 2) lowers.push_back(empty);
+  const std::string options = lowerdir_option(lowers);
+  Mount overlay = options.size() < kPageLimit
+                      ? Mount::make("overlay", merged, "overlay", MS_RDONLY | MS_NOSUID | MS_NODEV, options,
+                                    "mounting image " + rec->id + " for " + field + " of container " + container_id +
+                                        " on " + merged)
+                      : mount_overlay_incremental(lowers, "", "", merged, true);
+  const std::string source = resolve_sub_dir(merged, sub, field + ".image_sub_path");
+  log::debug("image volume mounted", {{"container", container_id}, {"image", rec->id}, {"path", source}});
+  overlay.keep();  // from here remove_rootfs's
+  undo.commit();
+  return {source, rec->id, rec->repo_digests.empty() ? rec->id : rec->repo_digests.front()};
+}
+
+std::optional<std::string> Images::volume_user(const std::string& image_id) const {
+  for (const auto& name : list_dir(containers_dir())) {
+    const std::string dir = containers_dir() + "/" + name;
+    try {
+      for (const auto& v : held_volumes(dir))
+        if (v.image == image_id) return name;
+    } catch (const Error& e) {
+      log::warn("ignoring a container's image volume record", {{"dir", dir}, {"error", e.what()}});
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace crius::image

@@ -1,25 +1,16 @@
 #include "server/container_convert.h"
 
-#include <string.h>
-
 #include <nlohmann/json.hpp>
 
 #include "base/file.h"
 #include "base/log.h"
+#include "oci/cri/signals.h"
 #include "server/filters.h"
 
 namespace crius::server {
 namespace v1 = ::runtime::v1;
 
 namespace {
-
-// The CRI Signal enum is ordered by name, not by number: map through the name.
-v1::Signal cri_signal(int sig) {
-  const char* abbrev = sig > 0 ? ::sigabbrev_np(sig) : nullptr;
-  v1::Signal out = v1::RUNTIME_DEFAULT;
-  if (abbrev) v1::Signal_Parse(std::string("SIG") + abbrev, &out);
-  return out;
-}
 
 v1::ContainerState state_of(const container::Record& r) { return static_cast<v1::ContainerState>(r.state); }
 
@@ -48,13 +39,16 @@ void to_status(const container::Record& r, v1::ContainerStatus* st) {
   st->mutable_labels()->insert(r.config.labels().begin(), r.config.labels().end());
   st->mutable_annotations()->insert(r.config.annotations().begin(), r.config.annotations().end());
   for (const auto& m : r.config.mounts()) *st->add_mounts() = m;
+  // Image volumes: the digest of the image mounted (ImageVolumeWithDigest).
+  for (const auto& [i, ref] : r.image_volume_refs)
+    if (i < st->mounts_size()) st->mutable_mounts(i)->mutable_image()->set_image_ref(ref);
   st->set_log_path(r.log_path);
   *st->mutable_resources()->mutable_linux() = r.resources;
   auto* user = st->mutable_user()->mutable_linux();
   user->set_uid(r.uid);
   user->set_gid(r.gid);
   for (uint32_t g : r.supplemental_groups) user->add_supplemental_groups(g);
-  st->set_stop_signal(cri_signal(r.stop_signal));
+  st->set_stop_signal(oci::cri::cri_signal(r.stop_signal));  // the one StopContainer sends first
 }
 
 void to_list_item(const container::Record& r, v1::Container* c) {

@@ -1,3 +1,6 @@
+#include <string_view>
+#include <utility>
+
 #include "base/error.h"
 #include "server/services.h"
 
@@ -12,7 +15,19 @@ class FinishedStream final : public grpc::ServerWriteReactor<Response> {
   void OnDone() override { delete this; }
 };
 
-Error not_built(const char* rpc) { return Unimplemented(std::string(rpc) + " is not implemented yet in crius"); }
+// Why an RPC that will not be built here answers UNIMPLEMENTED; the rest
+// are simply not built yet.
+constexpr std::pair<std::string_view, std::string_view> kWhyNot[] = {
+    {"CheckpointContainer",
+     "checkpointing needs a CRIU that works on this kernel, and Debian 12's CRIU 3.17 fails `criu check` "
+     "(its vDSO detection), so crius does not checkpoint containers"},
+};
+
+Error not_built(const char* rpc) {
+  for (const auto& [name, why] : kWhyNot)
+    if (name == rpc) return Unimplemented(std::string(rpc) + " is unavailable: " + std::string(why));
+  return Unimplemented(std::string(rpc) + " is not implemented yet in crius");
+}
 
 }  // namespace
 

@@ -1,6 +1,7 @@
 // The CRI RPCs that later issues build. Each answers UNIMPLEMENTED with its
 // own name; an issue that builds one deletes its line here and defines the
-// RPC in the source file of its group.
+// RPC in the source file of its group. One that will not be built here
+// (CheckpointContainer: no working CRIU) says why in unimplemented.cpp.
 //
 // X(Rpc, Request, Response, dispatch): dispatch is `fast` for calls that only
 // read memory and `blocking` for calls that will do I/O, so that the thread

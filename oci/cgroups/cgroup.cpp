@@ -307,7 +307,10 @@ void Cgroup::destroy() const {
     const auto left = read_procs(d);
     if (err == EBUSY && !left.empty()) {
       std::string list;
-      for (pid_t p : left) list += (list.empty() ? "" : " ") + std::to_string(p);
+      for (pid_t p : left) {
+        if (!list.empty()) list += ' ';
+        list += std::to_string(p);
+      }
       leftover += (leftover.empty() ? "" : "; ") + d + " still has processes " + list;
     } else {
       leftover += (leftover.empty() ? "" : "; ") + errno_text("remove " + d, err);

@@ -93,23 +93,42 @@ MountsResult build_mounts(const ::runtime::v1::ContainerConfig& config, const ::
     const std::string field = "mounts[" + std::to_string(i) + "]";
     if (m.container_path().empty() || m.container_path()[0] != '/')
       throw InvalidArgument(field + ".container_path \"" + m.container_path() + "\": must be an absolute path");
-    if (m.has_image() && !m.image().image().empty())
-      throw Unimplemented(field + ": image volume mounts are not supported yet");
+    // An image volume is read-only whatever the mount says (the daemon
+    // refuses readonly: false before it mounts the image).
+    const bool image_volume = !m.image().image().empty();
+    const bool readonly = m.readonly() || image_volume;
+    // The CRI requires readonly: true and private propagation with
+    // recursive_read_only. Checked before the host path is looked at (and
+    // perhaps created), so that a refusal leaves nothing behind.
+    if (m.recursive_read_only()) {
+      const std::string rro = field + ".recursive_read_only (" + m.container_path() + ")";
+      if (!readonly) throw InvalidArgument(rro + ": needs " + field + ".readonly: true");
+      if (m.propagation() != ::runtime::v1::PROPAGATION_PRIVATE) {
+        std::string name = ::runtime::v1::MountPropagation_Name(m.propagation());
+        if (name.empty()) name = std::to_string(static_cast<int>(m.propagation()));
+        throw InvalidArgument(rro + ": needs " + field + ".propagation PROPAGATION_PRIVATE, not " + name);
+      }
+    }
     if (m.uidmappings_size() > 0 || m.gidmappings_size() > 0)
       throw Unimplemented(field + ": id-mapped mounts are not supported yet");
     const std::string dst = clean(m.container_path());
-    const std::string src = host_source(m.host_path(), field);
+    std::string src;
+    if (image_volume) {
+      // The daemon mounted the image (read-only) before building the spec.
+      auto it = pod.image_volumes.find(i);
+      if (it == pod.image_volumes.end())
+        throw Internal(field + ": image volume \"" + m.image().image() + "\" was not mounted");
+      src = it->second;
+    } else {
+      src = host_source(m.host_path(), field);
+    }
     std::vector<std::string> opts{"rbind"};
     const auto prop = m.propagation();
     opts.push_back(propagation_option(prop));
     if (m.recursive_read_only()) {
-      if (!m.readonly())
-        throw InvalidArgument(field + " (" + dst + "): recursive_read_only requires readonly");
-      if (prop != ::runtime::v1::PROPAGATION_PRIVATE)
-        throw InvalidArgument(field + " (" + dst + "): recursive_read_only requires private propagation");
-      opts.push_back("rro");
+      opts.push_back("rro");  // checked above: read-only and private
     } else {
-      opts.push_back(m.readonly() ? "ro" : "rw");
+      opts.push_back(readonly ? "ro" : "rw");
     }
     for (const auto& o : m.mount_options()) opts.push_back(o);
     if (prop == ::runtime::v1::PROPAGATION_HOST_TO_CONTAINER) {

@@ -46,9 +46,15 @@ json namespaces(const v1::NamespaceOption& ns, const PodContext& pod, bool& new_
   return out;
 }
 
+// The configured stop signal, else the image's, else SIGTERM.
 int stop_signal(const v1::ContainerConfig& config, const ImageConfig& image) {
-  if (config.stop_signal() != v1::RUNTIME_DEFAULT)
-    return detail::signal_number(v1::Signal_Name(config.stop_signal()), "stop_signal");
+  if (config.stop_signal() != v1::Signal{}) {  // not RUNTIME_DEFAULT
+    const std::string& name = v1::Signal_Name(config.stop_signal());
+    if (name.empty())
+      throw InvalidArgument("stop_signal: " + std::to_string(static_cast<int>(config.stop_signal())) +
+                            " is not a value of the CRI Signal enum");
+    return detail::signal_number(name, "stop_signal");
+  }
   if (!image.stop_signal.empty()) return detail::signal_number(image.stop_signal, "image StopSignal");
   return 15;  // SIGTERM
 }

@@ -36,6 +36,9 @@ struct PodContext {
   std::string hostname_path, resolv_conf_path, shm_path;  // shm_path empty: host IPC
   std::string hosts_path;                    // the pod's /etc/hosts file, may be empty
   std::string cgroup_parent;                 // as kubelet gave it (a path, or a systemd slice name)
+  // The image volumes made for this container (config.mounts[i] whose
+  // image is set), by index: the host directory to bind read-only.
+  std::map<int, std::string> image_volumes;
 };
 
 struct Defaults {

@@ -104,16 +104,10 @@ uint32_t checked_id(int64_t v, const std::string& field) {
 std::optional<std::string> read_in_root(const std::string& rootfs, const std::string& rel) {
   Fd root(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) throw InvalidArgument(errno_text("opening the container rootfs " + rootfs, errno));
-  open_how how{};
-  how.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY;
   // Absolute links and ".." resolve against the rootfs, as inside the container.
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
-  Fd f(static_cast<int>(::syscall(SYS_openat2, root.get(), rel.c_str(), &how, sizeof how)));
-  if (!f && errno == EXDEV) {
-    // A rootfs assembled from several mounts: stay in the root, cross mounts.
-    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-    f.reset(static_cast<int>(::syscall(SYS_openat2, root.get(), rel.c_str(), &how, sizeof how)));
-  }
+  Fd f = openat2_fd(root.get(), rel, O_RDONLY | O_NOCTTY, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV);
+  if (!f && errno == EXDEV)  // a rootfs assembled from several mounts: stay in the root, cross mounts
+    f = openat2_fd(root.get(), rel, O_RDONLY | O_NOCTTY, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
   if (!f) {
     if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
     throw InvalidArgument(errno_text("reading " + rel + " in the container rootfs " + rootfs, errno));

@@ -155,15 +155,7 @@ unsigned long propagation_flag(const std::string& name) {
 }
 
 int open_in_root(int root, const std::string& path, int flags, mode_t mode) {
-  struct open_how how {};
-  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
-  how.mode = mode;
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  for (;;) {
-    long fd = ::syscall(SYS_openat2, root, path.c_str(), &how, sizeof how);
-    if (fd < 0 && errno == EAGAIN) continue;  // a concurrent rename: retry
-    return static_cast<int>(fd);
-  }
+  return openat2_fd(root, path, flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS, mode).release();
 }
 
 std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }

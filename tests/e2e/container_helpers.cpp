@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "tests/fixtures/registry/image_builder.h"
@@ -183,6 +184,19 @@ std::string proc_status_field(int pid, const std::string& field) {
     }
   }
   return "";
+}
+
+std::vector<std::string> mounts_under(const std::string& part) {
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line;
+  std::vector<std::string> out;
+  while (std::getline(in, line)) {
+    std::istringstream f(line);
+    std::string id, parent, dev, root, point;
+    f >> id >> parent >> dev >> root >> point;
+    if (point.find(part) != std::string::npos) out.push_back(point);
+  }
+  return out;
 }
 
 }  // namespace crius::test

@@ -59,6 +59,9 @@ bool wait_state(Daemon& d, const std::string& id, v1::ContainerState state, int 
 std::string container_log(Daemon& d, const std::string& id);
 // Polls (bounded) until the log contains `needle`.
 bool wait_log(Daemon& d, const std::string& id, const std::string& needle, int timeout_ms = 10000);
+// Mount points (of the test's own mount namespace) whose path contains `part`.
+std::vector<std::string> mounts_under(const std::string& part);
+
 // A field of /proc/<pid>/status ("CapEff", "NoNewPrivs", "Seccomp"…).
 std::string proc_status_field(int pid, const std::string& field);
 

@@ -29,19 +29,6 @@ std::string ns_link(int pid, const char* kind) {
   return fs::read_symlink("/proc/" + std::to_string(pid) + "/ns/" + kind, ec).string();
 }
 
-// Mount points whose path contains `part`.
-std::vector<std::string> mounts_under(const std::string& part) {
-  std::ifstream in("/proc/self/mountinfo");
-  std::string line;
-  std::vector<std::string> out;
-  while (std::getline(in, line)) {
-    std::istringstream f(line);
-    std::string id, parent, dev, root, point;
-    f >> id >> parent >> dev >> root >> point;
-    if (point.find(part) != std::string::npos) out.push_back(point);
-  }
-  return out;
-}
 
 // crius-monitor processes whose command line mentions `part`.
 std::vector<int> monitors_of(const std::string& part) {

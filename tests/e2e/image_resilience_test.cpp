@@ -224,6 +224,9 @@ TEST(ImageLeftovers, UnreferencedContentGoesAtStartReferencedStays) {
   fs::create_symlink("../" + orphan + "/diff", images + "/layers/l/ORPHANLINK");
   write_file(images + "/layers/" + in_container + "/diff/file", "used");
   write_file(images + "/containers/c1/layers.json", "[\"sha256:" + in_container + "\"]");
+  // The container's own record (an exited one): a root filesystem without a
+  // record is a crash leftover, removed at start with the layers only it held.
+  write_file(d.dir() / "root/containers/c1.json", R"({"id":"c1","podId":"p1","state":2})");
   write_file(images + "/blobs/sha256/" + orphan_blob, "{}");
   write_file(images + "/layers/tmp-0123456789ab-cafe/diff/partial", "half");
   write_file(images + "/ingest/0123456789abcdef-cafe", "half");

@@ -69,6 +69,33 @@ TEST_F(CriSpecMounts, CriMountBasics) {
   EXPECT_FALSE(s["linux"].contains("rootfsPropagation"));
 }
 
+TEST_F(CriSpecMounts, ImageVolumeIsAReadOnlyBindOfWhatTheDaemonMounted) {
+  fs::create_directories(tmp_ + "/volume/merged/models");
+  auto* m = config_.add_mounts();
+  m->set_container_path("/models");
+  m->mutable_image()->set_image("sha256:0123");
+  m->set_image_sub_path("models");
+  m->set_readonly(false);  // the daemon refuses this before it mounts; the spec is read-only anyway
+  pod_.image_volumes[0] = tmp_ + "/volume/merged/models";
+  auto s = build().spec;
+  const json* d = find_mount(s, "/models");
+  ASSERT_TRUE(d) << s["mounts"];
+  EXPECT_EQ((*d)["source"], tmp_ + "/volume/merged/models");
+  EXPECT_EQ((*d)["type"], "bind");
+  for (const char* o : {"rbind", "rprivate", "ro"}) EXPECT_TRUE(has((*d)["options"], o)) << o;
+  EXPECT_FALSE(has((*d)["options"], "rw"));
+}
+
+TEST_F(CriSpecMounts, ImageVolumeNotMountedIsAnInternalError) {
+  auto* m = config_.add_mounts();
+  m->set_container_path("/models");
+  m->mutable_image()->set_image("sha256:0123");
+  m->set_readonly(true);
+  auto e = error();
+  EXPECT_EQ(e.code(), ErrorCode::internal);
+  EXPECT_NE(std::string(e.what()).find("mounts[0]"), std::string::npos) << e.what();
+}
+
 TEST_F(CriSpecMounts, MissingHostPathIsCreated) {
   add_mount(config_, "/data", tmp_ + "/new/dir");
   build();
@@ -86,15 +113,36 @@ TEST_F(CriSpecMounts, RelativePathsAreRefused) {
 }
 
 TEST_F(CriSpecMounts, RecursiveReadOnlyNeedsReadonlyAndPrivate) {
+  add_mount(config_, "/other", tmp_);
   auto* m = add_mount(config_, "/data", tmp_);
   m->set_recursive_read_only(true);
-  EXPECT_EQ(error().code(), ErrorCode::invalid_argument);
+  auto e = error();
+  EXPECT_EQ(e.code(), ErrorCode::invalid_argument);
+  EXPECT_NE(std::string(e.what()).find("mounts[1].recursive_read_only"), std::string::npos) << e.what();
+  EXPECT_NE(std::string(e.what()).find("mounts[1].readonly"), std::string::npos) << e.what();
   m->set_readonly(true);
   auto opts = (*find_mount(build().spec, "/data"))["options"];
   EXPECT_TRUE(has(opts, "rro"));
   EXPECT_FALSE(has(opts, "ro"));
-  m->set_propagation(v1::PROPAGATION_HOST_TO_CONTAINER);
+  // Refused whatever the host mount's propagation is (not FailedPrecondition
+  // for a private host mount: the request itself is wrong).
+  for (auto prop : {v1::PROPAGATION_HOST_TO_CONTAINER, v1::PROPAGATION_BIDIRECTIONAL}) {
+    m->set_propagation(prop);
+    e = error();
+    EXPECT_EQ(e.code(), ErrorCode::invalid_argument) << e.what();
+    EXPECT_NE(std::string(e.what()).find("mounts[1].recursive_read_only"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(v1::MountPropagation_Name(prop)), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(CriSpecMounts, RecursiveReadOnlyRefusalCreatesNoHostPath) {
+  auto* m = add_mount(config_, "/data", tmp_ + "/not-yet");
+  m->set_recursive_read_only(true);
   EXPECT_EQ(error().code(), ErrorCode::invalid_argument);
+  m->set_readonly(true);
+  m->set_propagation(v1::PROPAGATION_BIDIRECTIONAL);
+  EXPECT_EQ(error().code(), ErrorCode::invalid_argument);
+  EXPECT_FALSE(fs::exists(tmp_ + "/not-yet"));
 }
 
 TEST_F(CriSpecMounts, PropagationNeedsTheRightHostMount) {
