@@ -455,7 +455,18 @@ void Containers::remove_pod(const std::string& pod_id) {
       return;
     }
   }
-  if (auto m = oci::monitor::Client::connect(monitor_dir)) m->shutdown();
+  if (auto m = oci::monitor::Client::connect(monitor_dir)) {
+    // Containers the monitor holds but no record names (a create cut short by
+    // a crash of the daemon) go with their pod too: the monitor's remove
+    // kills them, then their root filesystem and bundle go.
+    for (const auto& left : m->list()) {
+      log::warn("removing a container that has no record with its pod", {{"id", left.id}, {"pod", pod_id}});
+      m->remove(left.id);
+      images_.remove_rootfs(left.id);
+      remove_all(bundles_dir_ + "/" + left.id);
+    }
+    m->shutdown();
+  }
 }
 
 }  // namespace crius::container
