@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include "base/error.h"
@@ -24,6 +25,19 @@ V find_by_id_or_prefix(const std::map<std::string, V>& m, const std::string& id,
   }
   if (!match) throw NotFound(kind + " " + id + " not found");
   return *match;
+}
+
+// lookup()'s result, or nothing when it throws NotFound. For the idempotent
+// stop and remove calls (kubelet repeats them after a restart or a lost
+// reply): an ID that is gone is already in the state asked for.
+template <typename Lookup>
+auto unless_gone(Lookup&& lookup) -> std::optional<decltype(lookup())> {
+  try {
+    return lookup();
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::not_found) throw;
+    return std::nullopt;
+  }
 }
 
 }  // namespace crius

@@ -339,14 +339,9 @@ void Containers::stop_locked(Entry& e, std::chrono::seconds timeout) {
 }
 
 void Containers::stop(const std::string& id, std::chrono::seconds timeout) {
-  std::shared_ptr<Entry> e;
-  try {
-    e = find(id);
-  } catch (const Error& err) {
-    // kubelet stops again after a restart or a lost reply: gone is stopped.
-    if (err.code() == ErrorCode::not_found) return;
-    throw;
-  }
+  const auto found = unless_gone([&] { return find(id); });
+  if (!found) return;
+  const std::shared_ptr<Entry>& e = *found;
   std::lock_guard op(e->op);
   stop_locked(*e, timeout);
 }
@@ -364,13 +359,9 @@ void Containers::remove_locked(Entry& e) {
 }
 
 void Containers::remove(const std::string& id) {
-  std::shared_ptr<Entry> e;
-  try {
-    e = find(id);
-  } catch (const Error& err) {
-    if (err.code() == ErrorCode::not_found) return;
-    throw;
-  }
+  const auto found = unless_gone([&] { return find(id); });
+  if (!found) return;
+  const std::shared_ptr<Entry>& e = *found;
   std::lock_guard op(e->op);
   const std::string full_id = snapshot(*e).id;
   {

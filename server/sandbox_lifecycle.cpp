@@ -2,6 +2,7 @@
 // namespaces, mounts, cgroups and CNI attachments, so they run on the work pool.
 #include "server/sandbox_convert.h"
 #include "base/error.h"
+#include "base/id_prefix.h"
 #include "server/services.h"
 
 namespace crius::server {
@@ -20,17 +21,11 @@ grpc::ServerUnaryReactor* RuntimeService::StopPodSandbox(grpc::CallbackServerCon
                                                          v1::StopPodSandboxResponse*) {
   return rpc_.blocking(ctx, "StopPodSandbox", [this, req] {
     auto config = config_.get();
-    std::string id;
-    try {
-      id = sandboxes_.get(req->pod_sandbox_id()).id;
-    } catch (const Error& e) {
-      // kubelet stops again after a restart or a lost reply: gone is stopped.
-      if (e.code() == ErrorCode::not_found) return;
-      throw;
-    }
+    const auto id = unless_gone([&] { return sandboxes_.get(req->pod_sandbox_id()).id; });
+    if (!id) return;
     // The pod's containers go first (kubelet normally stopped them already).
-    containers_.stop_pod(id);
-    sandboxes_.stop(id, *config);
+    containers_.stop_pod(*id);
+    sandboxes_.stop(*id, *config);
   });
 }
 
@@ -39,15 +34,10 @@ grpc::ServerUnaryReactor* RuntimeService::RemovePodSandbox(grpc::CallbackServerC
                                                            v1::RemovePodSandboxResponse*) {
   return rpc_.blocking(ctx, "RemovePodSandbox", [this, req] {
     auto config = config_.get();
-    std::string id;
-    try {
-      id = sandboxes_.get(req->pod_sandbox_id()).id;
-    } catch (const Error& e) {
-      if (e.code() == ErrorCode::not_found) return;  // already gone
-      throw;
-    }
-    containers_.remove_pod(id);
-    sandboxes_.remove(id, *config);
+    const auto id = unless_gone([&] { return sandboxes_.get(req->pod_sandbox_id()).id; });
+    if (!id) return;
+    containers_.remove_pod(*id);
+    sandboxes_.remove(*id, *config);
   });
 }
 
