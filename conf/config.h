@@ -77,6 +77,9 @@ struct RuntimeConfig {
 struct StreamingConfig {
   std::string address = "127.0.0.1";
   int port = 0;  // 0: an ephemeral port chosen at start
+  std::string tls_cert, tls_key;  // both set: the server speaks TLS (https URLs)
+  std::chrono::milliseconds idle_timeout{0};  // a session with no traffic for this long is closed; 0: never
+  int max_sessions = 512;  // concurrent sessions; past it a client gets 429
 
   bool operator==(const StreamingConfig&) const = default;
 };

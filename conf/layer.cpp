@@ -289,6 +289,10 @@ class Layer {
     each_key(v, p, [&](const std::string& k, const YAML::Node& fv, const std::string& fp) {
       if (k == "address") set(s.address, fv, fp);
       else if (k == "port") set(s.port, fv, fp);
+      else if (k == "tls_cert") set(s.tls_cert, fv, fp);
+      else if (k == "tls_key") set(s.tls_key, fv, fp);
+      else if (k == "idle_timeout") set(s.idle_timeout, fv, fp);
+      else if (k == "max_sessions") set(s.max_sessions, fv, fp);
       else return false;
       return true;
     });

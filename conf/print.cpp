@@ -38,7 +38,12 @@ Tree config_tree(const Config& c) {
                   {"default_capabilities", c.runtime.default_capabilities},
                   {"pids_limit", c.runtime.pids_limit},
                   {"shm_size", c.runtime.shm_size}};
-  t["streaming"] = {{"address", c.streaming.address}, {"port", c.streaming.port}};
+  t["streaming"] = {{"address", c.streaming.address},
+                    {"port", c.streaming.port},
+                    {"tls_cert", c.streaming.tls_cert},
+                    {"tls_key", c.streaming.tls_key},
+                    {"idle_timeout", format_duration(c.streaming.idle_timeout)},
+                    {"max_sessions", c.streaming.max_sessions}};
   t["metrics"] = {{"enabled", c.metrics.enabled}, {"address", c.metrics.address}};
   return t;
 }

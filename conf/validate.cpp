@@ -154,6 +154,13 @@ class Checker {
     if (!is_ipv4(c.streaming.address) && !is_ipv6(c.streaming.address))
       bad("streaming.address", "must be an IPv4 or IPv6 address, got " + in_quotes(c.streaming.address));
     port("streaming.port", c.streaming.port);
+    if (c.streaming.tls_cert.empty() != c.streaming.tls_key.empty())
+      bad(c.streaming.tls_cert.empty() ? "streaming.tls_cert" : "streaming.tls_key",
+          "streaming.tls_cert and streaming.tls_key must be set together");
+    if (c.streaming.idle_timeout < std::chrono::milliseconds(0))
+      bad("streaming.idle_timeout", "must not be negative, got " + in_quotes(format_duration(c.streaming.idle_timeout)));
+    if (c.streaming.max_sessions < 1)
+      bad("streaming.max_sessions", "must be at least 1, got " + std::to_string(c.streaming.max_sessions));
     metrics_address(c.metrics.address);
     if (!problems_.empty()) throw ConfigError(problems_);
   }

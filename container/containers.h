@@ -1,5 +1,5 @@
 // The containers of all pods: their lifecycle (create, start, stop, remove),
-// ExecSync and log reopening through each pod's monitor, and the in-memory
+// ExecSync, exec/attach streams and log reopening through each pod's monitor, and the in-memory
 // table List and Status read. A failed create leaves nothing behind (rootfs,
 // bundle, record, runtime state).
 #pragma once
@@ -23,6 +23,14 @@ namespace crius::container {
 struct ExecOutput {
   int exit_code = 0;
   std::string stdout_data, stderr_data;
+};
+
+// What the streaming server checks of a container before it serves exec or
+// attach (and reports to its client): the record's state and stdio flags.
+struct StreamTarget {
+  std::string id;  // the full ID
+  bool running = false;
+  bool tty = false, stdin = false, stdin_once = false;
 };
 
 // crius-monitor beside the running binary (sibling_executable), or "" when missing.
@@ -57,6 +65,20 @@ class Containers {
   // (zero: no timeout), after killing it.
   ExecOutput exec_sync(const std::string& id, const std::vector<std::string>& cmd, std::chrono::seconds timeout);
   void reopen_log(const std::string& id);
+
+  // Streaming (container/streams.cpp). NotFound for an unknown container.
+  StreamTarget stream_target(const std::string& id);
+  // Starts cmd in the running container with its stdio on the returned
+  // stream (its own connection to the pod's monitor): a terminal with tty
+  // (TERM=xterm, as containerd sets it), pipes otherwise, stdin only when
+  // asked for. FailedPrecondition naming the container when it is not
+  // running; InvalidArgument for an empty cmd.
+  oci::monitor::StreamConn open_exec(const std::string& id, const std::vector<std::string>& cmd, bool tty,
+                                     bool stdin);
+  // Attaches a new stream to the running container's main process: a copy
+  // of its output, its stdin when it has one and stdin is asked for.
+  // FailedPrecondition naming the container when it is not running.
+  oci::monitor::StreamConn open_attach(const std::string& id, bool stdin);
   // Applies new limits to the running container (through its pod's monitor,
   // which runs the handler's update) and keeps them for status.
   void update_resources(const std::string& id, const runtime::v1::LinuxContainerResources& resources);

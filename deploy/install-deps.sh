@@ -13,7 +13,7 @@ PACKAGES="
   build-essential cmake ninja-build pkg-config git
   protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev
   libyaml-cpp-dev nlohmann-json3-dev libboost-dev
-  libcurl4-openssl-dev libssl-dev libseccomp-dev libsystemd-dev libarchive-dev openssl
+  libcurl4-openssl-dev libssl-dev zlib1g-dev libseccomp-dev libsystemd-dev libarchive-dev openssl
   libgtest-dev libgmock-dev
   iproute2 iptables procps util-linux curl ca-certificates python3
   containernetworking-plugins busybox-static docker-registry

@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "base/version.h"
 #include "server/metrics/http_server.h"
+#include "server/stream_backend.h"
 #include "sandbox/pause.h"
 #include "server/socket_claim.h"
 
@@ -98,7 +99,16 @@ int run_daemon(const conf::Options& options, conf::Config config) {
                         .layer_reused = [&registry] { registry.add_image_layer_reuse(); }});
   container::Containers containers(config.root, config.state, sandboxes, images, container::default_monitor_binary());
   containers.load();
-  RuntimeService runtime_service(store, rpc, sandboxes, containers, cni);
+  StreamBackend stream_backend(containers, sandboxes);
+  streaming::ServerOptions stream_options;
+  stream_options.address = config.streaming.address;
+  stream_options.port = config.streaming.port;
+  stream_options.tls_cert = config.streaming.tls_cert;
+  stream_options.tls_key = config.streaming.tls_key;
+  stream_options.idle_timeout = std::chrono::duration_cast<std::chrono::seconds>(config.streaming.idle_timeout);
+  stream_options.max_sessions = static_cast<size_t>(config.streaming.max_sessions);
+  streaming::Server streams(stream_options, stream_backend);
+  RuntimeService runtime_service(store, rpc, sandboxes, containers, cni, streams);
   ImageService image_service(store, rpc, images, registry);
 
   SocketClaim socket(config.listen);
@@ -122,7 +132,8 @@ int run_daemon(const conf::Options& options, conf::Config config) {
              {"root", config.root},
              {"state", config.state},
              {"cgroup_driver", config.cgroup_driver},
-             {"metrics", metrics_http ? metrics_http->bound_address() : std::string("disabled")}});
+             {"metrics", metrics_http ? metrics_http->bound_address() : std::string("disabled")},
+             {"streaming_port", std::to_string(streams.port())}});
 
   const sigset_t set = handled_signals();
   int sig = 0;

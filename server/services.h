@@ -14,6 +14,7 @@
 #include "sandbox/sandboxes.h"
 #include "server/config_store.h"
 #include "server/rpc.h"
+#include "server/streaming/server.h"
 #include "server/unimplemented.h"
 
 namespace crius::server {
@@ -23,8 +24,8 @@ namespace v1 = ::runtime::v1;
 class RuntimeService final : public v1::RuntimeService::CallbackService {
  public:
   RuntimeService(ConfigStore& config, Rpc& rpc, sandbox::Sandboxes& sandboxes, container::Containers& containers,
-                 cni::Cni& cni)
-      : config_(config), rpc_(rpc), sandboxes_(sandboxes), containers_(containers), cni_(cni) {}
+                 cni::Cni& cni, streaming::Server& streams)
+      : config_(config), rpc_(rpc), sandboxes_(sandboxes), containers_(containers), cni_(cni), streams_(streams) {}
 
   grpc::ServerUnaryReactor* Version(grpc::CallbackServerContext*, const v1::VersionRequest*,
                                     v1::VersionResponse*) override;
@@ -66,6 +67,12 @@ class RuntimeService final : public v1::RuntimeService::CallbackService {
                                                      const v1::UpdateContainerResourcesRequest*,
                                                      v1::UpdateContainerResourcesResponse*) override;
 
+  // Streaming: the URLs of the streaming server (stream_urls.cpp).
+  grpc::ServerUnaryReactor* Exec(grpc::CallbackServerContext*, const v1::ExecRequest*, v1::ExecResponse*) override;
+  grpc::ServerUnaryReactor* Attach(grpc::CallbackServerContext*, const v1::AttachRequest*,
+                                   v1::AttachResponse*) override;
+  grpc::ServerUnaryReactor* PortForward(grpc::CallbackServerContext*, const v1::PortForwardRequest*,
+                                        v1::PortForwardResponse*) override;
   // Stats (stats.cpp).
   grpc::ServerUnaryReactor* ContainerStats(grpc::CallbackServerContext*, const v1::ContainerStatsRequest*,
                                            v1::ContainerStatsResponse*) override;
@@ -85,6 +92,7 @@ class RuntimeService final : public v1::RuntimeService::CallbackService {
   sandbox::Sandboxes& sandboxes_;
   container::Containers& containers_;
   cni::Cni& cni_;
+  streaming::Server& streams_;
   container::StatsSampler stats_;  // keeps the previous CPU sample per container and pod
 };
 

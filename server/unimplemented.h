@@ -9,9 +9,6 @@
 #pragma once
 
 #define CRIUS_RUNTIME_SERVICE_UNIMPLEMENTED(X)                                              \
-  X(Exec, ExecRequest, ExecResponse, fast)                                                  \
-  X(Attach, AttachRequest, AttachResponse, fast)                                            \
-  X(PortForward, PortForwardRequest, PortForwardResponse, fast)                             \
   X(UpdateRuntimeConfig, UpdateRuntimeConfigRequest, UpdateRuntimeConfigResponse, fast)     \
   X(CheckpointContainer, CheckpointContainerRequest, CheckpointContainerResponse, blocking) \
   X(ListMetricDescriptors, ListMetricDescriptorsRequest, ListMetricDescriptorsResponse, fast) \

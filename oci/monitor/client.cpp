@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <thread>
@@ -82,7 +83,8 @@ json exchange(int s, const std::string& dir, const json& request, Clock::time_po
     if (n < 0 && errno == EINTR) continue;
     if (n == 0)
       throw unavailable("the monitor at " + dir + " did not answer " + request.value("op", std::string()) + " in time");
-    ssize_t r = ::read(s, buf, sizeof buf);
+    // No further than the response: a stream's frames may follow it.
+    ssize_t r = ::read(s, buf, std::min(sizeof buf, want - in.size()));
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0)
       throw unavailable("the monitor at " + dir + " closed the connection during " +
@@ -276,6 +278,31 @@ ExecResult Client::exec_sync(const std::string& id, const json& process, std::ch
   x.stderr_data = protocol::bytes_of(r["stderr"]);
   x.timed_out = r.value("timed_out", false);
   return x;
+}
+
+StreamConn Client::open_stream(const std::string& what, const std::string& id, const json& request) {
+  if (version_ < protocol::kStreamVersion)
+    throw Unimplemented("cannot " + what + " container " + id + ": the pod's monitor at " + dir_ +
+                        " speaks protocol version " + std::to_string(version_) + ", streams need version " +
+                        std::to_string(protocol::kStreamVersion) + "; recreate the pod to get a newer monitor");
+  // A connection of its own: it carries frames once answered.
+  Fd s = dial(dir_);
+  if (!s) throw unavailable(errno_text("connect to the monitor at " + socket_path(dir_), errno));
+  const json r = exchange(s.get(), dir_, request, Clock::now() + kCallTimeout);
+  StreamConn out;
+  out.fd = std::move(s);
+  out.pid = r.value("pid", 0);
+  out.tty = r.value("tty", request.value("tty", false));
+  return out;
+}
+
+StreamConn Client::exec_stream(const std::string& id, const json& process, bool tty, bool stdin) {
+  return open_stream("exec in", id,
+                     {{"op", "exec"}, {"id", id}, {"process", process}, {"tty", tty}, {"stdin", stdin}});
+}
+
+StreamConn Client::attach_stream(const std::string& id, bool stdin) {
+  return open_stream("attach to", id, {{"op", "attach"}, {"id", id}, {"stdin", stdin}});
 }
 
 void Client::reopen_log(const std::string& id) { call({{"op", "reopen_log"}, {"id", id}}); }

@@ -10,6 +10,9 @@
 //   m.start(cid);
 //   m.update_resources(cid, {{"memory", {{"limit", 256 << 20}}}});
 //   auto r = m.exec_sync(cid, process_json, 5s, 16 << 20);
+//   auto s = m.exec_stream(cid, process_json, /*tty=*/true, /*stdin=*/true);
+//   // s.fd now carries frames (protocol.h): write stdin/resize, read output
+//   // until the exit frame.
 //
 // Every call throws crius::Error: Unavailable when the monitor does not
 // answer, and the monitor's own error (with its code: NotFound for an unknown
@@ -25,6 +28,8 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "base/fd.h"
 
 namespace crius::oci::monitor {
 
@@ -79,6 +84,17 @@ struct ExecResult {
   bool timed_out = false;                // the process was killed at the deadline
 };
 
+// A stream opened by exec_stream or attach_stream: its own connection to
+// the monitor, a blocking unix socket that now carries frames both ways
+// (protocol.h: protocol::Frame, FrameReader, encode_frame). Closing it
+// before the exit frame hangs up an exec (SIGHUP, then SIGKILL) and
+// detaches an attach.
+struct StreamConn {
+  Fd fd;
+  pid_t pid = 0;     // the exec'd process; 0 for an attach
+  bool tty = false;  // output is a terminal's (no stderr channel)
+};
+
 class Client {
  public:
   // Connects to the pod's monitor, starting it first if its socket does not
@@ -113,6 +129,16 @@ class Client {
   // killed and timed_out is set; a zero timeout means none.
   ExecResult exec_sync(const std::string& id, const nlohmann::json& process, std::chrono::milliseconds timeout,
                        size_t output_cap);
+  // Starts `process` (an OCI process object) in the running container with
+  // its stdio on a new stream: a pty with tty, else pipes (stdin only when
+  // asked for). FailedPrecondition when the container is not running;
+  // Unimplemented from a monitor older than protocol version 3.
+  StreamConn exec_stream(const std::string& id, const nlohmann::json& process, bool tty, bool stdin);
+  // A new stream attached to the running container's main process: a copy
+  // of its output, and its stdin when it has one and `stdin` asks for it
+  // (else the attach goes on without). FailedPrecondition when the
+  // container is not running; Unimplemented as exec_stream.
+  StreamConn attach_stream(const std::string& id, bool stdin);
   // Reopens the container's log file (after kubelet rotated it).
   void reopen_log(const std::string& id);
   // Asks the monitor to exit; FailedPrecondition while it still has containers.
@@ -121,6 +147,7 @@ class Client {
  private:
   Client(std::string dir, int version, pid_t pid) : dir_(std::move(dir)), version_(version), pid_(pid) {}
   nlohmann::json call(const nlohmann::json& request);
+  StreamConn open_stream(const std::string& what, const std::string& id, const nlohmann::json& request);
   std::string dir_;
   int version_ = 0;
   pid_t pid_ = 0;

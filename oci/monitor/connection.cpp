@@ -16,12 +16,26 @@ namespace crius::oci::monitor::detail {
 
 using nlohmann::json;
 
+namespace {
+constexpr size_t kStreamReadLimit = 256 << 10;
+}  // namespace
+
 bool Connection::receive() {
   const auto buf = read_buffer();
+  // A stream reads a bounded amount per event (the rest waits in the socket,
+  // level-triggered), so that a client sending stdin fast cannot grow the
+  // input without limit before it is written on.
+  size_t streamed = 0;
   for (;;) {
+    if (frames_ && streamed >= kStreamReadLimit) return true;
     ssize_t n = ::read(fd_.get(), buf.data(), buf.size());
     if (n > 0) {
-      in_.append(buf.data(), n);
+      if (frames_) {
+        frames_->feed({buf.data(), static_cast<size_t>(n)});
+        streamed += static_cast<size_t>(n);
+      } else {
+        in_.append(buf.data(), n);
+      }
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -51,6 +65,20 @@ std::optional<json> Connection::next_request() {
   }
   in_.erase(0, 4 + size_t{len});
   return request;
+}
+
+void Connection::start_stream() {
+  frames_ = std::make_unique<protocol::FrameReader>();
+  frames_->feed(in_);
+  std::string().swap(in_);
+}
+
+void Connection::queue_frame(protocol::Channel channel, std::string_view payload) {
+  do {
+    const std::string_view part = payload.substr(0, protocol::kMaxFrame);
+    protocol::append_frame(out_, channel, part);
+    payload.remove_prefix(part.size());
+  } while (!payload.empty());
 }
 
 void Connection::refuse(const json& response) {

@@ -1,16 +1,20 @@
 // A client's connection to the monitor: length-prefixed CBOR requests in,
 // responses out (see protocol.h), both buffered, on a non-blocking socket.
+// After exec or attach it carries stream frames instead (start_stream).
 // The monitor's loop registers it, serves its requests and closes it.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
 #include "base/fd.h"
+#include "oci/monitor/protocol.h"
 #include "oci/monitor/watch.h"
 
 namespace crius::oci::monitor::detail {
@@ -43,8 +47,26 @@ class Connection : public Watch {
   // At exit: writes the rest of the output, waiting for the client.
   void send_rest();
 
+  // Stream mode: from now on the input is cut into frames (what arrived
+  // after the request included) and no request is served.
+  void start_stream();
+  bool streaming() const { return frames_ != nullptr; }
+  // The next frame from the client; nullopt while none is complete. Throws
+  // InvalidArgument for a frame that is too large or on no known channel.
+  std::optional<protocol::Frame> next_frame() { return frames_->next(); }
+  // Adds a frame to the output (payloads longer than a frame are split).
+  void queue_frame(protocol::Channel channel, std::string_view payload);
+  size_t output_size() const { return out_.size(); }
+
   bool busy = false;         // an asynchronous reply is awaited
   bool close_after = false;  // close once the output is written
+  bool reading = true;       // watched for input (off while a stdin backlog is too long)
+  // Set by the stream's owner: a frame from the client; the monitor is
+  // closing the connection (the client left, or the exit frame is out); the
+  // output was written down to below a cap.
+  std::function<void(const protocol::Frame&)> on_frame;
+  std::function<void()> on_close;
+  std::function<void()> on_drained;
 
  private:
   void refuse(const nlohmann::json& response);
@@ -53,6 +75,7 @@ class Connection : public Watch {
   Fd fd_;
   Ready on_ready_;
   std::string in_, out_;
+  std::unique_ptr<protocol::FrameReader> frames_;
 };
 
 }  // namespace crius::oci::monitor::detail

@@ -18,6 +18,14 @@ namespace rt = crius::oci::runtime;
 
 namespace {
 
+// The runtime sends the pty master it makes on *theirs; we receive it on *ours.
+void console_pair(const std::string& what, Fd* ours, Fd* theirs) {
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) throw_errno("console socketpair for " + what);
+  ours->reset(sv[0]);
+  theirs->reset(sv[1]);
+}
+
 // As long as destroy() waits for an init after SIGKILL.
 constexpr int kRemoveWaitMs = 10000;
 
@@ -33,10 +41,7 @@ class BuiltinHandler : public RuntimeHandler {
     o.systemd_cgroup = systemd_cgroup_;
     Fd ours, theirs;
     if (tty) {
-      int sv[2];
-      if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) throw_errno("console socketpair for " + id);
-      ours.reset(sv[0]);
-      theirs.reset(sv[1]);
+      console_pair(id, &ours, &theirs);
       o.console_fd = theirs.get();
     }
     for (int i = 0; i < 3; ++i) o.stdio[i] = stdio[i];
@@ -88,13 +93,30 @@ class BuiltinHandler : public RuntimeHandler {
     }
   }
 
-  pid_t exec(const std::string& id, const nlohmann::json& process, const int stdio[3]) override {
+  pid_t exec(const std::string& id, const nlohmann::json& process, const int stdio[3],
+             Fd* pty_master) override {
     auto c = rt::Container::load(root_, id);
     nlohmann::json doc = {{"ociVersion", "1.0.2"}, {"process", process}, {"root", {{"path", "rootfs"}}}};
     Spec spec = parse_spec(doc);
     rt::ExecOptions o;
     for (int i = 0; i < 3; ++i) o.stdio[i] = stdio[i];
-    return rt::exec_process(c, *spec.process, o);
+    Fd ours, theirs;
+    if (pty_master) {
+      console_pair("an exec in " + id, &ours, &theirs);
+      o.console_fd = theirs.get();
+    }
+    const pid_t pid = rt::exec_process(c, *spec.process, o);
+    if (pty_master) {
+      theirs.reset();
+      try {
+        *pty_master = receive_pty_master(ours.get(), id);
+      } catch (...) {
+        // Reaped by the monitor's loop as any child it does not track.
+        ::kill(pid, SIGKILL);
+        throw;
+      }
+    }
+    return pid;
   }
 
  private:

@@ -268,15 +268,27 @@ class ExternalHandler : public RuntimeHandler {
     if (!r.ok() && !says_not_found(r.output)) check(r, "delete", id);
   }
 
-  pid_t exec(const std::string& id, const nlohmann::json& process, const int stdio[3]) override {
+  pid_t exec(const std::string& id, const nlohmann::json& process, const int stdio[3],
+             Fd* pty_master) override {
     const std::string n = std::to_string(++exec_seq_);
     const std::string process_file = dir_ + "/" + id + ".exec" + n + ".json";
     const std::string pid_file = dir_ + "/" + id + ".exec" + n + ".pid";
     const std::string log = dir_ + "/" + id + ".exec" + n + ".log";
-    Unlink scratch({process_file, pid_file, log});
+    const std::string console = dir_ + "/" + id + ".exec" + n + ".console";
+    Unlink scratch({process_file, pid_file, log, console});
     write_file(process_file, process.dump(), O_CREAT | O_TRUNC);
     auto argv = base(log);
-    argv.insert(argv.end(), {"exec", "--process", process_file, "--detach", "--pid-file", pid_file, id});
+    argv.insert(argv.end(), {"exec", "--process", process_file, "--detach", "--pid-file", pid_file});
+    // As create does: the runtime connects to the console socket and sends
+    // the pty master before it exits (--detach); it waits in the backlog.
+    Fd listener;
+    std::optional<protocol::SocketPath> console_name;
+    if (pty_master) {
+      console_name.emplace(console);
+      listener = listen_at(console, *console_name);
+      argv.insert(argv.end(), {"--tty", "--console-socket", console_name->get()});
+    }
+    argv.push_back(id);
     auto r = run(argv, stdio);
     if (!r.ok()) {
       r.output = trim(read_file_or_empty(log));
@@ -284,6 +296,18 @@ class ExternalHandler : public RuntimeHandler {
     }
     const std::optional<pid_t> pid = read_pid_file(pid_file);
     if (!pid) throw Internal(h_.name + ": exec in " + id + ": no pid in " + pid_file);
+    if (pty_master) {
+      try {
+        ::fcntl(listener.get(), F_SETFL, ::fcntl(listener.get(), F_GETFL) | O_NONBLOCK);
+        Fd conn(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+        if (!conn) throw_errno("accept on the console socket of an exec in " + id);
+        *pty_master = receive_pty_master(conn.get(), id);
+      } catch (...) {
+        // Reaped by the monitor's loop as any child it does not track.
+        ::kill(*pid, SIGKILL);
+        throw;
+      }
+    }
     return *pid;
   }
 

@@ -1,6 +1,7 @@
 // The container ops of the monitor (create, start, kill, update,
 // reopen_log, remove, status) and what happens when a container's init
-// exits: its exit record, its last output, its status.
+// exits: its exit record, its last output (to the log and attach clients),
+// its status.
 #include <fcntl.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include "base/error.h"
 #include "base/log.h"
 #include "oci/monitor/exit_record.h"
+#include "oci/monitor/protocol.h"
 #include "oci/monitor/server_internal.h"
 
 namespace crius::oci::monitor::detail {
@@ -51,6 +53,7 @@ json Monitor::op_create(const json& req) {
   ct->tty = req.value("tty", false);
   ct->stdin_once = req.value("stdin_once", false);
   const bool want_stdin = req.value("stdin", false);
+  ct->stdin = want_stdin;
   ct->log = std::make_unique<LogFile>(req.value("log_path", std::string()), req.value("log_size_max", uint64_t{0}));
   ct->log->open();
 
@@ -100,9 +103,11 @@ void Monitor::watch_output(Ctr& c, std::unique_ptr<OutputPipe>& p, LogStream* s)
   if (!p) return;
   Ctr* ct = &c;
   OutputPipe* pp = p.get();
-  p->on_data = [ct, s](const char* d, size_t n) {
+  const auto ch = s == c.err_log.get() ? protocol::Channel::stderr : protocol::Channel::stdout;
+  p->on_data = [this, ct, s, ch](const char* d, size_t n) {
     s->feed(d, n);
     ct->log->flush();
+    if (!ct->attached.empty()) attach_output(*ct, ch, d, n);
   };
   p->on_eof = [this, ct, s, pp] {
     s->finish();
@@ -154,6 +159,9 @@ void Monitor::op_remove(const std::string& id) {
   }
   Ctr& c = *it->second;
   handler_->remove(id);
+  // Attach clients get the exit frame when the exit is known, else are closed.
+  detach_all(c);
+  sink_drop(c.in);
   for (auto* p : {&c.out, &c.err}) {
     if (!*p) continue;
     (*p)->drain(kExitDrain);
@@ -185,6 +193,7 @@ void Monitor::on_container_exit(Ctr& c, int status) {
   if (c.log) c.log->flush();
   c.exit = x;
   c.status = "stopped";
+  detach_all(c);
   log::info("container exited", {{"id", c.id}, {"exit_code", std::to_string(x.exit_code)}});
 }
 

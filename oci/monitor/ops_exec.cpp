@@ -31,7 +31,7 @@ void Monitor::op_exec_sync(Connection* c, const json& req) {
   e->err = output_pipe(&err_w, "exec stderr in " + ct.id);
   const Fd devnull = open_fd("/dev/null", O_RDWR);
   const int stdio[3] = {devnull.get(), out_w.get(), err_w.get()};
-  e->pid = handler_->exec(ct.id, *process, stdio);
+  e->pid = handler_->exec(ct.id, *process, stdio, nullptr);
   out_w.reset();
   err_w.reset();
 

@@ -43,6 +43,69 @@ uint32_t frame_length(const unsigned char* p) {
   return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
 }
 
+void append_frame(std::string& out, Channel channel, std::string_view payload) {
+  if (payload.size() > kMaxFrame)
+    throw InvalidArgument("stream frame of " + std::to_string(payload.size()) + " bytes exceeds the limit of " +
+                          std::to_string(kMaxFrame));
+  const auto n = static_cast<uint32_t>(payload.size());
+  const char head[5] = {static_cast<char>(channel), static_cast<char>(n >> 24), static_cast<char>(n >> 16),
+                        static_cast<char>(n >> 8), static_cast<char>(n)};
+  out.append(head, sizeof head);
+  out.append(payload);
+}
+
+std::string encode_frame(Channel channel, std::string_view payload) {
+  std::string out;
+  out.reserve(5 + payload.size());
+  append_frame(out, channel, payload);
+  return out;
+}
+
+namespace {
+std::string cbor_text(const nlohmann::json& j) {
+  const std::vector<uint8_t> b = nlohmann::json::to_cbor(j);
+  return std::string(b.begin(), b.end());
+}
+}  // namespace
+
+std::string resize_payload(unsigned width, unsigned height) {
+  return cbor_text({{"width", width}, {"height", height}});
+}
+
+std::string exit_payload(int exit_code) { return cbor_text({{"exit_code", exit_code}}); }
+
+std::optional<Frame> FrameReader::next() {
+  if (buffered() < 5) {
+    // Nothing partial left: give the memory back between bursts.
+    if (buffered() == 0) {
+      std::string().swap(buf_);
+      pos_ = 0;
+    }
+    return std::nullopt;
+  }
+  const auto* head = reinterpret_cast<const unsigned char*>(buf_.data() + pos_);
+  if (head[0] > static_cast<unsigned char>(Channel::exit))
+    throw InvalidArgument("stream frame on unknown channel " + std::to_string(head[0]));
+  const uint32_t len = frame_length(head + 1);
+  if (len > max_)
+    throw InvalidArgument("stream frame of " + std::to_string(len) + " bytes exceeds the limit of " +
+                          std::to_string(max_));
+  if (buffered() < 5 + size_t{len}) return std::nullopt;
+  Frame f;
+  f.channel = static_cast<Channel>(head[0]);
+  f.payload.assign(buf_, pos_ + 5, len);
+  pos_ += 5 + size_t{len};
+  // Compact once the consumed part dominates, so a long stream stays small.
+  if (pos_ >= buf_.size()) {
+    buf_.clear();
+    pos_ = 0;
+  } else if (pos_ > (64u << 10) && pos_ * 2 > buf_.size()) {
+    buf_.erase(0, pos_);
+    pos_ = 0;
+  }
+  return f;
+}
+
 namespace {
 const std::pair<ErrorCode, const char*> kCodes[] = {
     {ErrorCode::invalid_argument, "invalid_argument"},

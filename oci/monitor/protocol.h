@@ -28,6 +28,9 @@
 //   update     {id, resources (OCI linux.resources object; only the fields
 //               given change)}                   → {}  (version 2)
 //   shutdown   {}                                → {} then the monitor exits
+//   exec       {id, process (OCI process object), tty, stdin}
+//                                                → {pid} then a stream (version 3)
+//   attach     {id, stdin}                       → {tty} then a stream (version 3)
 //
 //   container = {id, pid, status, created_at, started_at,
 //                exit?: {exit_code, signal, finished_at, oom_killed}}
@@ -35,17 +38,34 @@
 // exec_sync is answered when the process has exited and its output has been
 // drained; other requests on other connections are served meanwhile.
 //
-// Reserved for the streaming issue (not served by versions 1 and 2):
-//   attach       {id}                   → {} then the connection is a stream
-//   exec         {id, process, tty, stdin} → {pid} then a stream
+// Streams. After the ok response to exec or attach, the connection carries
+// stream frames in both directions instead of messages: 1 channel byte, a
+// 4-byte big-endian length, the payload (at most kMaxFrame bytes; a bigger
+// frame or an unknown channel closes the connection). Channels:
+//   0 stdin   client → monitor; an empty payload closes the stdin (an
+//             exec's pipe; an attached container's with stdin_once; a
+//             terminal is not closed: EOF there is the ^D the user types)
+//   1 stdout  monitor → client (with a tty: the terminal's output)
+//   2 stderr  monitor → client (never with a tty)
+//   3 resize  client → monitor, CBOR {width, height}; ignored without a tty
+//   4 exit    monitor → client, CBOR {exit_code} (128+signal when killed),
+//             the last frame: the monitor closes the connection after it.
+// exec: the process's stdio is on the stream (a pty with tty; pipes and,
+// when stdin is asked for, a stdin pipe otherwise); its output is read only
+// while the client keeps up (1 MiB in flight), so a slow client slows the
+// process as a terminal would. When the client goes
+// away first, the process's stdin and terminal are closed, its process
+// group gets SIGHUP, and SIGKILL 2 s later if it is still there.
+// attach: every attached client gets a copy of the container's output (the
+// CRI log is written as before); stdin frames reach the container's stdin
+// when it was created with stdin and the client asked for it (else they are
+// dropped). A client that falls behind by more than 4 MiB is
+// disconnected: a container's output is never held up for a client.
+//
+// Reserved (not served yet):
 //   port_forward {port}                 → {} with an fd of a socket connected
 //                                         in the pod's network namespace, sent
 //                                         with SCM_RIGHTS alongside the response
-// After the ok response to attach/exec, the connection carries stream
-// frames in both directions instead of messages: 1 channel byte, a 4-byte
-// big-endian length, the payload. Channels: 0 stdin (client → monitor; an
-// empty payload closes stdin), 1 stdout, 2 stderr, 3 resize (CBOR {width,
-// height}), 4 exit (monitor → client, CBOR {exit_code}, last frame).
 // A new op is added with a new version; a monitor answers an op it does not
 // know with code "unimplemented", so an older monitor is detected cleanly,
 // and a client can refuse early from the version hello returned.
@@ -53,6 +73,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -63,9 +84,13 @@
 
 namespace crius::oci::monitor::protocol {
 
-inline constexpr int kVersion = 2;
+inline constexpr int kVersion = 3;
 // The first version that serves "update".
 inline constexpr int kUpdateVersion = 2;
+// The first version that serves "exec" and "attach" streams.
+inline constexpr int kStreamVersion = 3;
+// The largest stream frame payload either side sends or accepts.
+inline constexpr uint32_t kMaxFrame = 1u << 20;
 // Two capped output streams plus headroom.
 inline constexpr uint32_t kMaxMessage = 80u << 20;
 inline constexpr const char* kSocketName = "monitor.sock";
@@ -78,6 +103,36 @@ std::string encode(const nlohmann::json& message);
 nlohmann::json decode(std::string_view body);
 // The length announced by a 4-byte prefix.
 uint32_t frame_length(const unsigned char* prefix);
+
+// Stream frames (see above).
+struct Frame {
+  Channel channel = Channel::stdout;
+  std::string payload;
+};
+// Appends one frame to out. InvalidArgument when the payload exceeds kMaxFrame.
+void append_frame(std::string& out, Channel channel, std::string_view payload);
+std::string encode_frame(Channel channel, std::string_view payload);
+// The payloads of the resize and exit frames.
+std::string resize_payload(unsigned width, unsigned height);
+std::string exit_payload(int exit_code);
+
+// Cuts a byte stream into frames as it arrives. next() throws
+// InvalidArgument for a frame longer than max_payload or an unknown
+// channel; the stream is unusable after that.
+class FrameReader {
+ public:
+  explicit FrameReader(uint32_t max_payload = kMaxFrame) : max_(max_payload) {}
+  void feed(std::string_view data) { buf_.append(data); }
+  // The next complete frame; nullopt while none is complete.
+  std::optional<Frame> next();
+  // Bytes received and not yet returned as frames.
+  size_t buffered() const { return buf_.size() - pos_; }
+
+ private:
+  uint32_t max_;
+  std::string buf_;
+  size_t pos_ = 0;  // start of the first unread frame in buf_
+};
 
 // Error responses and their mapping back to crius::Error.
 nlohmann::json error_response(const crius::Error& e);

@@ -43,7 +43,10 @@ class RuntimeHandler {
   virtual void remove(const std::string& id) = 0;
   // Starts `process` (an OCI process object) in the running container with
   // the given stdio and returns its pid (our child or reparented to us).
-  virtual pid_t exec(const std::string& id, const nlohmann::json& process, const int stdio[3]) = 0;
+  // With pty_master (and process.terminal true), the process gets a new pty
+  // instead, whose master is returned there.
+  virtual pid_t exec(const std::string& id, const nlohmann::json& process, const int stdio[3],
+                     Fd* pty_master) = 0;
 };
 
 // `dir` is the monitor's directory (scratch files for external runtimes).

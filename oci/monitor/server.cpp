@@ -1,6 +1,6 @@
 // The monitor's setup and its loop: signals, reaping, client connections
-// and the op table. The ops themselves are in ops_container.cpp and
-// ops_exec.cpp.
+// and the op table. The ops themselves are in ops_container.cpp,
+// ops_exec.cpp and ops_stream.cpp.
 #include "oci/monitor/server.h"
 
 #include <fcntl.h>
@@ -18,6 +18,7 @@
 #include <cerrno>
 #include <cstring>
 #include <exception>
+#include <utility>
 
 #include "base/error.h"
 #include "base/file.h"
@@ -140,7 +141,7 @@ int Monitor::run() {
                                 {"handler", o_.handler.name.empty() ? "builtin" : o_.handler.name}});
   struct epoll_event events[16];
   bool busy = true;  // since the last trim
-  while (!exit_now_ && !(exit_when_empty_ && ctrs_.empty() && execs_.empty())) {
+  while (!exit_now_ && !(exit_when_empty_ && ctrs_.empty() && execs_.empty() && stream_execs_.empty())) {
     int n = ::epoll_wait(epoll_.get(), events, 16, busy ? kIdleTrimMs : -1);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -203,6 +204,10 @@ void Monitor::on_reaped(pid_t pid, int status) {
     on_exec_exit(*it->second, status);
     return;
   }
+  if (auto it = stream_execs_.find(pid); it != stream_execs_.end()) {
+    on_stream_exec_exit(*it->second, status);
+    return;
+  }
   for (auto& [id, c] : ctrs_) {
     if (c->pid == pid && !c->exit) {
       on_container_exit(*c, status);
@@ -225,6 +230,10 @@ void Monitor::on_accept() {
 void Monitor::close_conn(Connection* c) {
   auto it = conns_.find(c->id());
   if (it == conns_.end()) return;
+  // A stream's owner lets go of it first (an exec hangs up, an attach ends).
+  if (auto gone = std::exchange(c->on_close, nullptr)) gone();
+  c->on_frame = nullptr;
+  c->on_drained = nullptr;
   unwatch(c->fd());
   c->close();
   retire(it->second);
@@ -236,11 +245,13 @@ void Monitor::flush_conn(Connection* c) {
     close_conn(c);
     return;
   }
-  struct epoll_event ev {};
-  ev.events = EPOLLIN | EPOLLRDHUP | (c->has_output() ? uint32_t{EPOLLOUT} : 0u);
-  ev.data.ptr = c;
-  ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, c->fd(), &ev);
-  if (!c->has_output() && c->close_after) close_conn(c);
+  rearm(c);
+  if (!c->has_output() && c->close_after) {
+    close_conn(c);
+    return;
+  }
+  // A stream whose client caught up: its process's output is read again.
+  if (c->on_drained) c->on_drained();
 }
 
 void Monitor::send(Connection* c, const json& msg) {
@@ -254,8 +265,8 @@ void Monitor::on_conn(Connection* c, uint32_t ev) {
     if (c->retired) return;
   }
   if ((ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) && !c->receive()) {
-    // EOF: a pending exec reply has nowhere to go; the exec runs on and
-    // is reaped as usual.
+    // EOF: a pending exec_sync reply has nowhere to go; the exec runs on
+    // and is reaped as usual. A stream's process is hung up (close_conn).
     close_conn(c);
     return;
   }
@@ -270,6 +281,8 @@ void Monitor::serve(Connection* c) {
   }
   // A refused frame's answer, after which the connection closes.
   if (c->close_after && !c->retired) flush_conn(c);
+  // What a stream's client sent along with or right after its request.
+  if (c->streaming() && !c->retired) serve_frames(c);
 }
 
 void Monitor::dispatch(Connection* c, const json& req) {
@@ -315,6 +328,8 @@ json Monitor::handle(Connection* c, const json& req, bool* async) {
     return {};
   }
   if (op == "reopen_log") return op_reopen_log(req);
+  if (op == "exec") return op_exec(c, req);
+  if (op == "attach") return op_attach(c, req);
   if (op == "shutdown") return op_shutdown();
   throw crius::Error(ErrorCode::unimplemented, "monitor: unknown op " + op);
 }

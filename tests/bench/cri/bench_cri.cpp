@@ -5,7 +5,8 @@
 //   1. cold pull of a large image (issue 5), and first byte -> usable;
 //   2. pod start: RunPodSandbox + CreateContainer + StartContainer until
 //      ContainerStatus says RUNNING (issue 7);
-//   3. ExecSync round trip of `true` (issue 7);
+//   3. ExecSync round trip of `true` (issue 7), and the same through the
+//      streaming server, SPDY and WebSocket, as `crictl exec` runs it (issue 14);
 //   4. memory per pod with P pods running: crius-monitor against
 //      containerd-shim-runc-v2, and each daemon's own;
 //   5. RunPodSandbox alone, and StopPodSandbox + RemovePodSandbox, with the
@@ -17,6 +18,8 @@
 //   bench_cri [-n N] [--large-mb MB] [--layers L] [--pods P] [--only pull,pod,exec,memory,pod-net,pod-host]
 //             [--print-config] [--crius PATH]
 #include "tests/bench/cri/harness.h"
+#include "tests/support/spdy_client.h"
+#include "tests/support/ws_client.h"
 //
 #include <unistd.h>
 
@@ -466,6 +469,43 @@ void figure_pod_start(const RunDir& run, std::vector<CriDaemon*> ds, const Image
   out.push_back(std::move(down));
 }
 
+// One `crictl exec <id> true`: the Exec RPC, the upgrade, the streams, the
+// status. "" on success, else what failed.
+std::string stream_exec_true(CriDaemon& d, const std::string& container, bool websocket) {
+  v1::ExecRequest req;
+  req.set_container_id(container);
+  req.add_cmd("true");
+  req.set_stdout(true);
+  req.set_stderr(true);
+  v1::ExecResponse res;
+  auto st = d.runtime().Exec(deadline(30s).get(), req, &res);
+  if (!st.ok()) return "Exec: " + st.error_message();
+  const std::string& url = res.url();
+  if (websocket) {
+    auto ws = crius::test::WsClient::connect(url, {"v4.channel.k8s.io"});
+    if (!ws) return "WebSocket upgrade refused";
+    for (int i = 0; i < 8; ++i) {
+      auto m = ws->read(10s);
+      if (!m) return "no status";
+      if (!m->empty() && (*m)[0] == 3) return m->find("Success") != std::string::npos ? "" : m->substr(1);
+    }
+    return "no status";
+  }
+  const auto start = url.find("://") + 3, slash = url.find('/', start);
+  const std::string hp = url.substr(start, slash - start);
+  const auto colon = hp.rfind(':');
+  auto c = crius::testing::SpdyClient::connect(hp.substr(0, colon), static_cast<uint16_t>(std::stoi(hp.substr(colon + 1))),
+                                               url.substr(slash), {"v4.channel.k8s.io"});
+  if (c->status() != 101) return "SPDY upgrade answered " + std::to_string(c->status());
+  const int error = c->open_stream({{"streamtype", "error"}});
+  const int out = c->open_stream({{"streamtype", "stdout"}});
+  const int err = c->open_stream({{"streamtype", "stderr"}});
+  (void)out;
+  (void)err;
+  const std::string status = c->read_all(error, 10s);
+  return status.find("Success") != std::string::npos ? "" : "status: " + status;
+}
+
 void figure_exec(const RunDir& run, std::vector<CriDaemon*> ds, const Images& im, int n, std::vector<Figure>& out) {
   Figure f{"3. ExecSync round trip of `true` (one running container, 3 warm-up calls first)", "ms", {}, {}};
   std::map<std::string, Pod> pods;
@@ -509,9 +549,28 @@ void figure_exec(const RunDir& run, std::vector<CriDaemon*> ds, const Images& im
       if (st.ok()) s.v.push_back(ms_since(t));
       else s.fail("ExecSync", st);
     }
+  out.push_back(std::move(f));
+  // The same `true` through the Exec RPC and the streaming server, as
+  // `crictl exec` runs it: SPDY (crictl's default) and WebSocket.
+  for (bool ws : {false, true}) {
+    Figure g{std::string("   Exec of `true` through the streaming server, ") +
+                 (ws ? "WebSocket (v4.channel.k8s.io)" : "SPDY/3.1 (v4.channel.k8s.io)"),
+             "ms", {}, {}};
+    for (int i = 0; i < n + 3; ++i)
+      for (size_t k = 0; k < ds.size(); ++k) {
+        CriDaemon& d = *ds[(static_cast<size_t>(i) + k) % ds.size()];
+        if (!ready.count(d.name())) continue;
+        Series& s = d.name() == "crius" ? g.crius : g.containerd;
+        auto t = Clock::now();
+        std::string error = stream_exec_true(d, pods[d.name()].container, ws);
+        if (i < 3) continue;  // warm-up
+        if (error.empty()) s.v.push_back(ms_since(t));
+        else s.fail("Exec", grpc::Status(grpc::StatusCode::INTERNAL, error));
+      }
+    out.push_back(std::move(g));
+  }
   for (CriDaemon* d : ds)
     if (pods[d->name()].id.size()) teardown(*d, pods[d->name()]);
-  out.push_back(std::move(f));
 }
 
 // The pod sandbox alone (no container): RunPodSandbox, then StopPodSandbox +

@@ -1,8 +1,12 @@
 #include "tests/integration/monitor/fixture.h"
 #include "tests/support/eventually.h"
 
+#include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <thread>
 
@@ -54,6 +58,71 @@ std::vector<LogRecord> read_log(const fs::path& path) {
     out.push_back(std::move(r));
   }
   return out;
+}
+
+void StreamClient::send(mon::protocol::Channel ch, std::string_view payload) {
+  send_raw(mon::protocol::encode_frame(ch, payload));
+}
+
+void StreamClient::send_raw(std::string_view bytes) {
+  while (!bytes.empty()) {
+    ssize_t n = ::send(s_.fd.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw std::runtime_error(std::string("send on the stream: ") + std::strerror(errno));
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
+void StreamClient::resize(unsigned width, unsigned height) {
+  send(mon::protocol::Channel::resize, mon::protocol::resize_payload(width, height));
+}
+
+bool StreamClient::read_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  char buf[64 * 1024];
+  while (!pred() && !closed) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    struct pollfd p = {s_.fd.get(), POLLIN, 0};
+    int r = ::poll(&p, 1, static_cast<int>(left.count()));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    ssize_t n = ::read(s_.fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      closed = true;
+      break;
+    }
+    reader_.feed({buf, static_cast<size_t>(n)});
+    while (auto f = reader_.next()) {
+      if (exit_code) frame_after_exit = true;
+      switch (f->channel) {
+        case mon::protocol::Channel::stdout:
+          out_bytes += f->payload.size();
+          if (keep_output) out += f->payload;
+          break;
+        case mon::protocol::Channel::stderr:
+          err += f->payload;
+          break;
+        case mon::protocol::Channel::exit:
+          exit_code = mon::protocol::decode(f->payload).value("exit_code", -1);
+          break;
+        default:
+          ADD_FAILURE() << "unexpected frame on channel " << static_cast<int>(f->channel);
+      }
+    }
+  }
+  return pred();
+}
+
+size_t fd_count(pid_t pid) {
+  size_t n = 0;
+  std::error_code ec;
+  for (auto it = fs::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec);
+       !ec && it != fs::directory_iterator(); it.increment(ec))
+    ++n;
+  return n;
 }
 
 void MonitorTest::SetUp() {

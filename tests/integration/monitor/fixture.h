@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,6 +17,7 @@
 
 #include "base/error.h"
 #include "oci/monitor/client.h"
+#include "oci/monitor/protocol.h"
 #include "tests/integration/runtime/harness.h"
 
 namespace crius::testing::monitor {
@@ -41,6 +43,48 @@ struct LogRecord {
 std::vector<LogRecord> read_log(const fs::path& path);
 // Parses one line (without its newline); false when malformed.
 bool parse_log_line(const std::string& line, LogRecord* out);
+
+// The client's end of an exec or attach stream, read with bounded waits.
+class StreamClient {
+ public:
+  explicit StreamClient(mon::StreamConn s) : s_(std::move(s)) {}
+  pid_t pid() const { return s_.pid; }
+  bool tty() const { return s_.tty; }
+  int fd() const { return s_.fd.get(); }
+
+  void send(mon::protocol::Channel ch, std::string_view payload);
+  void send_raw(std::string_view bytes);
+  void write_stdin(std::string_view data) { send(mon::protocol::Channel::stdin, data); }
+  void close_stdin() { send(mon::protocol::Channel::stdin, ""); }
+  void resize(unsigned width, unsigned height);
+  // Reads frames until pred() holds, the monitor closes the stream or the
+  // timeout passes; returns pred().
+  bool read_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout = 10s);
+  bool wait_exit(std::chrono::milliseconds timeout = 10s) {
+    return read_until([&] { return exit_code.has_value(); }, timeout);
+  }
+  bool wait_out(const std::string& needle, std::chrono::milliseconds timeout = 10s) {
+    return read_until([&] { return out.find(needle) != std::string::npos; }, timeout);
+  }
+  bool wait_closed(std::chrono::milliseconds timeout = 10s) {
+    return read_until([&] { return closed; }, timeout);
+  }
+  void close() { s_.fd.reset(); }
+
+  std::string out, err;
+  size_t out_bytes = 0;  // counted even when keep_output is false
+  bool keep_output = true;
+  std::optional<int> exit_code;
+  bool closed = false;             // the monitor closed the stream
+  bool frame_after_exit = false;   // a protocol violation
+
+ private:
+  mon::StreamConn s_;
+  mon::protocol::FrameReader reader_;
+};
+
+// Open file descriptors of a process.
+size_t fd_count(pid_t pid);
 
 class MonitorTest : public ::testing::TestWithParam<HandlerParam> {
  protected:
