@@ -249,10 +249,17 @@ std::string Containers::create(const std::string& pod_id, const runtime::v1::Con
 
   runtime::v1::PodSandboxConfig pod_config = pod_sandbox_config(pod);
   // kubelet always sends the container's namespace modes; a client that does
-  // not gets the pod's.
+  // not gets the pod's. Network and IPC are the pod's whatever the container
+  // says (kubelet copies them; crictl's container configs name only PID):
+  // a container in a host-network pod is on the host's network.
   runtime::v1::ContainerConfig effective = config;
-  if (auto* sc = effective.mutable_linux()->mutable_security_context(); !sc->has_namespace_options())
-    *sc->mutable_namespace_options() = pod_config.linux().security_context().namespace_options();
+  const auto& pod_ns = pod_config.linux().security_context().namespace_options();
+  if (auto* sc = effective.mutable_linux()->mutable_security_context(); !sc->has_namespace_options()) {
+    *sc->mutable_namespace_options() = pod_ns;
+  } else {
+    sc->mutable_namespace_options()->set_network(pod_ns.network());
+    sc->mutable_namespace_options()->set_ipc(pod_ns.ipc());
+  }
   oci::cri::PodContext context = pod_context(pod, effective, [this](const std::string& t) { return get(t).pid; });
   context.image_volumes = std::move(volume_sources);
   oci::cri::BuiltSpec built = oci::cri::build_spec(id, effective, pod_config, image_config_of(*image), rec.rootfs,

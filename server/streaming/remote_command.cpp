@@ -52,8 +52,11 @@ void RemoteCommand::started(std::unique_ptr<ProcessIo> io, const std::string& er
   h.stderr_data = [weak](std::string_view d) {
     if (auto s = weak.lock()) s->output(s->client_.stderr_w, d);
   };
-  h.exited = [weak](int code) {
-    if (auto s = weak.lock()) s->end(Outcome::exited(code));
+  // An attach ends in success when the container ends, whatever its exit
+  // code (kubelet reports it in the container's status, not here).
+  const bool attach = std::holds_alternative<AttachRequest>(request_);
+  h.exited = [weak, attach](int code) {
+    if (auto s = weak.lock()) s->end(Outcome::exited(attach ? 0 : code));
   };
   h.failed = [weak](const std::string& why) {
     if (auto s = weak.lock()) s->end(Outcome::failed(why));

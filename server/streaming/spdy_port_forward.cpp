@@ -24,6 +24,10 @@ struct Pair {
   bool client_done = false, pod_done = false;
 };
 
+// Once one direction of a forwarded connection has ended, how long the
+// other may take before the pair is closed (containerd's grace, too).
+constexpr std::chrono::seconds kHalfClosedGrace{1};
+
 // The port of a data stream's header: 1..65535, or 0.
 uint16_t parse_port(const std::string& s) {
   if (s.empty() || s.size() > 5 || s.find_first_not_of("0123456789") != std::string::npos) return 0;
@@ -169,11 +173,30 @@ class SpdyPortForward : public std::enable_shared_from_this<SpdyPortForward> {
     p.data->deliver_held();
   }
 
+  // Both directions ended: the pair closes. One did: the other gets a grace.
   void maybe_done(const std::string& id) {
     auto it = pairs_.find(id);
-    if (it == pairs_.end() || !it->second.client_done || !it->second.pod_done) return;
-    it->second.error->close_write();
-    it->second.relay->close();
+    if (it == pairs_.end()) return;
+    Pair& p = it->second;
+    if (!p.client_done && !p.pod_done) return;
+    if (p.client_done && p.pod_done) return end_pair(id);
+    if (p.timer) return;
+    p.timer = std::make_unique<boost::asio::steady_timer>(ctx_->io, kHalfClosedGrace);
+    p.timer->async_wait([weak = weak_from_this(), id](boost::system::error_code ec) {
+      if (auto self = weak.lock(); self && !ec) self->end_pair(id);
+    });
+  }
+
+  void end_pair(const std::string& id) {
+    auto it = pairs_.find(id);
+    if (it == pairs_.end()) return;
+    Pair& p = it->second;
+    if (!p.data->local_closed()) p.data->close_write();
+    p.error->close_write();
+    p.relay->close();
+    p.data->on_data = {};
+    p.data->on_remote_fin = {};
+    p.data->on_reset = {};
     pairs_.erase(it);
   }
 

@@ -407,8 +407,9 @@ TEST(StreamingPortForward, WebSocketChannelsAndAHostNetworkPod) {
   set_host_network(cfg);
   const std::string pod = env.run_pod(cfg);
   const int port = free_tcp_port();
-  env.create(pod, container_config("web", env.image, httpd(port, "onhost")));
-  ASSERT_TRUE(testing::eventually([&] { return !http_get("127.0.0.1:" + std::to_string(port), "/").empty(); }, 20s));
+  const std::string web = env.create(pod, container_config("web", env.image, httpd(port, "onhost")));
+  ASSERT_TRUE(testing::eventually([&] { return !http_get("127.0.0.1:" + std::to_string(port), "/").empty(); }, 20s))
+      << container_log(env.daemon, web) << " state " << container_status(env.daemon, web).status().state();
   auto ws = WsClient::connect(forward_url(env.daemon, pod, {port}), {"v4.channel.k8s.io"});
   ASSERT_TRUE(ws);
   ASSERT_EQ(ws->read().value_or("").size(), 3u);  // channel 0 and the port

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <thread>
 
 #include "server/streaming/server.h"
@@ -354,6 +355,50 @@ TEST_F(Fixture, WebSocketPortForwardChannels) {
   auto m = ws->read();
   ASSERT_TRUE(m);
   EXPECT_EQ(*m, crius::test::channel_message(0, "echo me"));
+}
+
+// kubectl 1.31+: SPDY inside a WebSocket ("SPDY/3.1+portforward.k8s.io").
+// The test bridges its SPDY client to the WebSocket through a socketpair.
+TEST_F(Fixture, PortForwardThroughTheSpdyOverWebSocketTunnel) {
+  EchoServer echo(1);
+  auto ws = WsClient::connect(server->url(forward()), {"SPDY/3.1+portforward.k8s.io"});
+  ASSERT_TRUE(ws);
+  EXPECT_EQ(ws->protocol(), "SPDY/3.1+portforward.k8s.io");
+  int sv[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  std::atomic<bool> stop{false};
+  std::thread up([&] {
+    char buf[16384];
+    for (;;) {
+      ssize_t n = ::read(sv[1], buf, sizeof buf);
+      if (n <= 0 || !ws->send(std::string(buf, n))) break;
+    }
+  });
+  std::thread down([&] {
+    while (!stop) {
+      auto m = ws->read(200ms);
+      if (m && ::write(sv[1], m->data(), m->size()) < 0) break;
+      if (!m && ws->closed()) break;
+    }
+  });
+  {
+    auto c = SpdyClient::over_fd(sv[0]);
+    const std::string port = std::to_string(echo.port);
+    int e = c->open_stream({{"streamtype", "error"}, {"port", port}, {"requestid", "0"}});
+    int d = c->open_stream({{"streamtype", "data"}, {"port", port}, {"requestid", "0"}});
+    ASSERT_GT(e, 0);
+    ASSERT_TRUE(c->write(d, "through the tunnel"));
+    EXPECT_EQ(c->read(d).value_or(""), "through the tunnel");
+    c->close_write(d);
+    EXPECT_EQ(c->read_all(d), "");
+    c->disconnect();
+  }
+  stop = true;
+  ::shutdown(sv[1], SHUT_RDWR);
+  ws->abort();
+  up.join();
+  down.join();
+  ::close(sv[1]);
 }
 
 }  // namespace
