@@ -117,6 +117,12 @@ class MonitorLink : public std::enable_shared_from_this<MonitorLink> {
   }
 
   void write_next() {
+    if (write_failed_) {
+      for (auto& [frame, d] : queue_)
+        if (d) d();
+      queue_.clear();
+      return;
+    }
     if (writing_ || queue_.empty() || closed_) return;
     writing_ = true;
     asio::async_write(sock_, asio::buffer(queue_.front().first),
@@ -126,7 +132,17 @@ class MonitorLink : public std::enable_shared_from_this<MonitorLink> {
                         auto done = std::move(self->queue_.front().second);
                         self->queue_.pop_front();
                         if (done) done();
-                        if (ec) return self->broken(ec.message());
+                        // The monitor closes the stream once the process has
+                        // exited, maybe before our last input: how the process
+                        // ended is for the read side to tell, so input not
+                        // taken is dropped.
+                        if (ec) {
+                          for (auto& [frame, d] : self->queue_)
+                            if (d) d();
+                          self->queue_.clear();
+                          self->write_failed_ = true;
+                          return;
+                        }
                         self->write_next();
                       });
   }
@@ -137,6 +153,7 @@ class MonitorLink : public std::enable_shared_from_this<MonitorLink> {
   std::array<char, 64 * 1024> buf_;
   std::deque<std::pair<std::string, std::function<void()>>> queue_;
   bool reading_ = false, writing_ = false, closed_ = false, exited_ = false, awaiting_ack_ = false;
+  bool write_failed_ = false;
 };
 
 class MonitorProcessIo : public streaming::ProcessIo {

@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/big_endian.h"
+
 namespace crius::oci::monitor::protocol {
 
 std::string encode(const nlohmann::json& message) {
@@ -39,9 +41,7 @@ nlohmann::json decode(std::string_view body) {
   }
 }
 
-uint32_t frame_length(const unsigned char* p) {
-  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
-}
+uint32_t frame_length(const unsigned char* p) { return read_be32(p); }
 
 void append_frame(std::string& out, Channel channel, std::string_view payload) {
   if (payload.size() > kMaxFrame)

@@ -59,6 +59,28 @@ TEST(Conformance, PodWithoutHostnameGetsTheNodesHostname) {
 // kubelet validates hostnames before they reach the runtime; the runtime
 // refuses the ones the CRI cannot mean: over 64 bytes (the kernel's limit)
 // or not a dot-separated sequence of DNS labels.
+// crictl's container configs name no network mode, and a kubelet's copy
+// the pod's: either way a container of a host-network pod is on the host's
+// network (it used to get a network namespace of its own, with only lo).
+TEST(Conformance, ContainerOfAHostNetworkPodIsOnTheHostNetwork) {
+  ContainerEnv env;
+  auto pc = bare_pod_config("hostnet");
+  set_host_network(pc);
+  std::string pod;
+  ASSERT_TRUE(run_pod(env.daemon, pc, &pod).ok());
+  auto cc = bare_container_config("c", env.image, {"sleep", "3600"});
+  // A container that names its own PID mode only, as crictl's do.
+  cc.mutable_linux()->mutable_security_context()->mutable_namespace_options()->set_pid(v1::CONTAINER);
+  std::string id;
+  ASSERT_TRUE(create_container(env.daemon, pod, cc, pc, &id).ok());
+  ASSERT_TRUE(start_container(env.daemon, id).ok());
+  const int pid = container_pid(env.daemon, id);
+  ASSERT_GT(pid, 0);
+  EXPECT_EQ(ns_link_of(std::to_string(pid), "net"), ns_link_of("self", "net"));
+  EXPECT_EQ(ns_link_of(std::to_string(pid), "uts"), ns_link_of("self", "uts"));
+  ASSERT_TRUE(remove_pod(env.daemon, pod).ok());
+}
+
 TEST(Conformance, InvalidHostnameIsRefusedAndLeavesNothingBehind) {
   ContainerEnv env;
   const auto before = snapshot(env.daemon.dir().path(), env.net.bridge, env.net.bridge);

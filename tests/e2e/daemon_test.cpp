@@ -89,10 +89,10 @@ TEST(Daemon, UnbuiltRpcsAnswerUnimplementedNamingThemselves) {
     EXPECT_EQ(s.error_message().find("not implemented yet"), std::string::npos) << s.error_message();
   }
   {
-    v1::ExecResponse res;
-    auto s = rt->Exec(ctx().get(), v1::ExecRequest(), &res);
+    v1::UpdateRuntimeConfigResponse res;
+    auto s = rt->UpdateRuntimeConfig(ctx().get(), v1::UpdateRuntimeConfigRequest(), &res);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-    EXPECT_NE(s.error_message().find("Exec"), std::string::npos) << s.error_message();
+    EXPECT_NE(s.error_message().find("UpdateRuntimeConfig"), std::string::npos) << s.error_message();
     EXPECT_NE(s.error_message().find("not implemented yet"), std::string::npos) << s.error_message();
   }
   {

@@ -153,6 +153,7 @@ TEST_F(StreamingEnv, ExecWithTtyAndResize) {
   const std::string out = c->read_all(s.out, 20s);
   EXPECT_NE(out.find("45 123"), std::string::npos) << out;
   EXPECT_NE(out.find("/dev/pts/"), std::string::npos) << out;
+  EXPECT_EQ(out.find('\0'), std::string::npos) << "no stray byte on the terminal";
   EXPECT_EQ(exit_code_of(c->read_all(s.error)), 3);
 }
 
@@ -180,7 +181,7 @@ TEST_F(StreamingEnv, ExecOverWebSocketV5AndV4) {
     if ((*m)[0] == 3) st = m->substr(1);
   }
   EXPECT_EQ(out, "four\n");
-  EXPECT_EQ(exit_code_of(st), 0);
+  EXPECT_EQ(exit_code_of(st), 0) << st << "\n" << env.daemon.log();
 }
 
 TEST_F(StreamingEnv, RpcValidation) {

@@ -2,22 +2,15 @@
 
 #include <algorithm>
 
+#include "base/big_endian.h"
+
 namespace crius::streaming::spdy {
 namespace {
 
 constexpr uint32_t kStreamIdMask = 0x7fffffff;
 
-uint32_t get32(const char* p) {
-  auto b = reinterpret_cast<const unsigned char*>(p);
-  return (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | uint32_t{b[3]};
-}
-
-void put32(std::string& out, uint32_t v) {
-  out.push_back(static_cast<char>(v >> 24));
-  out.push_back(static_cast<char>(v >> 16));
-  out.push_back(static_cast<char>(v >> 8));
-  out.push_back(static_cast<char>(v));
-}
+uint32_t get32(const char* p) { return read_be32(p); }
+void put32(std::string& out, uint32_t v) { append_be32(out, v); }
 
 void put_flags_length(std::string& out, uint8_t flags, std::size_t length) {
   if (length > kMaxWireLength) {

@@ -5,22 +5,14 @@
 #include <algorithm>
 #include <cctype>
 
+#include "base/big_endian.h"
 #include "server/streaming/spdy/frame.h"
 
 namespace crius::streaming::spdy {
 namespace {
 
-uint32_t get32(const char* p) {
-  auto b = reinterpret_cast<const unsigned char*>(p);
-  return (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | uint32_t{b[3]};
-}
-
-void put32(std::string& out, uint32_t v) {
-  out.push_back(static_cast<char>(v >> 24));
-  out.push_back(static_cast<char>(v >> 16));
-  out.push_back(static_cast<char>(v >> 8));
-  out.push_back(static_cast<char>(v));
-}
+uint32_t get32(const char* p) { return read_be32(p); }
+void put32(std::string& out, uint32_t v) { append_be32(out, v); }
 
 std::string lower(std::string_view s) {
   std::string out(s);

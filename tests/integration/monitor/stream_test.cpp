@@ -190,9 +190,11 @@ TEST_P(MonitorStream, ResizeReachesTheProcess) {
   ASSERT_TRUE(s.wait_out("50 132")) << s.out;
   ASSERT_TRUE(s.wait_exit());
   EXPECT_EQ(*s.exit_code, 0);
-  // Resize without a tty is ignored.
-  StreamClient p(client().exec_stream("c", process({"echo", "x"}), false, false));
+  // Resize without a tty is ignored. The process waits for its input, so
+  // that the resize cannot come after its exit closed the stream.
+  StreamClient p(client().exec_stream("c", process({"sh", "-c", "read x; echo x"}), false, true));
   p.resize(10, 10);
+  p.write_stdin("\n");
   ASSERT_TRUE(p.wait_exit());
   EXPECT_EQ(p.out, "x\n");
 }

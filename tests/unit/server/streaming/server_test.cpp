@@ -377,7 +377,7 @@ TEST_F(Fixture, PortForwardThroughTheSpdyOverWebSocketTunnel) {
   std::thread down([&] {
     while (!stop) {
       auto m = ws->read(200ms);
-      if (m && ::write(sv[1], m->data(), m->size()) < 0) break;
+      if (m && ::send(sv[1], m->data(), m->size(), MSG_NOSIGNAL) < 0) break;
       if (!m && ws->closed()) break;
     }
   });
