@@ -297,6 +297,20 @@ TEST_F(StreamingEnv, FiftyExecSessionsAtOnce) {
   EXPECT_EQ(ok.load(), 50);
 }
 
+TEST_F(StreamingEnv, AStreamWhoseContainerGoesAwayEndsWithAnError) {
+  auto c = spdy(exec_url(env.daemon, ctr, {"sleep", "4245"}, false, false));
+  auto s = open_streams(*c, false, false);
+  ASSERT_TRUE(testing::eventually([&] { return count_processes({"sleep", "4245"}) == 1; }));
+  ASSERT_TRUE(remove_container(env.daemon, ctr).ok());
+  const std::string status = c->read_all(s.error, 20s);
+  auto j = nlohmann::json::parse(status, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << status;
+  EXPECT_EQ(j.value("status", ""), "Failure") << status;
+  EXPECT_FALSE(j.value("message", "").empty()) << status;
+  EXPECT_TRUE(c->wait_ended(s.out));
+  EXPECT_EQ(count_processes({"sleep", "4245"}), 0);
+}
+
 // --- Attach ----------------------------------------------------------------------------------
 
 TEST(StreamingAttach, TwoClientsSeeTheOutputAndTheLogGoesOn) {

@@ -154,6 +154,16 @@ TEST_F(Fixture, TokensAreSingleUseAndUnknownOnes404) {
   EXPECT_EQ(wrong_kind->status(), 404);
 }
 
+TEST_F(Fixture, AnUnusedTokenExpires) {
+  server.reset();
+  ServerOptions o;
+  o.token_ttl = 200ms;
+  server = std::make_unique<Server>(o, backend);
+  const std::string url = server->url(exec({"echo"}));
+  std::this_thread::sleep_for(400ms);
+  EXPECT_EQ(spdy(url)->status(), 404);
+}
+
 TEST_F(Fixture, SessionsPastTheCapAre429) {
   server.reset();
   ServerOptions o;
