@@ -62,8 +62,9 @@ void RemoteCommand::started(std::unique_ptr<ProcessIo> io, const std::string& er
     if (auto s = weak.lock()) s->end(Outcome::failed(why));
   };
   io_->start(std::move(h));
-  flush_stdin();
+  // The terminal's size before the input that may ask for it.
   if (pending_size_) io_->resize(pending_size_->first, pending_size_->second);
+  flush_stdin();
 }
 
 void RemoteCommand::output(const Client::Write& w, std::string_view data) {

@@ -111,6 +111,9 @@ int exit_code_of(const std::string& status) {
   }
 }
 
+std::vector<std::string> httpd(int port, const std::string& text);
+std::string http_over(SpdyClient& c, int port, const std::string& request_id);
+
 struct StreamingEnv : ::testing::Test {
   ContainerEnv env;
   std::string pod, ctr;
@@ -246,11 +249,14 @@ int count_entries(const std::string& dir) {
 }
 
 TEST_F(StreamingEnv, ClientsThatVanishLeaveNoProcessFdOrThread) {
+  env.create(pod, container_config("web", env.image, httpd(8090, "web")));
   // Warm up the daemon's pools so that their threads are counted before.
   auto warm = spdy(exec_url(env.daemon, ctr, {"true"}, false, false));
   auto ws0 = open_streams(*warm, false, false);
   warm->read_all(ws0.error);
   warm.reset();
+  attach_url(env.daemon, ctr, false, false);
+  forward_url(env.daemon, pod);
   const std::string self = "/proc/" + std::to_string(env.daemon.pid());
   ASSERT_TRUE(testing::eventually([&] { return count_entries(self + "/fd") >= 0; }));
   const int fds = count_entries(self + "/fd"), threads = count_entries(self + "/task");
@@ -263,6 +269,18 @@ TEST_F(StreamingEnv, ClientsThatVanishLeaveNoProcessFdOrThread) {
     open_streams(*t, true, true);
     auto w = WsClient::connect(exec_url(env.daemon, ctr, {"sleep", "4244"}, true, false), {"v5.channel.k8s.io"});
     ASSERT_TRUE(w);
+    // An attach, and a port-forward with a connection in the middle of its request.
+    auto a = spdy(attach_url(env.daemon, ctr, false, false));
+    open_streams(*a, false, false);
+    auto pf = spdy(forward_url(env.daemon, pod), {"portforward.k8s.io"});
+    ASSERT_TRUE(testing::eventually([&] { return http_over(*pf, 8090, "probe").find("web") != std::string::npos; },
+                                    20s));
+    int pe = pf->open_stream({{"streamtype", "error"}, {"port", "8090"}, {"requestid", "open"}});
+    int pd = pf->open_stream({{"streamtype", "data"}, {"port", "8090"}, {"requestid", "open"}});
+    ASSERT_GT(pe, 0);
+    ASSERT_TRUE(pf->write(pd, "GET / HTTP/1.0\r\n"));
+    auto wpf = WsClient::connect(forward_url(env.daemon, pod, {8090}), {"v4.channel.k8s.io"});
+    ASSERT_TRUE(wpf);
     ASSERT_TRUE(testing::eventually([&] {
       return count_processes(sleeper) == 1 && count_processes(tty_sleeper) == 1 &&
              count_processes({"sleep", "4244"}) == 1;
@@ -270,6 +288,9 @@ TEST_F(StreamingEnv, ClientsThatVanishLeaveNoProcessFdOrThread) {
     c->disconnect();
     t->disconnect();
     w->abort();
+    a->disconnect();
+    pf->disconnect();
+    wpf->abort();
   }
   EXPECT_TRUE(testing::eventually(
       [&] {
@@ -280,7 +301,8 @@ TEST_F(StreamingEnv, ClientsThatVanishLeaveNoProcessFdOrThread) {
       << "an exec whose client vanished is hung up on";
   EXPECT_TRUE(testing::eventually([&] { return count_entries(self + "/fd") <= fds; }))
       << count_entries(self + "/fd") << " fds, " << fds << " before";
-  EXPECT_LE(count_entries(self + "/task"), threads);
+  EXPECT_TRUE(testing::eventually([&] { return count_entries(self + "/task") <= threads; }))
+      << count_entries(self + "/task") << " threads, " << threads << " before";
 }
 
 TEST_F(StreamingEnv, FiftyExecSessionsAtOnce) {

@@ -56,8 +56,7 @@ struct WsClient::Impl {
   }
 };
 
-std::unique_ptr<WsClient> WsClient::connect(const std::string& url, const std::vector<std::string>& protocols,
-                                            Refused* refused) {
+std::unique_ptr<WsClient> WsClient::connect(const std::string& url, const std::vector<std::string>& protocols) {
   // http://host:port/path
   const auto scheme_end = url.find("://");
   const auto host_start = scheme_end == std::string::npos ? 0 : scheme_end + 3;
@@ -83,20 +82,10 @@ std::unique_ptr<WsClient> WsClient::connect(const std::string& url, const std::v
     websocket::response_type res;
     beast::error_code ec;
     impl->ws.handshake(res, host_port, target, ec);
-    if (ec) {
-      if (refused) {
-        refused->status = static_cast<int>(res.result_int());
-        refused->body = res.body();
-      }
-      return nullptr;
-    }
+    if (ec) return nullptr;
     lowest.expires_never();
     impl->protocol = std::string(res[http::field::sec_websocket_protocol]);
-  } catch (const std::exception& e) {
-    if (refused) {
-      refused->status = 0;
-      refused->body = e.what();
-    }
+  } catch (const std::exception&) {
     return nullptr;
   }
   Impl* raw = impl.get();

@@ -14,13 +14,9 @@ namespace crius::test {
 
 class WsClient {
  public:
-  struct Refused {
-    int status = 0;  // the HTTP status when the upgrade was refused; 0 when the connection failed
-    std::string body;
-  };
-  // nullptr (and *refused filled) when the server did not upgrade.
-  static std::unique_ptr<WsClient> connect(const std::string& url, const std::vector<std::string>& protocols,
-                                           Refused* refused = nullptr);
+  // nullptr when the connection fails or the server does not upgrade (a
+  // test that needs the refusal's status sends its own request).
+  static std::unique_ptr<WsClient> connect(const std::string& url, const std::vector<std::string>& protocols);
   ~WsClient();
 
   // The subprotocol the server chose ("" for none).

@@ -143,13 +143,33 @@ Result spawn(const std::vector<std::string>& argv, const SpawnOptions& opts) {
   Fd pfd(pidfd_open(pid));
   int status = 0;
   if (pfd.fd >= 0) {
+    // While the command runs, the other children that die are reaped: a
+    // process exec'd into a container is our child (CLONE_PARENT, or we are
+    // its subreaper), and a `delete --force` waits for the container's init,
+    // which cannot finish dying while such a zombie of its pid namespace is
+    // left unreaped. Without this, a delete racing that zombie hung for its
+    // full 10 s and left the container's state behind.
+    const auto deadline = std::chrono::steady_clock::now() + opts.timeout;
     struct pollfd p = {pfd.fd, POLLIN, 0};
-    int rc;
-    do rc = ::poll(&p, 1, static_cast<int>(opts.timeout.count()));
-    while (rc < 0 && errno == EINTR);
-    if (rc == 0) {
-      r.timed_out = true;
-      ::kill(pid, SIGKILL);
+    for (;;) {
+      const int rc = ::poll(&p, 1, 20);
+      if (rc > 0) break;
+      int other;
+      pid_t w;
+      bool ours = false;
+      while ((w = ::waitpid(-1, &other, WNOHANG)) > 0) {
+        if (w == pid) {
+          status = other;
+          ours = true;
+          break;
+        }
+      }
+      if (ours) goto reaped;
+      if (std::chrono::steady_clock::now() > deadline) {
+        r.timed_out = true;
+        ::kill(pid, SIGKILL);
+        break;
+      }
     }
   } else {
     // No pidfd (old kernel): poll waitpid.

@@ -15,7 +15,7 @@ namespace crius::streaming {
 namespace {
 
 TEST(Tokens, AreRandomSingleUseAndExpire) {
-  Tokens t(std::chrono::milliseconds(200));
+  Tokens t(std::chrono::milliseconds(1000));
   std::set<std::string> seen;
   for (int i = 0; i < 100; ++i) {
     const std::string tok = t.put(ExecRequest{});
@@ -29,7 +29,7 @@ TEST(Tokens, AreRandomSingleUseAndExpire) {
   EXPECT_FALSE(t.take(tok)) << "a token is single-use";
   EXPECT_FALSE(t.take("00000000000000000000000000000000"));
   const std::string late = t.put(PortForwardRequest{});
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1300));
   EXPECT_FALSE(t.take(late)) << "an unused token expires";
   EXPECT_EQ(t.pending(), 0u) << "expired tokens are forgotten";
 }

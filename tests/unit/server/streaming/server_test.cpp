@@ -262,20 +262,26 @@ TEST_F(Fixture, WebSocketUnknownProtocolIsRefused) {
 
 // --- Port forward ----------------------------------------------------------------------------
 
+// A TCP socket bound to a free loopback port; *port gets the port.
+int bound_loopback(uint16_t* port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  *port = ntohs(a.sin_port);
+  return fd;
+}
+
 // A loopback echo server for `n` connections, on its own thread.
 struct EchoServer {
   int fd = -1;
   uint16_t port = 0;
   std::thread t;
   explicit EchoServer(int n) {
-    fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    port = ntohs(a.sin_port);
+    fd = bound_loopback(&port);
     ::listen(fd, 16);
     t = std::thread([this, n] {
       std::vector<std::thread> conns;
@@ -304,15 +310,9 @@ struct EchoServer {
 
 // A port nothing listens on.
 uint16_t closed_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
+  uint16_t port = 0;
+  ::close(bound_loopback(&port));
+  return port;
 }
 
 TEST_F(Fixture, SpdyPortForwardManyConnectionsAndAClosedPort) {
