@@ -25,7 +25,13 @@ namespace {
 // output frame at a time: the next is taken once the client side has it.
 class MonitorLink : public std::enable_shared_from_this<MonitorLink> {
  public:
-  MonitorLink(asio::any_io_executor io, Fd fd) : sock_(io) { sock_.assign(asio::local::stream_protocol(), fd.release()); }
+  MonitorLink(asio::any_io_executor io, Fd fd) : sock_(io) {
+    // The Fd keeps the connection until asio has taken it (assign can fail).
+    boost::system::error_code ec;
+    sock_.assign(asio::local::stream_protocol(), fd.get(), ec);
+    if (ec) throw Internal("adopting the monitor's stream connection: " + ec.message());
+    fd.release();
+  }
 
   void start(streaming::ProcessIo::Handlers h) {
     h_ = std::move(h);

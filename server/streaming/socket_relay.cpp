@@ -17,7 +17,11 @@ SocketRelay::SocketRelay(asio::any_io_executor io, Fd connected, Peer peer) : so
   socklen_t len = sizeof ss;
   const bool v6 = ::getsockname(connected.get(), reinterpret_cast<sockaddr*>(&ss), &len) == 0 &&
                   ss.ss_family == AF_INET6;
-  socket_.assign(v6 ? tcp::v6() : tcp::v4(), connected.release());
+  // The Fd keeps the socket until asio has taken it (assign can fail).
+  boost::system::error_code ec;
+  socket_.assign(v6 ? tcp::v6() : tcp::v4(), connected.get(), ec);
+  if (ec) throw boost::system::system_error(ec, "adopting a forwarded connection");
+  connected.release();
 }
 
 void SocketRelay::start() { read_more(); }

@@ -305,6 +305,26 @@ TEST_F(StreamingEnv, ClientsThatVanishLeaveNoProcessFdOrThread) {
       << count_entries(self + "/task") << " threads, " << threads << " before";
 }
 
+// The daemon killed in the middle of an exec session: the monitor sees its
+// stream connection close and hangs the process up; the restarted daemon
+// serves new sessions to the same container.
+TEST_F(StreamingEnv, DaemonKilledMidSessionLeavesNoExecAndServesAgain) {
+  auto c = spdy(exec_url(env.daemon, ctr, {"sleep", "4246"}, true, false));
+  ASSERT_EQ(c->status(), 101);
+  open_streams(*c, true, false);
+  ASSERT_TRUE(testing::eventually([&] { return count_processes({"sleep", "4246"}) == 1; }));
+  env.daemon.stop(SIGKILL);
+  EXPECT_TRUE(testing::eventually([&] { return count_processes({"sleep", "4246"}) == 0; }, 15s))
+      << "the exec of a session whose daemon died is hung up on";
+  EXPECT_TRUE(c->wait_closed(10s));
+  env.daemon.restart();
+  auto again = spdy(exec_url(env.daemon, ctr, {"echo", "back"}, false, false));
+  ASSERT_EQ(again->status(), 101);
+  auto s = open_streams(*again, false, false);
+  EXPECT_EQ(again->read_all(s.out), "back\n");
+  EXPECT_EQ(exit_code_of(again->read_all(s.error)), 0);
+}
+
 TEST_F(StreamingEnv, FiftyExecSessionsAtOnce) {
   std::vector<std::thread> threads;
   std::atomic<int> ok{0};
