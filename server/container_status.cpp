@@ -1,11 +1,22 @@
-// ContainerStatus and ListContainers: the in-memory records, brought up to
-// date from the monitors' exit files; they answer inline (kubelet polls them).
+// ContainerStatus, ListContainers and StreamContainers: the in-memory
+// records, brought up to date from the monitors' exit files; they answer
+// inline (kubelet polls them).
 #include <chrono>
 
 #include "server/container_convert.h"
 #include "server/services.h"
+#include "server/stream_batches.h"
 
 namespace crius::server {
+namespace {
+
+template <class Add>
+void each_listed(container::Containers& containers, const v1::ContainerFilter* filter, Add add) {
+  for (const auto& r : containers.list())
+    if (!filter || matches(r, *filter)) add(r);
+}
+
+}  // namespace
 
 grpc::ServerUnaryReactor* RuntimeService::ContainerStatus(grpc::CallbackServerContext* ctx,
                                                           const v1::ContainerStatusRequest* req,
@@ -21,8 +32,18 @@ grpc::ServerUnaryReactor* RuntimeService::ListContainers(grpc::CallbackServerCon
                                                          const v1::ListContainersRequest* req,
                                                          v1::ListContainersResponse* res) {
   return rpc_.fast(ctx, "ListContainers", [this, req, res] {
-    for (const auto& r : containers_.list())
-      if (!req->has_filter() || matches(r, req->filter())) to_list_item(r, res->add_containers());
+    each_listed(containers_, req->has_filter() ? &req->filter() : nullptr,
+                [&](const container::Record& r) { to_list_item(r, res->add_containers()); });
+  });
+}
+
+grpc::ServerWriteReactor<v1::StreamContainersResponse>* RuntimeService::StreamContainers(
+    grpc::CallbackServerContext*, const v1::StreamContainersRequest* req) {
+  using Writer = BatchWriter<v1::StreamContainersResponse>;
+  return Writer::fast(rpc_, "StreamContainers", [this, req](Batches<v1::StreamContainersResponse>& out) {
+    each_listed(containers_, req->has_filter() ? &req->filter() : nullptr, [&](const container::Record& r) {
+      out.add(&v1::StreamContainersResponse::add_containers, [&](auto* item) { to_list_item(r, item); });
+    });
   });
 }
 

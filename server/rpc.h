@@ -36,11 +36,16 @@ class Rpc {
   grpc::ServerUnaryReactor* blocking(grpc::CallbackServerContext* ctx, std::string_view name,
                                      std::function<void()> body) {
     auto* reactor = ctx->DefaultReactor();
-    pool_.post([this, reactor, name, body = std::move(body)] {
-      hooks_.maybe_hold(name);
-      reactor->Finish(run(name, body));
-    });
+    on_pool(name, [this, reactor, name, body = std::move(body)] { reactor->Finish(run(name, body)); });
     return reactor;
+  }
+
+  // Runs `work` on the work pool (held first when a test asks to hold `name`).
+  void on_pool(std::string_view name, std::function<void()> work) {
+    pool_.post([this, name, work = std::move(work)] {
+      hooks_.maybe_hold(name);
+      work();
+    });
   }
 
   // The status for `body`'s outcome, counted and logged under `name`.

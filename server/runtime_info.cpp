@@ -43,6 +43,7 @@ grpc::ServerUnaryReactor* RuntimeService::Status(grpc::CallbackServerContext* ct
       h->mutable_features()->set_user_namespaces(f.user_namespaces);
     }
     res->mutable_features()->set_supplemental_groups_policy(true);
+    res->mutable_features()->set_mount_options(true);  // Mount.mount_options' bind flags
     if (req->verbose()) (*res->mutable_info())["config"] = conf::to_json(*config).dump();
   });
 }

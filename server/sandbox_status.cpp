@@ -1,10 +1,20 @@
-// PodSandboxStatus and ListPodSandbox: read the in-memory records only, so
-// they answer inline (kubelet polls them).
+// PodSandboxStatus, ListPodSandbox and StreamPodSandboxes: read the
+// in-memory records only, so they answer inline (kubelet polls them).
 #include "base/clock.h"
 #include "server/sandbox_convert.h"
 #include "server/services.h"
+#include "server/stream_batches.h"
 
 namespace crius::server {
+namespace {
+
+template <class Add>
+void each_listed(sandbox::Sandboxes& sandboxes, const v1::PodSandboxFilter* filter, Add add) {
+  for (const auto& r : sandboxes.list())
+    if (!filter || matches(r, *filter)) add(r);
+}
+
+}  // namespace
 
 grpc::ServerUnaryReactor* RuntimeService::PodSandboxStatus(grpc::CallbackServerContext* ctx,
                                                            const v1::PodSandboxStatusRequest* req,
@@ -27,8 +37,18 @@ grpc::ServerUnaryReactor* RuntimeService::ListPodSandbox(grpc::CallbackServerCon
                                                          const v1::ListPodSandboxRequest* req,
                                                          v1::ListPodSandboxResponse* res) {
   return rpc_.fast(ctx, "ListPodSandbox", [this, req, res] {
-    for (const auto& r : sandboxes_.list())
-      if (!req->has_filter() || matches(r, req->filter())) to_list_item(r, res->add_items());
+    each_listed(sandboxes_, req->has_filter() ? &req->filter() : nullptr,
+                [&](const sandbox::Record& r) { to_list_item(r, res->add_items()); });
+  });
+}
+
+grpc::ServerWriteReactor<v1::StreamPodSandboxesResponse>* RuntimeService::StreamPodSandboxes(
+    grpc::CallbackServerContext*, const v1::StreamPodSandboxesRequest* req) {
+  using Writer = BatchWriter<v1::StreamPodSandboxesResponse>;
+  return Writer::fast(rpc_, "StreamPodSandboxes", [this, req](Batches<v1::StreamPodSandboxesResponse>& out) {
+    each_listed(sandboxes_, req->has_filter() ? &req->filter() : nullptr, [&](const sandbox::Record& r) {
+      out.add(&v1::StreamPodSandboxesResponse::add_pod_sandboxes, [&](auto* item) { to_list_item(r, item); });
+    });
   });
 }
 

@@ -1,6 +1,8 @@
 // The two CRI services. Each RPC group is defined in its own source file
 // (runtime_info.cpp, …); RPCs that later issues build are listed in
-// unimplemented.h and answer UNIMPLEMENTED naming themselves.
+// unimplemented.h and answer UNIMPLEMENTED naming themselves. Each Stream*
+// RPC is defined next to its List counterpart and answers the same items in
+// batches (stream_batches.h).
 //
 // Include this before <csignal>/<sys/wait.h>: the CRI `Signal` enum has values
 // named SIGKILL, SIGTERM… that those headers' macros would rewrite.
@@ -45,6 +47,8 @@ class RuntimeService final : public v1::RuntimeService::CallbackService {
                                              v1::PodSandboxStatusResponse*) override;
   grpc::ServerUnaryReactor* ListPodSandbox(grpc::CallbackServerContext*, const v1::ListPodSandboxRequest*,
                                            v1::ListPodSandboxResponse*) override;
+  grpc::ServerWriteReactor<v1::StreamPodSandboxesResponse>* StreamPodSandboxes(
+      grpc::CallbackServerContext*, const v1::StreamPodSandboxesRequest*) override;
 
   // Containers (container_lifecycle.cpp, container_status.cpp, container_exec.cpp).
   grpc::ServerUnaryReactor* CreateContainer(grpc::CallbackServerContext*, const v1::CreateContainerRequest*,
@@ -59,6 +63,8 @@ class RuntimeService final : public v1::RuntimeService::CallbackService {
                                             v1::ContainerStatusResponse*) override;
   grpc::ServerUnaryReactor* ListContainers(grpc::CallbackServerContext*, const v1::ListContainersRequest*,
                                            v1::ListContainersResponse*) override;
+  grpc::ServerWriteReactor<v1::StreamContainersResponse>* StreamContainers(
+      grpc::CallbackServerContext*, const v1::StreamContainersRequest*) override;
   grpc::ServerUnaryReactor* ExecSync(grpc::CallbackServerContext*, const v1::ExecSyncRequest*,
                                      v1::ExecSyncResponse*) override;
   grpc::ServerUnaryReactor* ReopenContainerLog(grpc::CallbackServerContext*, const v1::ReopenContainerLogRequest*,
@@ -82,6 +88,10 @@ class RuntimeService final : public v1::RuntimeService::CallbackService {
                                             v1::PodSandboxStatsResponse*) override;
   grpc::ServerUnaryReactor* ListPodSandboxStats(grpc::CallbackServerContext*, const v1::ListPodSandboxStatsRequest*,
                                                 v1::ListPodSandboxStatsResponse*) override;
+  grpc::ServerWriteReactor<v1::StreamContainerStatsResponse>* StreamContainerStats(
+      grpc::CallbackServerContext*, const v1::StreamContainerStatsRequest*) override;
+  grpc::ServerWriteReactor<v1::StreamPodSandboxStatsResponse>* StreamPodSandboxStats(
+      grpc::CallbackServerContext*, const v1::StreamPodSandboxStatsRequest*) override;
 
   CRIUS_RUNTIME_SERVICE_UNIMPLEMENTED(CRIUS_DECLARE_UNARY)
   CRIUS_RUNTIME_SERVICE_UNIMPLEMENTED_STREAMS(CRIUS_DECLARE_SERVER_STREAM)
@@ -94,6 +104,12 @@ class RuntimeService final : public v1::RuntimeService::CallbackService {
   cni::Cni& cni_;
   streaming::Server& streams_;
   container::StatsSampler stats_;  // keeps the previous CPU sample per container and pod
+
+  // The stats of every container (pod) the filter selects, sampled now (stats.cpp).
+  template <class Add>
+  void each_container_stats(const v1::ContainerStatsFilter* filter, Add add);
+  template <class Add>
+  void each_pod_stats(const v1::PodSandboxStatsFilter* filter, Add add);
 };
 
 class ImageService final : public v1::ImageService::CallbackService {

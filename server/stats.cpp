@@ -1,8 +1,10 @@
-// ContainerStats, ListContainerStats, PodSandboxStats, ListPodSandboxStats:
-// kubelet's CRI stats provider polls these. They read cgroup files and walk
-// writable layers (container/stats.h), so they run on the work pool.
+// ContainerStats, ListContainerStats, PodSandboxStats, ListPodSandboxStats
+// and their Stream* forms: kubelet's CRI stats provider polls these. They
+// read cgroup files and walk writable layers (container/stats.h), so they
+// run on the work pool.
 #include "server/services.h"
 #include "server/stats_convert.h"
+#include "server/stream_batches.h"
 
 namespace crius::server {
 
@@ -30,6 +32,24 @@ Everything everything(container::Containers& containers, sandbox::Sandboxes& san
 
 }  // namespace
 
+template <class Add>
+void RuntimeService::each_container_stats(const v1::ContainerStatsFilter* filter, Add add) {
+  auto config = config_.get();
+  for (const auto& r : everything(containers_, sandboxes_, stats_).containers)
+    if (!filter || matches(r, *filter)) add(r, stats_.container(r, *config));
+}
+
+template <class Add>
+void RuntimeService::each_pod_stats(const v1::PodSandboxStatsFilter* filter, Add add) {
+  auto config = config_.get();
+  const Everything all = everything(containers_, sandboxes_, stats_);
+  for (const auto& pod : all.pods) {
+    if (filter && !matches(pod, *filter)) continue;
+    const auto containers = containers_of(all.containers, pod.id);
+    add(pod, containers, stats_.pod(pod, containers, *config));
+  }
+}
+
 grpc::ServerUnaryReactor* RuntimeService::ContainerStats(grpc::CallbackServerContext* ctx,
                                                          const v1::ContainerStatsRequest* req,
                                                          v1::ContainerStatsResponse* res) {
@@ -43,9 +63,19 @@ grpc::ServerUnaryReactor* RuntimeService::ListContainerStats(grpc::CallbackServe
                                                              const v1::ListContainerStatsRequest* req,
                                                              v1::ListContainerStatsResponse* res) {
   return rpc_.blocking(ctx, "ListContainerStats", [this, req, res] {
-    auto config = config_.get();
-    for (const auto& r : everything(containers_, sandboxes_, stats_).containers)
-      if (!req->has_filter() || matches(r, req->filter())) to_stats(r, stats_.container(r, *config), res->add_stats());
+    each_container_stats(req->has_filter() ? &req->filter() : nullptr,
+                         [&](const container::Record& r, const auto& sample) { to_stats(r, sample, res->add_stats()); });
+  });
+}
+
+grpc::ServerWriteReactor<v1::StreamContainerStatsResponse>* RuntimeService::StreamContainerStats(
+    grpc::CallbackServerContext*, const v1::StreamContainerStatsRequest* req) {
+  using Response = v1::StreamContainerStatsResponse;
+  return BatchWriter<Response>::blocking(rpc_, "StreamContainerStats", [this, req](Batches<Response>& out) {
+    each_container_stats(req->has_filter() ? &req->filter() : nullptr,
+                         [&](const container::Record& r, const auto& sample) {
+                           out.add(&Response::add_container_stats, [&](auto* item) { to_stats(r, sample, item); });
+                         });
   });
 }
 
@@ -63,13 +93,22 @@ grpc::ServerUnaryReactor* RuntimeService::ListPodSandboxStats(grpc::CallbackServ
                                                               const v1::ListPodSandboxStatsRequest* req,
                                                               v1::ListPodSandboxStatsResponse* res) {
   return rpc_.blocking(ctx, "ListPodSandboxStats", [this, req, res] {
-    auto config = config_.get();
-    const Everything all = everything(containers_, sandboxes_, stats_);
-    for (const auto& pod : all.pods) {
-      if (req->has_filter() && !matches(pod, req->filter())) continue;
-      const auto containers = containers_of(all.containers, pod.id);
-      to_stats(pod, containers, stats_.pod(pod, containers, *config), res->add_stats());
-    }
+    each_pod_stats(req->has_filter() ? &req->filter() : nullptr,
+                   [&](const sandbox::Record& pod, const auto& containers, const auto& sample) {
+                     to_stats(pod, containers, sample, res->add_stats());
+                   });
+  });
+}
+
+grpc::ServerWriteReactor<v1::StreamPodSandboxStatsResponse>* RuntimeService::StreamPodSandboxStats(
+    grpc::CallbackServerContext*, const v1::StreamPodSandboxStatsRequest* req) {
+  using Response = v1::StreamPodSandboxStatsResponse;
+  return BatchWriter<Response>::blocking(rpc_, "StreamPodSandboxStats", [this, req](Batches<Response>& out) {
+    each_pod_stats(req->has_filter() ? &req->filter() : nullptr,
+                   [&](const sandbox::Record& pod, const auto& containers, const auto& sample) {
+                     out.add(&Response::add_pod_sandbox_stats,
+                             [&](auto* item) { to_stats(pod, containers, sample, item); });
+                   });
   });
 }
 

@@ -17,10 +17,13 @@ class FinishedStream final : public grpc::ServerWriteReactor<Response> {
 
 // Why an RPC that will not be built here answers UNIMPLEMENTED; the rest
 // are simply not built yet.
+constexpr std::string_view kNoCriu =
+    "checkpointing needs a CRIU that works on this kernel, and Debian 12's CRIU 3.17 fails `criu check` "
+    "(its vDSO detection), so crius neither checkpoints nor restores";
 constexpr std::pair<std::string_view, std::string_view> kWhyNot[] = {
-    {"CheckpointContainer",
-     "checkpointing needs a CRIU that works on this kernel, and Debian 12's CRIU 3.17 fails `criu check` "
-     "(its vDSO detection), so crius does not checkpoint containers"},
+    {"CheckpointContainer", kNoCriu},
+    {"CheckpointPod", kNoCriu},
+    {"RestorePod", kNoCriu},
 };
 
 Error not_built(const char* rpc) {

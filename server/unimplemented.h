@@ -1,7 +1,7 @@
 // The CRI RPCs that later issues build. Each answers UNIMPLEMENTED with its
 // own name; an issue that builds one deletes its line here and defines the
 // RPC in the source file of its group. One that will not be built here
-// (CheckpointContainer: no working CRIU) says why in unimplemented.cpp.
+// (the checkpoint RPCs: no working CRIU) says why in unimplemented.cpp.
 //
 // X(Rpc, Request, Response, dispatch): dispatch is `fast` for calls that only
 // read memory and `blocking` for calls that will do I/O, so that the thread
@@ -11,16 +11,14 @@
 #define CRIUS_RUNTIME_SERVICE_UNIMPLEMENTED(X)                                              \
   X(UpdateRuntimeConfig, UpdateRuntimeConfigRequest, UpdateRuntimeConfigResponse, fast)     \
   X(CheckpointContainer, CheckpointContainerRequest, CheckpointContainerResponse, blocking) \
+  X(CheckpointPod, CheckpointPodRequest, CheckpointPodResponse, blocking)                   \
+  X(RestorePod, RestorePodRequest, RestorePodResponse, blocking)                            \
   X(ListMetricDescriptors, ListMetricDescriptorsRequest, ListMetricDescriptorsResponse, fast) \
   X(ListPodSandboxMetrics, ListPodSandboxMetricsRequest, ListPodSandboxMetricsResponse, blocking) \
   X(UpdatePodSandboxResources, UpdatePodSandboxResourcesRequest, UpdatePodSandboxResourcesResponse, blocking)
 
 // Server-streaming RPCs: X(Rpc, Request, StreamedResponse).
 #define CRIUS_RUNTIME_SERVICE_UNIMPLEMENTED_STREAMS(X)                          \
-  X(StreamPodSandboxes, StreamPodSandboxesRequest, StreamPodSandboxesResponse)       \
-  X(StreamContainers, StreamContainersRequest, StreamContainersResponse)             \
-  X(StreamContainerStats, StreamContainerStatsRequest, StreamContainerStatsResponse) \
-  X(StreamPodSandboxStats, StreamPodSandboxStatsRequest, StreamPodSandboxStatsResponse) \
   X(GetContainerEvents, GetEventsRequest, ContainerEventResponse)                    \
   X(StreamPodSandboxMetrics, StreamPodSandboxMetricsRequest, StreamPodSandboxMetricsResponse)
 

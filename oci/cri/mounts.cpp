@@ -65,6 +65,19 @@ std::string host_source(const std::string& host_path, const std::string& field) 
   return real.string();
 }
 
+// A CRI mount option (kubelet sends noexec, nodev, nosuid): only the flags a
+// bind mount can carry per mount point. Options that would change what is
+// mounted or its propagation have their own CRI fields, so they are refused.
+const std::string& bind_flag_option(const std::string& option, const std::string& field) {
+  static const std::set<std::string> flags{"nosuid", "suid",     "nodev",      "dev",         "noexec",
+                                           "exec",   "noatime",  "atime",      "relatime",    "norelatime",
+                                           "strictatime", "nostrictatime", "nodiratime", "diratime", "ro"};
+  if (!flags.count(option))
+    throw InvalidArgument(field + " \"" + option +
+                          "\": not a bind mount flag (nosuid, nodev, noexec, ro and the atime options are)");
+  return option;
+}
+
 }  // namespace
 
 std::string mount_propagation_of(const std::string& path) {
@@ -130,7 +143,8 @@ MountsResult build_mounts(const ::runtime::v1::ContainerConfig& config, const ::
     } else {
       opts.push_back(readonly ? "ro" : "rw");
     }
-    for (const auto& o : m.mount_options()) opts.push_back(o);
+    for (int j = 0; j < m.mount_options_size(); ++j)
+      opts.push_back(bind_flag_option(m.mount_options(j), field + ".mount_options[" + std::to_string(j) + "]"));
     if (prop == ::runtime::v1::PROPAGATION_HOST_TO_CONTAINER) {
       const std::string hp = mount_propagation_of(src);
       if (hp != "shared" && hp != "slave")

@@ -14,9 +14,9 @@ namespace v1 = ::runtime::v1;
 
 namespace {
 
-// The CRI enum names SIGRTMIN+n and SIGRTMAX-n SIGRTMINPLUSn and
-// SIGRTMAXMINUSn; cri-api's master prefixes every value with SIGNAL_
-// (SIGNAL_SIGTERM). Every other name is passed on as it is.
+// The CRI enum prefixes every value with SIGNAL_ (SIGNAL_SIGTERM) and names
+// SIGRTMIN+n and SIGRTMAX-n SIGRTMINPLUSn and SIGRTMAXMINUSn. Every other
+// name (an image's StopSignal) is passed on as it is.
 std::string runtime_spelling(std::string name) {
   if (name.starts_with("SIGNAL_")) name.erase(0, 7);
   if (name.starts_with("SIGRTMINPLUS")) return "SIGRTMIN+" + name.substr(12);
@@ -24,7 +24,7 @@ std::string runtime_spelling(std::string name) {
   return name;
 }
 
-// The enum's spelling of signal `sig` without any SIGNAL_ prefix, or "".
+// The enum's spelling of signal `sig` without the SIGNAL_ prefix, or "".
 std::string enum_spelling(int sig) {
   static const int rtmin = runtime::parse_signal("SIGRTMIN");
   static const int rtmax = runtime::parse_signal("SIGRTMAX");
@@ -42,8 +42,8 @@ std::string enum_spelling(int sig) {
 v1::Signal cri_signal(int sig) {
   const std::string name = enum_spelling(sig);
   v1::Signal out{};
-  if (!name.empty() && (v1::Signal_Parse(name, &out) || v1::Signal_Parse("SIGNAL_" + name, &out))) return out;
-  return v1::Signal{};  // RUNTIME_DEFAULT
+  if (!name.empty() && v1::Signal_Parse("SIGNAL_" + name, &out)) return out;
+  return v1::SIGNAL_RUNTIME_DEFAULT;
 }
 
 namespace detail {

@@ -48,7 +48,7 @@ json namespaces(const v1::NamespaceOption& ns, const PodContext& pod, bool& new_
 
 // The configured stop signal, else the image's, else SIGTERM.
 int stop_signal(const v1::ContainerConfig& config, const ImageConfig& image) {
-  if (config.stop_signal() != v1::Signal{}) {  // not RUNTIME_DEFAULT
+  if (config.stop_signal() != v1::SIGNAL_RUNTIME_DEFAULT) {
     const std::string& name = v1::Signal_Name(config.stop_signal());
     if (name.empty())
       throw InvalidArgument("stop_signal: " + std::to_string(static_cast<int>(config.stop_signal())) +

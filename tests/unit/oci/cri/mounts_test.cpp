@@ -102,6 +102,24 @@ TEST_F(CriSpecMounts, MissingHostPathIsCreated) {
   EXPECT_TRUE(fs::is_directory(tmp_ + "/new/dir"));
 }
 
+TEST_F(CriSpecMounts, MountOptionsAreBindFlagsOnly) {
+  fs::create_directories(tmp_ + "/vol");
+  auto* m = add_mount(config_, "/data", tmp_ + "/vol");
+  for (const char* o : {"nosuid", "nodev", "noexec", "noatime", "ro"}) m->add_mount_options(o);
+  const json s = build().spec;
+  const json* d = find_mount(s, "/data");
+  ASSERT_TRUE(d);
+  for (const char* o : {"nosuid", "nodev", "noexec", "noatime"}) EXPECT_TRUE(has((*d)["options"], o)) << o;
+  for (const char* bad : {"shared", "rbind", "rw", "size=1m", "", "remount"}) {
+    config_.mutable_mounts(0)->clear_mount_options();
+    config_.mutable_mounts(0)->add_mount_options("nodev");
+    config_.mutable_mounts(0)->add_mount_options(bad);
+    auto e = error();
+    EXPECT_EQ(e.code(), ErrorCode::invalid_argument) << bad;
+    EXPECT_NE(std::string(e.what()).find("mounts[0].mount_options[1]"), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(CriSpecMounts, RelativePathsAreRefused) {
   add_mount(config_, "data", tmp_);
   auto e = error();

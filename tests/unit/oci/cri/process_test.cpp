@@ -80,9 +80,7 @@ TEST_F(CriSpecProcess, StopSignalFromConfigThenImageThenSigterm) {
   EXPECT_EQ(build().stop_signal, 9);
   image_.stop_signal = "USR1";
   EXPECT_EQ(build().stop_signal, 10);
-  v1::Signal sigint{};
-  ASSERT_TRUE(v1::Signal_Parse("SIGINT", &sigint));  // the enum name is a <csignal> macro
-  config_.set_stop_signal(sigint);
+  config_.set_stop_signal(v1::SIGNAL_SIGINT);
   EXPECT_EQ(build().stop_signal, 2);
   config_.clear_stop_signal();
   image_.stop_signal = "SIGNOPE";

@@ -9,19 +9,11 @@ namespace {
 
 using CriSpecStopSignal = CriSpecTest;
 
-// The enum's value for `name` ("SIGUSR1"); the names are <csignal> macros,
-// so tests spell them as strings.
-v1::Signal cri(const std::string& name) {
-  v1::Signal s{};
-  EXPECT_TRUE(v1::Signal_Parse(name, &s)) << name;
-  return s;
-}
-
 TEST_F(CriSpecStopSignal, TheConfiguredSignalWinsOverTheImages) {
   image_.stop_signal = "SIGQUIT";
-  config_.set_stop_signal(cri("SIGUSR1"));
+  config_.set_stop_signal(v1::SIGNAL_SIGUSR1);
   EXPECT_EQ(build().stop_signal, 10);
-  config_.set_stop_signal(cri("SIGKILL"));
+  config_.set_stop_signal(v1::SIGNAL_SIGKILL);
   EXPECT_EQ(build().stop_signal, 9);
   config_.clear_stop_signal();  // RUNTIME_DEFAULT: the image's
   EXPECT_EQ(build().stop_signal, 3);
@@ -30,13 +22,13 @@ TEST_F(CriSpecStopSignal, TheConfiguredSignalWinsOverTheImages) {
 }
 
 TEST_F(CriSpecStopSignal, RealTimeSignalsInTheEnumsSpelling) {
-  config_.set_stop_signal(cri("SIGRTMIN"));
+  config_.set_stop_signal(v1::SIGNAL_SIGRTMIN);
   EXPECT_EQ(build().stop_signal, 34);
-  config_.set_stop_signal(cri("SIGRTMINPLUS3"));
+  config_.set_stop_signal(v1::SIGNAL_SIGRTMINPLUS3);
   EXPECT_EQ(build().stop_signal, 37);
-  config_.set_stop_signal(cri("SIGRTMAXMINUS1"));
+  config_.set_stop_signal(v1::SIGNAL_SIGRTMAXMINUS1);
   EXPECT_EQ(build().stop_signal, 63);
-  config_.set_stop_signal(cri("SIGRTMAX"));
+  config_.set_stop_signal(v1::SIGNAL_SIGRTMAX);
   EXPECT_EQ(build().stop_signal, 64);
 }
 
@@ -57,16 +49,16 @@ TEST_F(CriSpecStopSignal, ABadImageStopSignalIsRefusedNamingIt) {
 }
 
 TEST(CriSignal, NamesTheSignalUsed) {
-  EXPECT_EQ(cri_signal(15), cri("SIGTERM"));
-  EXPECT_EQ(cri_signal(10), cri("SIGUSR1"));
-  EXPECT_EQ(cri_signal(9), cri("SIGKILL"));
-  EXPECT_EQ(cri_signal(6), cri("SIGABRT"));  // not SIGIOT, its alias
-  EXPECT_EQ(cri_signal(34), cri("SIGRTMIN"));
-  EXPECT_EQ(cri_signal(49), cri("SIGRTMINPLUS15"));
-  EXPECT_EQ(cri_signal(50), cri("SIGRTMAXMINUS14"));
-  EXPECT_EQ(cri_signal(64), cri("SIGRTMAX"));
-  EXPECT_EQ(cri_signal(0), v1::Signal{});
-  EXPECT_EQ(cri_signal(65), v1::Signal{});
+  EXPECT_EQ(cri_signal(15), v1::SIGNAL_SIGTERM);
+  EXPECT_EQ(cri_signal(10), v1::SIGNAL_SIGUSR1);
+  EXPECT_EQ(cri_signal(9), v1::SIGNAL_SIGKILL);
+  EXPECT_EQ(cri_signal(6), v1::SIGNAL_SIGABRT);  // not SIGIOT, its alias
+  EXPECT_EQ(cri_signal(34), v1::SIGNAL_SIGRTMIN);
+  EXPECT_EQ(cri_signal(49), v1::SIGNAL_SIGRTMINPLUS15);
+  EXPECT_EQ(cri_signal(50), v1::SIGNAL_SIGRTMAXMINUS14);
+  EXPECT_EQ(cri_signal(64), v1::SIGNAL_SIGRTMAX);
+  EXPECT_EQ(cri_signal(0), v1::SIGNAL_RUNTIME_DEFAULT);
+  EXPECT_EQ(cri_signal(65), v1::SIGNAL_RUNTIME_DEFAULT);
 }
 
 // Every value kubelet can send comes back as a value for the same signal.
@@ -74,10 +66,10 @@ TEST(CriSignal, EveryEnumValueRoundTrips) {
   const auto* e = v1::Signal_descriptor();
   for (int i = 0; i < e->value_count(); ++i) {
     const auto v = static_cast<v1::Signal>(e->value(i)->number());
-    if (v == v1::Signal{}) continue;
+    if (v == v1::SIGNAL_RUNTIME_DEFAULT) continue;
     const int n = detail::signal_number(e->value(i)->name(), "stop_signal");
     const v1::Signal back = cri_signal(n);
-    EXPECT_NE(back, v1::Signal{}) << e->value(i)->name();
+    EXPECT_NE(back, v1::SIGNAL_RUNTIME_DEFAULT) << e->value(i)->name();
     EXPECT_EQ(detail::signal_number(v1::Signal_Name(back), "stop_signal"), n) << e->value(i)->name();
   }
 }
