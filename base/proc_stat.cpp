@@ -23,12 +23,14 @@ char process_state(pid_t pid) {
   return t.empty() ? 0 : t[0];
 }
 
-uint64_t process_start_time(pid_t pid) {
+uint64_t process_start_time(pid_t pid) { return process_stat_field(pid, 22); }
+
+uint64_t process_stat_field(pid_t pid, int field) {
   const std::string t = stat_tail(pid);
   if (t.empty()) return 0;
-  // The tail starts at field 3 (state); the start time is field 22.
+  // The tail starts at field 3 (state).
   size_t pos = 0;
-  for (int field = 3; field < 22; ++field) {
+  for (int f = 3; f < field; ++f) {
     pos = t.find(' ', pos);
     if (pos == std::string::npos) return 0;
     ++pos;

@@ -11,6 +11,8 @@ namespace crius {
 // the process does not exist; tells a process from a later one that reused
 // its pid.
 uint64_t process_start_time(pid_t pid);
+// Numeric field `field` (numbered as in proc(5), from 4 on), 0 when gone.
+uint64_t process_stat_field(pid_t pid, int field);
 // The state letter ('R', 'S', 'Z'…, field 3), 0 when gone.
 char process_state(pid_t pid);
 

@@ -300,7 +300,24 @@ void Cni::del_chain(const NetworkList& net, const Attachment& a, const std::vect
   }
 }
 
+class Cni::Timed {
+ public:
+  Timed(const Cni& cni, const char* operation)
+      : cni_(cni), operation_(operation), start_(std::chrono::steady_clock::now()) {}
+  ~Timed() {
+    if (!cni_.observer_) return;
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start_;
+    cni_.observer_(operation_, took.count());
+  }
+
+ private:
+  const Cni& cni_;
+  const char* operation_;
+  std::chrono::steady_clock::time_point start_;
+};
+
 AddResult Cni::add(const conf::NetworkConfig& config, const Attachment& a) {
+  Timed timed(*this, "ADD");
   Loaded l = load_first(config.cni_config_dir);
   if (!l.network) throw FailedPrecondition("network not ready: " + l.problem);
   const NetworkList& net = *l.network;
@@ -333,6 +350,7 @@ AddResult Cni::add(const conf::NetworkConfig& config, const Attachment& a) {
 void Cni::del(const conf::NetworkConfig& config, const std::string& id, const std::string& ifname) {
   auto entry = cached(id, ifname);
   if (!entry) return;
+  Timed timed(*this, "DEL");
   NetworkList net = NetworkList::from_json(entry->at("network"), entry->value("file", ""));
   Attachment a = Attachment::from_json(entry->at("attachment"));
   std::vector<std::string> dirs = entry->value("pluginDirs", config.cni_plugin_dirs);
@@ -396,6 +414,7 @@ void Cni::check(const conf::NetworkConfig& config, const std::string& id, const 
   if (!version_at_least(net.cni_version, "0.4.0") || net.disable_check) return;
   Attachment a = Attachment::from_json(entry->at("attachment"));
   std::optional<json> prev = entry->at("result");
+  Timed timed(*this, "CHECK");
   for (size_t i = 0; i < net.plugins.size(); ++i) invoke("CHECK", net, i, a, config.cni_plugin_dirs, prev);
 }
 

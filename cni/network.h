@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -100,7 +101,16 @@ class Cni {
 
   std::chrono::milliseconds timeout() const { return timeout_; }
 
+  // Told how long each add, del and check took ("ADD", "DEL", "CHECK"),
+  // failed ones too; set once, before the first call.
+  void set_observer(std::function<void(const std::string& operation, double seconds)> observer) {
+    observer_ = std::move(observer);
+  }
+
  private:
+  // Reports the time from its making to its end to the observer.
+  class Timed;
+
   std::string cache_path(const std::string& id, const std::string& ifname) const;
   void write_cache(const std::string& id, const std::string& ifname, const nlohmann::json& entry) const;
   nlohmann::json invoke(const std::string& command, const NetworkList& net, size_t plugin, const Attachment& a,
@@ -116,6 +126,7 @@ class Cni {
 
   std::string cache_dir_;
   std::chrono::milliseconds timeout_;
+  std::function<void(const std::string&, double)> observer_;
   // The last STATUS answer: for which network (file + text), and when.
   mutable std::mutex status_mu_;
   mutable std::string status_key_;

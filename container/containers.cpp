@@ -60,7 +60,15 @@ Containers::Containers(const std::string& root, const std::string& state, sandbo
 }
 
 void Containers::load() {
+  std::vector<Record> stopped_while_down;
   for (Record rec : load_all(records_dir_)) {
+    if (!rec.monitor_dir.empty() && rec.state != State::exited) {
+      try {
+        exit_watch_.watch(rec.monitor_dir);
+      } catch (const Error& e) {
+        log::warn("watching a monitor's exits", {{"id", rec.id}, {"error", e.what()}});
+      }
+    }
     if (rec.state == State::created || rec.state == State::running) {
       if (!refresh(rec)) {
         // No exit recorded: the monitor must still hold the container.
@@ -89,6 +97,7 @@ void Containers::load() {
         }
       }
       persist(rec);
+      if (rec.state == State::exited) stopped_while_down.push_back(rec);
     }
     auto e = std::make_shared<Entry>();
     names_[name_key(rec.pod_id, rec.name, rec.attempt)] = rec.id;
@@ -107,6 +116,42 @@ void Containers::load() {
     }
   }
   log::info("container records loaded", {{"count", std::to_string(containers_.size())}});
+  for (const auto& rec : stopped_while_down) report(Event::stopped, rec);
+}
+
+void Containers::report(Event kind, const Record& rec) {
+  if (!listener_) return;
+  try {
+    // The time it is reported (kubelet orders its cache by it), not the exit's.
+    listener_({kind, rec.id, rec.pod_id, now_ns()});
+  } catch (const std::exception& e) {
+    log::warn("reporting a container event", {{"id", rec.id}, {"error", e.what()}});
+  }
+}
+
+void Containers::exited(const std::string& id) {
+  std::shared_ptr<Entry> e;
+  {
+    std::lock_guard lock(mu_);
+    auto it = containers_.find(id);
+    if (it == containers_.end()) return;  // removed meanwhile, or not ours
+    e = it->second;
+  }
+  snapshot(*e);  // takes the exit record and reports the stop
+}
+
+std::vector<Record> Containers::peek(const std::string& pod_id) const {
+  std::vector<std::shared_ptr<Entry>> all;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, e] : containers_) all.push_back(e);
+  }
+  std::vector<Record> out;
+  for (const auto& e : all) {
+    std::lock_guard lock(e->mu);
+    if (e->rec.pod_id == pod_id) out.push_back(e->rec);
+  }
+  return out;
 }
 
 void Containers::persist(const Record& rec) { save(records_dir_, rec); }
@@ -121,15 +166,29 @@ bool Containers::refresh(Record& rec) {
 }
 
 Record Containers::snapshot(Entry& e) {
-  std::lock_guard lock(e.mu);
-  if (refresh(e.rec)) persist(e.rec);
-  return e.rec;
+  std::lock_guard ev(e.ev);
+  Record out;
+  State before;
+  {
+    std::lock_guard lock(e.mu);
+    before = e.rec.state;
+    if (refresh(e.rec)) persist(e.rec);
+    out = e.rec;
+  }
+  if (auto kind = transition(before, out.state)) report(*kind, out);
+  return out;
 }
 
 void Containers::store(Entry& e, const Record& rec) {
-  std::lock_guard lock(e.mu);
-  persist(rec);
-  e.rec = rec;
+  std::lock_guard ev(e.ev);
+  State before;
+  {
+    std::lock_guard lock(e.mu);
+    persist(rec);
+    before = e.rec.state;
+    e.rec = rec;
+  }
+  if (auto kind = transition(before, rec.state)) report(*kind, rec);
 }
 
 std::shared_ptr<Containers::Entry> Containers::find(const std::string& id) const {
@@ -151,6 +210,7 @@ std::vector<std::shared_ptr<Containers::Entry>> Containers::entries_of(const std
 oci::monitor::Client Containers::monitor_for(const sandbox::Record& pod, const conf::Config& conf) {
   std::lock_guard lock(monitors_mu_);
   const std::string dir = pod.run_dir + "/monitor";
+  exit_watch_.watch(dir);  // before any container of it can exit
   if (auto m = oci::monitor::Client::connect(dir)) return *m;
   if (monitor_binary_.empty())
     throw FailedPrecondition(std::string("the ") + kMonitorName + " binary is missing (looked beside the crius binary)");
@@ -294,11 +354,13 @@ std::string Containers::create(const std::string& pod_id, const runtime::v1::Con
   log::info("container created", {{"id", id}, {"pod", pod.id}, {"name", rec.name}});
   auto e = std::make_shared<Entry>();
   e->rec = std::move(rec);
+  std::lock_guard ev(e->ev);  // created comes before anything else of it
   {
     std::lock_guard lock(mu_);
     containers_[id] = e;
   }
   undo.commit();
+  report(Event::created, e->rec);
   return id;
 }
 
@@ -360,9 +422,13 @@ void Containers::remove_locked(Entry& e) {
   images_.remove_rootfs(rec.id);
   remove_all(rec.bundle);
   erase_record(records_dir_, rec.id);
-  std::lock_guard lock(mu_);
-  containers_.erase(rec.id);
-  names_.erase(name_key(rec.pod_id, rec.name, rec.attempt));
+  std::lock_guard ev(e.ev);
+  {
+    std::lock_guard lock(mu_);
+    containers_.erase(rec.id);
+    names_.erase(name_key(rec.pod_id, rec.name, rec.attempt));
+  }
+  report(Event::deleted, rec);
 }
 
 void Containers::remove(const std::string& id) {

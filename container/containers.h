@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "conf/config.h"
+#include "container/events.h"
+#include "container/exit_watch.h"
 #include "container/record.h"
 #include "image/images.h"
 #include "oci/monitor/client.h"
@@ -43,8 +45,15 @@ class Containers {
              std::string monitor_binary);
   // Reads the records an earlier daemon kept and brings their state up to
   // date from the monitors' exit records (a container that exited while the
-  // daemon was down is EXITED with its code and time).
+  // daemon was down is EXITED with its code and time, and reported stopped).
   void load();
+  // Where every state change goes (set before load): created, started,
+  // stopped (the moment the monitor records the exit, or when it learns of
+  // one), deleted, in order per container.
+  void set_listener(EventListener listener) { listener_ = std::move(listener); }
+  // The records of a pod as they stand, without asking the monitor: what a
+  // listener may read while an event is being reported.
+  std::vector<Record> peek(const std::string& pod_id) const;
 
   // Throws crius::Error: NotFound for an unknown pod or an image not present
   // locally, AlreadyExists naming the holder of the name, InvalidArgument for
@@ -91,6 +100,7 @@ class Containers {
  private:
   struct Entry {
     std::mutex op;          // one lifecycle operation at a time per container
+    std::mutex ev;          // a state change and its event, in order
     std::mutex mu;          // guards rec; held briefly, never across a wait, so
     Record rec;             // Status and List never queue behind a Stop
   };
@@ -99,6 +109,9 @@ class Containers {
   Record snapshot(Entry& e);
   // Saves `rec` and makes it the entry's record.
   void store(Entry& e, const Record& rec);
+  void report(Event kind, const Record& rec);
+  // The exit the monitor just recorded (from the exit watch).
+  void exited(const std::string& id);
   std::shared_ptr<Entry> find(const std::string& id) const;
   // The image volumes of a config (Mount.image): InvalidArgument for
   // host_path with image, readonly false, a sub path without an image;
@@ -121,6 +134,8 @@ class Containers {
   std::map<std::string, std::shared_ptr<Entry>> containers_;
   std::map<std::string, std::string> names_;  // "<pod>/<name>/<attempt>" → ID
   std::mutex monitors_mu_;                    // starting a pod's monitor
+  EventListener listener_;
+  ExitWatch exit_watch_{[this](const std::string& id) { exited(id); }};  // last: its thread uses the rest
 };
 
 }  // namespace crius::container

@@ -17,7 +17,7 @@ PACKAGES="
   libgtest-dev libgmock-dev
   iproute2 iptables procps util-linux curl ca-certificates python3
   containernetworking-plugins busybox-static docker-registry
-  runc crun containerd
+  runc crun containerd prometheus
 "
 
 missing=""
@@ -34,9 +34,9 @@ if [ -n "$missing" ]; then
   apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
-# The Debian docker-registry and containerd packages start services of their
-# own on install; crius' tests start private instances instead.
-for svc in docker-registry containerd; do
+# The Debian docker-registry, containerd and prometheus packages start
+# services of their own on install; crius' tests start private instances instead.
+for svc in docker-registry containerd prometheus; do
   if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
     systemctl disable --now "$svc" >/dev/null 2>&1 || true
   fi

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <set>
 
 #include "base/error.h"
 #include "base/log.h"
@@ -69,6 +70,24 @@ void reload(const conf::Options& options, ConfigStore& store) {
 
 }  // namespace
 
+// What /metrics reports of the daemon's pods, containers and sessions now.
+metrics::Gauges gauges(sandbox::Sandboxes& sandboxes, container::Containers& containers,
+                       const streaming::Server& streams) {
+  metrics::Gauges g;
+  g.pods = {{"ready", 0}, {"notready", 0}};
+  for (const auto& p : sandboxes.list()) ++g.pods[p.state == sandbox::State::ready ? "ready" : "notready"];
+  g.containers = {{"created", 0}, {"running", 0}, {"exited", 0}, {"unknown", 0}};
+  std::set<std::string> monitors;  // a pod's monitor lives while it holds any container of the pod
+  for (const auto& c : containers.list()) {
+    static const char* const kNames[] = {"created", "running", "exited", "unknown"};
+    ++g.containers[kNames[static_cast<int>(c.state)]];
+    if (!c.monitor_dir.empty()) monitors.insert(c.monitor_dir);
+  }
+  g.monitors = monitors.size();
+  for (const auto& [kind, n] : streams.sessions_by_kind()) g.streaming_sessions[kind] = n;
+  return g;
+}
+
 void block_signals() {
   sigset_t set = handled_signals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
@@ -90,6 +109,7 @@ int run_daemon(const conf::Options& options, conf::Config config) {
   const TestHooks hooks = TestHooks::from_environment();
   Rpc rpc(registry, pool, hooks);
   cni::Cni cni(config.root + "/cni-cache", config.network.cni_plugin_timeout);
+  cni.set_observer([&registry](const std::string& op, double seconds) { registry.observe_cni(op, seconds); });
   sandbox::Sandboxes sandboxes(config.root, config.state, cni, sandbox::default_pause_binary());
   sandboxes.load();
   cni.gc(config.network, sandboxes.attached_ids());
@@ -98,6 +118,14 @@ int run_daemon(const conf::Options& options, conf::Config config) {
                        {.bytes = [&registry](uint64_t n) { registry.add_image_pull_bytes(n); },
                         .layer_reused = [&registry] { registry.add_image_layer_reuse(); }});
   container::Containers containers(config.root, config.state, sandboxes, images, container::default_monitor_binary());
+  ContainerEvents events(registry, hooks.event_queue(ContainerEvents::kQueue));
+  containers.set_listener([&](const container::ContainerEvent& e) {
+    const auto event = describe(e, sandboxes, containers);
+    if (e.kind == container::Event::stopped)
+      for (const auto& c : event.containers_statuses())
+        if (c.id() == e.container_id) registry.add_container_exit(c.reason().empty() ? "Unknown" : c.reason());
+    events.publish(event);
+  });
   containers.load();
   StreamBackend stream_backend(containers, sandboxes);
   streaming::ServerOptions stream_options;
@@ -108,7 +136,13 @@ int run_daemon(const conf::Options& options, conf::Config config) {
   stream_options.idle_timeout = std::chrono::duration_cast<std::chrono::seconds>(config.streaming.idle_timeout);
   stream_options.max_sessions = static_cast<size_t>(config.streaming.max_sessions);
   streaming::Server streams(stream_options, stream_backend);
-  RuntimeService runtime_service(store, rpc, sandboxes, containers, cni, streams);
+  RuntimeService runtime_service(store, rpc, sandboxes, containers, cni, streams, events);
+  registry.set_gauges([&] { return gauges(sandboxes, containers, streams); });
+  // Scrapes may come until the end, and what the gauges read goes first.
+  struct ForgetGauges {
+    metrics::Registry& r;
+    ~ForgetGauges() { r.set_gauges(nullptr); }
+  } forget_gauges{registry};
   ImageService image_service(store, rpc, images, registry);
 
   SocketClaim socket(config.listen);

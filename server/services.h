@@ -15,6 +15,7 @@
 #include "image/images.h"
 #include "sandbox/sandboxes.h"
 #include "server/config_store.h"
+#include "server/container_events.h"
 #include "server/rpc.h"
 #include "server/streaming/server.h"
 #include "server/unimplemented.h"
@@ -26,8 +27,14 @@ namespace v1 = ::runtime::v1;
 class RuntimeService final : public v1::RuntimeService::CallbackService {
  public:
   RuntimeService(ConfigStore& config, Rpc& rpc, sandbox::Sandboxes& sandboxes, container::Containers& containers,
-                 cni::Cni& cni, streaming::Server& streams)
-      : config_(config), rpc_(rpc), sandboxes_(sandboxes), containers_(containers), cni_(cni), streams_(streams) {}
+                 cni::Cni& cni, streaming::Server& streams, ContainerEvents& events)
+      : config_(config),
+        rpc_(rpc),
+        sandboxes_(sandboxes),
+        containers_(containers),
+        cni_(cni),
+        streams_(streams),
+        events_(events) {}
 
   grpc::ServerUnaryReactor* Version(grpc::CallbackServerContext*, const v1::VersionRequest*,
                                     v1::VersionResponse*) override;
@@ -72,6 +79,9 @@ class RuntimeService final : public v1::RuntimeService::CallbackService {
   grpc::ServerUnaryReactor* UpdateContainerResources(grpc::CallbackServerContext*,
                                                      const v1::UpdateContainerResourcesRequest*,
                                                      v1::UpdateContainerResourcesResponse*) override;
+  // Events (container_events.cpp keeps the subscribers).
+  grpc::ServerWriteReactor<v1::ContainerEventResponse>* GetContainerEvents(grpc::CallbackServerContext*,
+                                                                           const v1::GetEventsRequest*) override;
 
   // Streaming: the URLs of the streaming server (stream_urls.cpp).
   grpc::ServerUnaryReactor* Exec(grpc::CallbackServerContext*, const v1::ExecRequest*, v1::ExecResponse*) override;
@@ -103,6 +113,7 @@ class RuntimeService final : public v1::RuntimeService::CallbackService {
   container::Containers& containers_;
   cni::Cni& cni_;
   streaming::Server& streams_;
+  ContainerEvents& events_;
   container::StatsSampler stats_;  // keeps the previous CPU sample per container and pod
 
   // The stats of every container (pod) the filter selects, sampled now (stats.cpp).

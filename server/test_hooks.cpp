@@ -22,6 +22,10 @@ TestHooks TestHooks::from_environment() {
                 {{"rpc", hooks.hold_rpc_}, {"file", hooks.release_file_}});
     }
   }
+  if (const char* v = std::getenv("CRIUS_TEST_EVENT_QUEUE")) {
+    hooks.event_queue_ = std::strtoul(v, nullptr, 10);
+    log::warn("test hook active: a small container events queue", {{"events", v}});
+  }
   return hooks;
 }
 

@@ -19,7 +19,6 @@
 
 // Server-streaming RPCs: X(Rpc, Request, StreamedResponse).
 #define CRIUS_RUNTIME_SERVICE_UNIMPLEMENTED_STREAMS(X)                          \
-  X(GetContainerEvents, GetEventsRequest, ContainerEventResponse)                    \
   X(StreamPodSandboxMetrics, StreamPodSandboxMetricsRequest, StreamPodSandboxMetricsResponse)
 
 #define CRIUS_IMAGE_SERVICE_UNIMPLEMENTED_STREAMS(X)

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <variant>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/post.hpp>
@@ -25,6 +26,7 @@ struct Context {
   Backend* backend;
   ServerOptions opts;
   std::atomic<size_t> sessions{0};
+  std::atomic<size_t> sessions_by_kind[3] = {0, 0, 0};  // by Request's index: exec, attach, port-forward
 
   // Runs work() on the pool, then done(result, error text) on the io thread.
   template <class T>
@@ -45,16 +47,25 @@ struct Context {
   }
 };
 
+static_assert(std::variant_size_v<Request> == 3, "sessions_by_kind has one count per kind of request");
+
 // Held by a session while it runs: the count the 429 answer is based on.
 class SessionSlot {
  public:
-  explicit SessionSlot(std::shared_ptr<Context> c) : c_(std::move(c)) { ++c_->sessions; }
-  ~SessionSlot() { --c_->sessions; }
+  SessionSlot(std::shared_ptr<Context> c, size_t kind) : c_(std::move(c)), kind_(kind) {
+    ++c_->sessions;
+    ++c_->sessions_by_kind[kind_];
+  }
+  ~SessionSlot() {
+    --c_->sessions_by_kind[kind_];
+    --c_->sessions;
+  }
   SessionSlot(const SessionSlot&) = delete;
   SessionSlot& operator=(const SessionSlot&) = delete;
 
  private:
   std::shared_ptr<Context> c_;
+  size_t kind_;
 };
 
 }  // namespace crius::streaming

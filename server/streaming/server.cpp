@@ -132,7 +132,7 @@ class HttpConn : public std::enable_shared_from_this<HttpConn<S>> {
       return answer(http::status::bad_request, "requested WebSocket protocol(s) are not supported");
     if (pf && *proto != kTunnel && std::get<PortForwardRequest>(request).ports.empty())
       return answer(http::status::bad_request, "the port-forward request names no port");
-    auto slot = std::make_shared<SessionSlot>(ctx_);
+    auto slot = std::make_shared<SessionSlot>(ctx_, request.index());
     auto ws = std::make_shared<BeastWs<S>>(std::move(stream_), kMaxWsMessage);
     ws->accept(req_, *proto, ctx_->opts.idle_timeout,
                [self = this->shared_from_this(), ws, proto = *proto, request = std::move(request), ctx = ctx_,
@@ -162,7 +162,7 @@ class HttpConn : public std::enable_shared_from_this<HttpConn<S>> {
       return answer(http::status::forbidden, "unable to upgrade: unable to negotiate protocol", [&](Response& r) {
         for (const auto& s : server) r.insert("X-Accepted-Stream-Protocol-Versions", s);
       });
-    auto slot = std::make_shared<SessionSlot>(ctx_);
+    auto slot = std::make_shared<SessionSlot>(ctx_, request.index());
     auto res = std::make_shared<http::response<http::empty_body>>(http::status::switching_protocols, 11);
     res->set(http::field::connection, "Upgrade");
     res->set(http::field::upgrade, "SPDY/3.1");
@@ -298,5 +298,10 @@ std::string Server::url(Request r) {
 uint16_t Server::port() const { return impl_->port; }
 
 size_t Server::sessions() const { return impl_->ctx->sessions.load(); }
+
+std::map<std::string, size_t> Server::sessions_by_kind() const {
+  const auto& n = impl_->ctx->sessions_by_kind;
+  return {{"exec", n[0].load()}, {"attach", n[1].load()}, {"portforward", n[2].load()}};
+}
 
 }  // namespace crius::streaming

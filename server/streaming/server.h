@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -45,6 +46,8 @@ class Server {
   uint16_t port() const;
   // Sessions running now (for tests and metrics).
   size_t sessions() const;
+  // The same by kind: "exec", "attach", "portforward".
+  std::map<std::string, size_t> sessions_by_kind() const;
 
   struct Impl;
 

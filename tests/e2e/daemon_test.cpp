@@ -100,15 +100,6 @@ TEST(Daemon, UnbuiltRpcsAnswerUnimplementedNamingThemselves) {
     EXPECT_NE(s.error_message().find("UpdateRuntimeConfig"), std::string::npos) << s.error_message();
     EXPECT_NE(s.error_message().find("not implemented yet"), std::string::npos) << s.error_message();
   }
-  {
-    auto c = ctx();
-    auto reader = rt->GetContainerEvents(c.get(), v1::GetEventsRequest());
-    v1::ContainerEventResponse event;
-    EXPECT_FALSE(reader->Read(&event));
-    auto s = reader->Finish();
-    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-    EXPECT_NE(s.error_message().find("GetContainerEvents"), std::string::npos) << s.error_message();
-  }
 }
 
 // Slow calls run on the work pool; Version answers on gRPC's threads. The

@@ -68,50 +68,37 @@ Lists unary(v1::RuntimeService::Stub& rt, const v1::PodSandboxFilter* pf, const 
   return out;
 }
 
-// The four streams; every status must be OK. `messages` counts the batches.
+// One Stream RPC read whole into `ids` (its status must be OK).
+template <class Req, class Res, class Filter, class Take>
+void stream_ids(v1::RuntimeService::Stub& rt,
+                std::unique_ptr<grpc::ClientReader<Res>> (v1::RuntimeService::Stub::*rpc)(grpc::ClientContext*,
+                                                                                           const Req&),
+                const Filter* filter, int* messages, Take take, const char* name) {
+  Req req;
+  if (filter) *req.mutable_filter() = *filter;
+  auto ctx = deadline_ctx(60);
+  auto reader = (rt.*rpc)(ctx.get(), req);
+  auto s = read_all(*reader, messages, take);
+  EXPECT_TRUE(s.ok()) << name << ": " << s.error_message();
+}
+
+// The four streams. `messages` counts the batches.
 Lists streamed(v1::RuntimeService::Stub& rt, const v1::PodSandboxFilter* pf, const v1::ContainerFilter* cf,
                const v1::ContainerStatsFilter* csf, const v1::PodSandboxStatsFilter* psf, int* messages) {
   Lists out;
-  {
-    v1::StreamPodSandboxesRequest req;
-    if (pf) *req.mutable_filter() = *pf;
-    auto ctx = deadline_ctx(60);
-    auto reader = rt.StreamPodSandboxes(ctx.get(), req);
-    auto s = read_all(*reader, messages, [&](const v1::StreamPodSandboxesResponse& b) {
-      for (const auto& p : b.pod_sandboxes()) out.pods.insert(p.id());
-    });
-    EXPECT_TRUE(s.ok()) << "StreamPodSandboxes: " << s.error_message();
-  }
-  {
-    v1::StreamContainersRequest req;
-    if (cf) *req.mutable_filter() = *cf;
-    auto ctx = deadline_ctx(60);
-    auto reader = rt.StreamContainers(ctx.get(), req);
-    auto s = read_all(*reader, messages, [&](const v1::StreamContainersResponse& b) {
-      for (const auto& c : b.containers()) out.containers.insert(c.id());
-    });
-    EXPECT_TRUE(s.ok()) << "StreamContainers: " << s.error_message();
-  }
-  {
-    v1::StreamContainerStatsRequest req;
-    if (csf) *req.mutable_filter() = *csf;
-    auto ctx = deadline_ctx(60);
-    auto reader = rt.StreamContainerStats(ctx.get(), req);
-    auto s = read_all(*reader, messages, [&](const v1::StreamContainerStatsResponse& b) {
-      for (const auto& c : b.container_stats()) out.container_stats.insert(c.attributes().id());
-    });
-    EXPECT_TRUE(s.ok()) << "StreamContainerStats: " << s.error_message();
-  }
-  {
-    v1::StreamPodSandboxStatsRequest req;
-    if (psf) *req.mutable_filter() = *psf;
-    auto ctx = deadline_ctx(60);
-    auto reader = rt.StreamPodSandboxStats(ctx.get(), req);
-    auto s = read_all(*reader, messages, [&](const v1::StreamPodSandboxStatsResponse& b) {
-      for (const auto& p : b.pod_sandbox_stats()) out.pod_stats.insert(p.attributes().id());
-    });
-    EXPECT_TRUE(s.ok()) << "StreamPodSandboxStats: " << s.error_message();
-  }
+  using Stub = v1::RuntimeService::Stub;
+  stream_ids(rt, &Stub::StreamPodSandboxes, pf, messages, [&](const v1::StreamPodSandboxesResponse& b) {
+    for (const auto& p : b.pod_sandboxes()) out.pods.insert(p.id());
+  }, "StreamPodSandboxes");
+  stream_ids(rt, &Stub::StreamContainers, cf, messages, [&](const v1::StreamContainersResponse& b) {
+    for (const auto& c : b.containers()) out.containers.insert(c.id());
+  }, "StreamContainers");
+  stream_ids(rt, &Stub::StreamContainerStats, csf, messages, [&](const v1::StreamContainerStatsResponse& b) {
+    for (const auto& c : b.container_stats()) out.container_stats.insert(c.attributes().id());
+  }, "StreamContainerStats");
+  stream_ids(rt, &Stub::StreamPodSandboxStats, psf, messages, [&](const v1::StreamPodSandboxStatsResponse& b) {
+    for (const auto& p : b.pod_sandbox_stats()) out.pod_stats.insert(p.attributes().id());
+  }, "StreamPodSandboxStats");
   return out;
 }
 
