@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 
 #include <filesystem>
 #include <set>
@@ -14,6 +15,7 @@
 #include "base/fd.h"
 #include "base/file.h"
 #include "base/log.h"
+#include "base/mountinfo.h"
 #include "image/disk_usage.h"
 #include "oci/cgroups/path.h"
 
@@ -61,6 +63,22 @@ std::string mountpoint_of(const std::string& path) {
   return p.string();
 }
 
+// The source of the filesystem mounted at `mountpoint` (the topmost mount
+// there), as cAdvisor names a container's filesystem device. Every layer
+// sits on one or a few filesystems, so each is looked up once.
+std::string source_of(const std::string& mountpoint) {
+  static std::mutex mu;
+  static std::map<std::string, std::string> known;
+  if (mountpoint.empty()) return "";
+  std::lock_guard lock(mu);
+  if (auto it = known.find(mountpoint); it != known.end()) return it->second;
+  std::string source;
+  for (const auto& m : read_mountinfo())
+    if (m.mount_point == mountpoint) source = m.source;
+  if (!source.empty()) known[mountpoint] = source;
+  return source;
+}
+
 std::optional<WritableLayer> writable_layer(const Record& r) {
   if (r.rootfs.empty()) return std::nullopt;
   // The overlay's upper dir sits beside its merged mount (image/rootfs.cpp).
@@ -68,7 +86,14 @@ std::optional<WritableLayer> writable_layer(const Record& r) {
   std::error_code ec;
   if (!fs::is_directory(upper, ec)) return std::nullopt;
   const image::Usage u = image::disk_usage(upper);
-  return WritableLayer{mountpoint_of(upper), u.bytes, u.inodes};
+  WritableLayer w;
+  w.mountpoint = mountpoint_of(upper);
+  w.bytes = u.bytes;
+  w.inodes = u.inodes;
+  w.device = source_of(w.mountpoint);
+  struct statfs fs {};
+  if (::statfs(upper.c_str(), &fs) == 0) w.device_inodes = fs.f_files;
+  return w;
 }
 
 // /proc/net/dev as seen from inside the network namespace pinned at `netns`
@@ -107,9 +132,13 @@ std::vector<InterfaceCounters> read_net_dev(const std::string& netns) {
     for (auto& v : f) fields >> v;
     // Receive: bytes packets errs drop fifo frame compressed multicast; then transmit.
     c.rx_bytes = f[0];
+    c.rx_packets = f[1];
     c.rx_errors = f[2];
+    c.rx_dropped = f[3];
     c.tx_bytes = f[8];
+    c.tx_packets = f[9];
     c.tx_errors = f[10];
+    c.tx_dropped = f[11];
     if (c.name != "lo") out.push_back(c);
   }
   return out;

@@ -29,11 +29,14 @@ struct CgroupUsage {
 struct WritableLayer {
   std::string mountpoint;  // of the filesystem that holds it
   uint64_t bytes = 0, inodes = 0;
+  std::string device;           // that filesystem's source ("/dev/vda1"), "" when unknown
+  uint64_t device_inodes = 0;   // that filesystem's inode count (statfs)
 };
 
 struct InterfaceCounters {
   std::string name;
-  uint64_t rx_bytes = 0, rx_errors = 0, tx_bytes = 0, tx_errors = 0;
+  uint64_t rx_bytes = 0, rx_packets = 0, rx_errors = 0, rx_dropped = 0;
+  uint64_t tx_bytes = 0, tx_packets = 0, tx_errors = 0, tx_dropped = 0;
 };
 
 // What is left of a container: its cgroup while that exists, its writable

@@ -102,6 +102,13 @@ class RuntimeService final : public v1::RuntimeService::CallbackService {
       grpc::CallbackServerContext*, const v1::StreamContainerStatsRequest*) override;
   grpc::ServerWriteReactor<v1::StreamPodSandboxStatsResponse>* StreamPodSandboxStats(
       grpc::CallbackServerContext*, const v1::StreamPodSandboxStatsRequest*) override;
+  // Pod metrics (pod_metrics.cpp).
+  grpc::ServerUnaryReactor* ListMetricDescriptors(grpc::CallbackServerContext*, const v1::ListMetricDescriptorsRequest*,
+                                                  v1::ListMetricDescriptorsResponse*) override;
+  grpc::ServerUnaryReactor* ListPodSandboxMetrics(grpc::CallbackServerContext*, const v1::ListPodSandboxMetricsRequest*,
+                                                  v1::ListPodSandboxMetricsResponse*) override;
+  grpc::ServerWriteReactor<v1::StreamPodSandboxMetricsResponse>* StreamPodSandboxMetrics(
+      grpc::CallbackServerContext*, const v1::StreamPodSandboxMetricsRequest*) override;
 
   CRIUS_RUNTIME_SERVICE_UNIMPLEMENTED(CRIUS_DECLARE_UNARY)
   CRIUS_RUNTIME_SERVICE_UNIMPLEMENTED_STREAMS(CRIUS_DECLARE_SERVER_STREAM)

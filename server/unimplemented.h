@@ -13,13 +13,10 @@
   X(CheckpointContainer, CheckpointContainerRequest, CheckpointContainerResponse, blocking) \
   X(CheckpointPod, CheckpointPodRequest, CheckpointPodResponse, blocking)                   \
   X(RestorePod, RestorePodRequest, RestorePodResponse, blocking)                            \
-  X(ListMetricDescriptors, ListMetricDescriptorsRequest, ListMetricDescriptorsResponse, fast) \
-  X(ListPodSandboxMetrics, ListPodSandboxMetricsRequest, ListPodSandboxMetricsResponse, blocking) \
   X(UpdatePodSandboxResources, UpdatePodSandboxResourcesRequest, UpdatePodSandboxResourcesResponse, blocking)
 
 // Server-streaming RPCs: X(Rpc, Request, StreamedResponse).
-#define CRIUS_RUNTIME_SERVICE_UNIMPLEMENTED_STREAMS(X)                          \
-  X(StreamPodSandboxMetrics, StreamPodSandboxMetricsRequest, StreamPodSandboxMetricsResponse)
+#define CRIUS_RUNTIME_SERVICE_UNIMPLEMENTED_STREAMS(X)
 
 #define CRIUS_IMAGE_SERVICE_UNIMPLEMENTED_STREAMS(X)
 

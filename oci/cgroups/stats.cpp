@@ -169,6 +169,7 @@ void read_v1(const Paths& p, Stats& s) {
     m.usage = file_num(d, "memory.usage_in_bytes");
     m.max_usage = file_num(d, "memory.max_usage_in_bytes");
     m.limit = file_num(d, "memory.limit_in_bytes");
+    m.failcnt = file_num(d, "memory.failcnt");
     // The total_ fields include child cgroups, as usage does.
     m.rss = get(m.raw, "total_rss");
     m.cache = get(m.raw, "total_cache");
@@ -227,7 +228,8 @@ nlohmann::json Stats::to_runc_json() const {
   J raw = J::object();
   for (const auto& [k, v] : memory.raw) raw[k] = v;
   J mem = {{"cache", memory.cache},
-           {"usage", {{"usage", memory.usage}, {"max", memory.max_usage}, {"limit", memory.limit}, {"failcnt", 0}}},
+           {"usage",
+            {{"usage", memory.usage}, {"max", memory.max_usage}, {"limit", memory.limit}, {"failcnt", memory.failcnt}}},
            {"swap", {{"usage", memory.swap}}},
            {"raw", raw}};
   J blk = {{"ioServiceBytesRecursive", J::array()}, {"ioServicedRecursive", J::array()}};

@@ -26,6 +26,7 @@ struct Stats {
     uint64_t rss = 0, cache = 0, swap = 0;
     uint64_t pgfault = 0, pgmajfault = 0;
     uint64_t oom_events = 0, oom_kill = 0;
+    uint64_t failcnt = 0;  // times usage hit the limit: v1's memory.failcnt; v2 has none (0)
     std::map<std::string, uint64_t> raw;  // memory.stat as read
   } memory;
   struct Pids {

@@ -4,13 +4,10 @@
 // Run for the builtin handler and runc, which place cgroups themselves.
 // container_helpers.h first: the CRI Signal enum must be parsed before <signal.h> macros exist.
 #include "tests/e2e/container_helpers.h"
+#include "tests/e2e/net_helpers.h"
 #include "tests/support/eventually.h"
 //
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sched.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -144,20 +141,8 @@ INSTANTIATE_TEST_SUITE_P(Stats, Stats, ::testing::Values("crius", "runc"));
 
 // Sends `count` UDP datagrams of `size` bytes to `ip`:9 (discard) from the
 // network namespace pinned at `netns`.
-void send_udp(const std::string& netns, const std::string& ip, int count, size_t size) {
-  in_namespace(netns, CLONE_NEWNET, [&] {
-    int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    ASSERT_GE(fd, 0);
-    sockaddr_in to{};
-    to.sin_family = AF_INET;
-    to.sin_port = htons(9);
-    ::inet_pton(AF_INET, ip.c_str(), &to.sin_addr);
-    const std::string payload(size, 'x');
-    for (int i = 0; i < count; ++i)
-      EXPECT_EQ(::sendto(fd, payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to),
-                static_cast<ssize_t>(payload.size()));
-    ::close(fd);
-  });
+void send_udp_from(const std::string& netns, const std::string& ip, int count, size_t size) {
+  in_namespace(netns, CLONE_NEWNET, [&] { send_udp(ip, count, size); });
 }
 
 TEST(Stats, PodNetworkFiltersAndWhatIsLeftOfAContainer) {
@@ -169,7 +154,7 @@ TEST(Stats, PodNetworkFiltersAndWhatIsLeftOfAContainer) {
   // Network: the pod's eth0 counts what leaves its namespace.
   const auto n0 = pod_stats(env.daemon, a).linux().network();
   EXPECT_EQ(n0.default_interface().name(), "eth0");
-  send_udp(pod_info(env.daemon, a)["namespaces"]["net"].get<std::string>(), env.net.gateway(), 20, 1000);
+  send_udp_from(pod_info(env.daemon, a)["namespaces"]["net"].get<std::string>(), env.net.gateway(), 20, 1000);
   const auto p = pod_stats(env.daemon, a);
   const auto& n1 = p.linux().network();
   EXPECT_GE(n1.default_interface().tx_bytes().value(), n0.default_interface().tx_bytes().value() + 20 * 1000);
