@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -51,9 +52,14 @@ ContainerEnv::ContainerEnv(std::vector<std::string> args, std::map<std::string, 
 
 ContainerEnv::~ContainerEnv() {
   if (!daemon.running()) return;
+  // The pods it made, and any other the daemon lists (a list too large for
+  // one message fails: the pods made here still go).
+  std::set<std::string> ids;
+  for (const auto& [id, config] : pods) ids.insert(id);
   v1::ListPodSandboxResponse res;
-  if (!daemon.runtime()->ListPodSandbox(deadline_ctx().get(), v1::ListPodSandboxRequest(), &res).ok()) return;
-  for (const auto& p : res.items()) remove_pod(daemon, p.id());
+  if (daemon.runtime()->ListPodSandbox(deadline_ctx().get(), v1::ListPodSandboxRequest(), &res).ok())
+    for (const auto& p : res.items()) ids.insert(p.id());
+  for (const auto& id : ids) remove_pod(daemon, id);
 }
 
 std::string ContainerEnv::run_pod(v1::PodSandboxConfig config) {
