@@ -10,10 +10,27 @@ namespace {
 
 void set(v1::UInt64Value* v, uint64_t n) { v->set_value(n); }
 
+void fill_psi(const std::optional<oci::cgroups::Stats::Psi>& psi, v1::PsiStats* out) {
+  if (!psi) return;
+  for (auto [from, to] : {std::pair{&psi->some, out->mutable_some()}, std::pair{&psi->full, out->mutable_full()}}) {
+    to->set_total(from->total_us * 1000);  // the kernel counts microseconds, the CRI nanoseconds
+    to->set_avg10(from->avg10);
+    to->set_avg60(from->avg60);
+    to->set_avg300(from->avg300);
+  }
+}
+
 void fill_cpu(const container::CgroupUsage& u, int64_t at, v1::CpuUsage* cpu) {
   cpu->set_timestamp(at);
   set(cpu->mutable_usage_core_nano_seconds(), u.stats.cpu.total_ns);
   if (u.nano_cores) set(cpu->mutable_usage_nano_cores(), *u.nano_cores);
+  if (u.stats.cpu_psi) fill_psi(u.stats.cpu_psi, cpu->mutable_psi());
+}
+
+// IoUsage carries only pressure: set when the cgroup has it.
+void fill_io(const oci::cgroups::Stats& s, int64_t at, v1::IoUsage* io) {
+  io->set_timestamp(at);
+  fill_psi(s.io_psi, io->mutable_psi());
 }
 
 void fill_memory(const oci::cgroups::Stats& s, int64_t at, v1::MemoryUsage* m) {
@@ -27,6 +44,7 @@ void fill_memory(const oci::cgroups::Stats& s, int64_t at, v1::MemoryUsage* m) {
   set(m->mutable_rss_bytes(), s.memory.rss);
   set(m->mutable_page_faults(), s.memory.pgfault);
   set(m->mutable_major_page_faults(), s.memory.pgmajfault);
+  if (s.memory_psi) fill_psi(s.memory_psi, m->mutable_psi());
 }
 
 void fill_interface(const container::InterfaceCounters& c, v1::NetworkInterfaceUsage* u) {
@@ -48,8 +66,12 @@ void to_stats(const container::Record& r, const container::ContainerUsage& u, v1
   if (u.cgroup) {
     fill_cpu(*u.cgroup, u.at, out->mutable_cpu());
     fill_memory(u.cgroup->stats, u.at, out->mutable_memory());
+    const auto& mem = u.cgroup->stats.memory;
     out->mutable_swap()->set_timestamp(u.at);
-    set(out->mutable_swap()->mutable_swap_usage_bytes(), u.cgroup->stats.memory.swap);
+    set(out->mutable_swap()->mutable_swap_usage_bytes(), mem.swap);
+    if (mem.swap_limit > 0)
+      set(out->mutable_swap()->mutable_swap_available_bytes(), mem.swap_limit > mem.swap ? mem.swap_limit - mem.swap : 0);
+    if (u.cgroup->stats.io_psi) fill_io(u.cgroup->stats, u.at, out->mutable_io());
   }
   // Present (empty) also without figures, as it always was.
   auto* fsu = out->mutable_writable_layer();
@@ -79,6 +101,7 @@ void to_stats(const sandbox::Record& pod, const std::vector<container::Record>& 
     fill_memory(u.cgroup->stats, u.at, lx->mutable_memory());
     lx->mutable_process()->set_timestamp(u.at);
     set(lx->mutable_process()->mutable_process_count(), u.cgroup->stats.pids.current);
+    if (u.cgroup->stats.io_psi) fill_io(u.cgroup->stats, u.at, lx->mutable_io());
   }
   if (u.network) {
     auto* n = lx->mutable_network();

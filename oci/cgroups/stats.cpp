@@ -1,6 +1,7 @@
 #include "oci/cgroups/stats.h"
 
 #include <charconv>
+#include <cstdlib>
 #include <sstream>
 
 #include "base/dir.h"
@@ -73,6 +74,39 @@ void v2_hugetlb(const std::string& dir, Stats& s) {
   }
 }
 
+// A *.pressure file: "some avg10=… avg60=… avg300=… total=…" and "full …";
+// nullopt when the file is missing (no cgroup2, or PSI off).
+std::optional<Stats::Psi> psi(const std::string& path) {
+  const std::string text = slurp(path);
+  if (text.empty()) return std::nullopt;
+  Stats::Psi out;
+  std::stringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    std::stringstream words(line);
+    std::string kind, field;
+    words >> kind;
+    Stats::Psi::Line* l = kind == "some" ? &out.some : kind == "full" ? &out.full : nullptr;
+    if (!l) continue;
+    while (words >> field) {
+      const auto eq = field.find('=');
+      if (eq == std::string::npos) continue;
+      const std::string key = field.substr(0, eq), value = field.substr(eq + 1);
+      if (key == "total") l->total_us = std::strtoull(value.c_str(), nullptr, 10);
+      else if (key == "avg10") l->avg10 = std::strtod(value.c_str(), nullptr);
+      else if (key == "avg60") l->avg60 = std::strtod(value.c_str(), nullptr);
+      else if (key == "avg300") l->avg300 = std::strtod(value.c_str(), nullptr);
+    }
+  }
+  return out;
+}
+
+void read_psi(const std::string& unified, Stats& s) {
+  if (unified.empty()) return;
+  s.cpu_psi = psi(unified + "/cpu.pressure");
+  s.memory_psi = psi(unified + "/memory.pressure");
+  s.io_psi = psi(unified + "/io.pressure");
+}
+
 void read_v2(const std::string& dir, Stats& s) {
   auto cpu = flat_keyed(slurp(dir + "/cpu.stat"));
   s.cpu.total_ns = get(cpu, "usage_usec") * 1000;
@@ -90,6 +124,7 @@ void read_v2(const std::string& dir, Stats& s) {
   m.rss = get(m.raw, "anon");
   m.cache = get(m.raw, "file");
   m.swap = file_num(dir, "memory.swap.current");
+  m.swap_limit = file_num(dir, "memory.swap.max");
   m.pgfault = get(m.raw, "pgfault");
   m.pgmajfault = get(m.raw, "pgmajfault");
   const uint64_t inactive = get(m.raw, "inactive_file");
@@ -174,6 +209,9 @@ void read_v1(const Paths& p, Stats& s) {
     m.rss = get(m.raw, "total_rss");
     m.cache = get(m.raw, "total_cache");
     m.swap = get(m.raw, "total_swap");
+    // memsw counts memory and swap together; its limit less memory's is swap's.
+    const uint64_t memsw = file_num(d, "memory.memsw.limit_in_bytes");
+    m.swap_limit = memsw > m.limit && m.limit > 0 ? memsw - m.limit : 0;
     m.pgfault = get(m.raw, "total_pgfault");
     m.pgmajfault = get(m.raw, "total_pgmajfault");
     const uint64_t inactive = get(m.raw, "total_inactive_file");
@@ -210,6 +248,7 @@ Stats read_stats(const Paths& p) {
     read_v2(p.unified, s);
   else
     read_v1(p, s);
+  read_psi(p.unified, s);  // hybrid hosts have it on their cgroup2 mount too
   for (const auto& d : s.io.devices) {
     s.io.read_bytes += d.read_bytes;
     s.io.write_bytes += d.write_bytes;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,7 @@ struct Stats {
     uint64_t pgfault = 0, pgmajfault = 0;
     uint64_t oom_events = 0, oom_kill = 0;
     uint64_t failcnt = 0;  // times usage hit the limit: v1's memory.failcnt; v2 has none (0)
+    uint64_t swap_limit = 0;  // 0: unlimited (v2 memory.swap.max; v1 memsw.limit less limit)
     std::map<std::string, uint64_t> raw;  // memory.stat as read
   } memory;
   struct Pids {
@@ -43,6 +45,17 @@ struct Stats {
     uint64_t usage = 0, max_usage = 0, failcnt = 0;
   };
   std::map<std::string, Hugetlb> hugetlb;  // "2MB" → usage
+
+  // Pressure stall information (the cgroup2 *.pressure files; a v1-only
+  // host has none): the "some" and "full" lines.
+  struct Psi {
+    struct Line {
+      uint64_t total_us = 0;  // stall time, microseconds
+      double avg10 = 0, avg60 = 0, avg300 = 0;
+    };
+    Line some, full;
+  };
+  std::optional<Psi> cpu_psi, memory_psi, io_psi;
 
   // runc's `events --stats` data object (cpu, memory, pids, blkio, hugetlb).
   nlohmann::json to_runc_json() const;

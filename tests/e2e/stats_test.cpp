@@ -11,12 +11,15 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include <gtest/gtest.h>
 
 namespace crius::test {
 namespace {
+
+namespace fs = std::filesystem;
 
 constexpr uint64_t kMiB = 1024 * 1024;
 
@@ -115,6 +118,20 @@ TEST_P(Stats, MemoryCpuProcessesAndWritableLayer) {
   EXPECT_GT(second.cpu().timestamp(), first.cpu().timestamp());
   ASSERT_TRUE(second.cpu().has_usage_nano_cores());
   EXPECT_GT(second.cpu().usage_nano_cores().value(), 0u);
+
+  // Pressure, where the host has cgroup2 with PSI (this one's hybrid
+  // hierarchy has): present, totals only grow, averages are percentages.
+  if (fs::exists("/proc/pressure/cpu") &&
+      (fs::exists("/sys/fs/cgroup/unified") || fs::exists("/sys/fs/cgroup/cgroup.controllers"))) {
+    ASSERT_TRUE(first.cpu().has_psi() && second.cpu().has_psi());
+    EXPECT_GE(second.cpu().psi().some().total(), first.cpu().psi().some().total());
+    EXPECT_LE(second.cpu().psi().some().avg10(), 100.0);
+    EXPECT_TRUE(second.memory().has_psi());
+    ASSERT_TRUE(second.has_io());
+    EXPECT_TRUE(second.io().has_psi());
+    EXPECT_GT(second.io().timestamp(), 0);
+    EXPECT_FALSE(second.swap().has_swap_available_bytes()) << "no swap limit was set";
+  }
 
   // The writable layer grows by what the container writes to its root.
   const auto before = container_stats(env.daemon, id).writable_layer();

@@ -177,5 +177,37 @@ TEST_F(FakeStats, V1) {
   EXPECT_EQ(s.hugetlb.count("1GB"), 1u);
 }
 
+TEST_F(FakeStats, PressureAndSwapLimits) {
+  put("c/cpu.pressure", "some avg10=1.50 avg60=0.25 avg300=0.00 total=123456\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=7\n");
+  put("c/memory.pressure", "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n");
+  put("c/memory.swap.max", "1048576\n");
+  put("c/memory.swap.current", "4096\n");
+  Paths p;
+  p.mode = Mode::v2;
+  p.unified = (dir_ / "c").string();
+  Stats s = read_stats(p);
+  ASSERT_TRUE(s.cpu_psi);
+  EXPECT_EQ(s.cpu_psi->some.total_us, 123456u);
+  EXPECT_DOUBLE_EQ(s.cpu_psi->some.avg10, 1.5);
+  EXPECT_DOUBLE_EQ(s.cpu_psi->some.avg60, 0.25);
+  EXPECT_EQ(s.cpu_psi->full.total_us, 7u);
+  ASSERT_TRUE(s.memory_psi);
+  EXPECT_FALSE(s.io_psi) << "no io.pressure file, no figures";
+  EXPECT_EQ(s.memory.swap_limit, 1048576u);
+  EXPECT_EQ(s.memory.swap, 4096u);
+
+  // v1: the swap limit is memsw's less memory's; a v1-only host has no PSI.
+  put("memory/c/memory.limit_in_bytes", "1048576\n");
+  put("memory/c/memory.memsw.limit_in_bytes", "3145728\n");
+  Paths v1;
+  v1.mode = Mode::v1;
+  v1.v1["memory"] = (dir_ / "memory" / "c").string();
+  s = read_stats(v1);
+  EXPECT_EQ(s.memory.swap_limit, 2097152u);
+  EXPECT_FALSE(s.cpu_psi);
+  put("memory/c/memory.memsw.limit_in_bytes", "9223372036854771712\n");
+  EXPECT_EQ(read_stats(v1).memory.swap_limit, 0u) << "unlimited";
+}
+
 }  // namespace
 }  // namespace crius::oci::cgroups
