@@ -15,6 +15,13 @@ class Mount {
   static Mount make(const std::string& source, const std::string& target, const char* fstype,
                     unsigned long flags, const std::string& data, const std::string& what);
   static Mount bind(const std::string& source, const std::string& target, const std::string& what);
+  // An idmapped bind of `source` (not its submounts) attached at `target`:
+  // IDs on disk are seen through the user namespace at `userns_path` (an
+  // nsfs file), as mount_setattr(MOUNT_ATTR_IDMAP) maps them. Not every
+  // filesystem takes it (overlayfs does not; its layers can be idmapped).
+  // Throws Internal naming `what`.
+  static Mount idmapped_bind(const std::string& source, const std::string& target, const std::string& userns_path,
+                             const std::string& what);
   // A mount that is already in place (made by another API) now owned here.
   static Mount adopt(std::string target) { return Mount(std::move(target)); }
 

@@ -294,8 +294,10 @@ std::string Containers::create(const std::string& pod_id, const runtime::v1::Con
   rec.monitor_dir = pod.run_dir + "/monitor";
   rec.resources = config.linux().resources();
 
-  rec.rootfs = images_.mount_rootfs(id, image->id, false, conf.image);
+  const auto idmap = rootfs_idmap(pod);
+  rec.rootfs = images_.mount_rootfs(id, image->id, false, conf.image, idmap ? &*idmap : nullptr);
   undo.add([this, id] { images_.remove_rootfs(id); });
+  if (idmap) open_path_to_rootfs(rec.rootfs, fs::path(records_dir_).parent_path().string());
   // Image volumes live under the rootfs directory: remove_rootfs takes them too.
   std::map<int, std::string> volume_sources;
   for (int i = 0; i < config.mounts_size(); ++i) {

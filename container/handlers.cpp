@@ -29,27 +29,40 @@ std::string find_binary(const std::string& name) {
   return "";
 }
 
-// rro support of a runc-compatible binary, from `<binary> features`
-// (the OCI features document lists the mount options it knows).
-bool supports_rro(const std::string& binary) {
+// What a runc-compatible binary supports, from `<binary> features` (the OCI
+// features document), read once per binary.
+struct BinaryFeatures {
+  bool rro = false;  // the mount options it knows include "rro"
+  // User namespaces for pods: it makes user namespaces and idmapped mounts
+  // (linux.mountExtensions.idmap.enabled), which every bind mount of such a
+  // pod is (oci/cri/mounts.cpp).
+  bool userns = false;
+};
+
+BinaryFeatures binary_features(const std::string& binary) {
   static std::mutex mu;
-  static std::map<std::string, bool> cache;
+  static std::map<std::string, BinaryFeatures> cache;
   std::lock_guard lock(mu);
   if (auto it = cache.find(binary); it != cache.end()) return it->second;
-  bool rro = false;
+  BinaryFeatures f;
   try {
     ProcessResult r = run_process({binary, "features"}, {"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}, "",
                                   std::chrono::seconds(5));
     if (r.exit_code == 0) {
-      auto doc = nlohmann::json::parse(r.out);
+      const auto doc = nlohmann::json::parse(r.out);
       for (const auto& o : doc.value("mountOptions", nlohmann::json::array()))
-        if (o == "rro") rro = true;
+        if (o == "rro") f.rro = true;
+      const auto linux = doc.value("linux", nlohmann::json::object());
+      bool user = false;
+      for (const auto& n : linux.value("namespaces", nlohmann::json::array())) user |= n == "user";
+      const auto idmap = linux.value("mountExtensions", nlohmann::json::object()).value("idmap", nlohmann::json::object());
+      f.userns = user && idmap.value("enabled", false);
     }
   } catch (const std::exception& e) {
     log::warn("could not read the features of an OCI runtime", {{"binary", binary}, {"error", e.what()}});
   }
-  cache[binary] = rro;
-  return rro;
+  cache[binary] = f;
+  return f;
 }
 
 }  // namespace
@@ -82,14 +95,26 @@ std::vector<HandlerFeatures> handler_features(const conf::Config& conf) {
     if (it == conf.runtime.handlers.end()) return f;
     if (it->second.type == "builtin") {
       f.recursive_read_only_mounts = true;  // mount_setattr(MOUNT_ATTR_RDONLY, AT_RECURSIVE)
+      f.user_namespaces = true;             // joined by path, idmapped binds (oci/runtime/idmap.h)
     } else if (std::string bin = find_binary(it->second.path); !bin.empty()) {
-      f.recursive_read_only_mounts = supports_rro(bin);
+      const BinaryFeatures b = binary_features(bin);
+      f.recursive_read_only_mounts = b.rro;
+      f.user_namespaces = b.userns;
     }
     return f;
   };
   out.push_back(features_of(""));
   for (const auto& [name, h] : conf.runtime.handlers) out.push_back(features_of(name));
   return out;
+}
+
+void require_user_namespaces(const std::string& name, const conf::Config& conf) {
+  const std::string n = name.empty() ? conf.runtime.default_handler : name;
+  for (const auto& f : handler_features(conf))
+    if (f.name == n && !f.user_namespaces)
+      throw FailedPrecondition("runtime handler \"" + n +
+                               "\" cannot run pods with a user namespace (userns_options mode POD): its OCI runtime "
+                               "does not report user namespaces and idmapped mounts in its features");
 }
 
 }  // namespace crius::container

@@ -26,4 +26,8 @@ struct HandlerFeatures {
 // runtime's features come from its `features` command (run once per binary).
 std::vector<HandlerFeatures> handler_features(const conf::Config& conf);
 
+// FailedPrecondition naming the handler when it cannot run a pod with a user
+// namespace of its own.
+void require_user_namespaces(const std::string& name, const conf::Config& conf);
+
 }  // namespace crius::container

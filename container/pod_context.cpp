@@ -1,5 +1,7 @@
 #include "container/pod_context.h"
 
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -73,7 +75,30 @@ oci::cri::PodContext pod_context(const sandbox::Record& pod, const v1::Container
   p.hosts_path = pod.hosts_path;
   p.shm_path = pod.shm_path;
   p.cgroup_parent = pod.spec.cgroup_parent;
+  if (pod.spec.userns.own()) {
+    for (const auto& r : pod.spec.userns.uids) p.uid_mappings.push_back({r.container_id, r.host_id, r.length});
+    for (const auto& r : pod.spec.userns.gids) p.gid_mappings.push_back({r.container_id, r.host_id, r.length});
+  }
   return p;
+}
+
+std::optional<image::Images::RootfsIdmap> rootfs_idmap(const sandbox::Record& pod) {
+  const auto user = pod.namespaces.find("user");
+  if (user == pod.namespaces.end() || !pod.spec.userns.own()) return std::nullopt;
+  // Validated: one range each, mapping container ID 0.
+  return image::Images::RootfsIdmap{user->second, pod.spec.userns.uids.at(0).host_id,
+                                    pod.spec.userns.gids.at(0).host_id};
+}
+
+void open_path_to_rootfs(const std::string& rootfs, const std::string& top) {
+  const std::string stop = fs::path(top).lexically_normal().string();
+  for (fs::path dir = fs::path(rootfs).lexically_normal().parent_path();
+       dir.string() == stop || dir.string().starts_with(stop + "/"); dir = dir.parent_path()) {
+    struct stat st;
+    if (::stat(dir.c_str(), &st) != 0) throw_errno("looking at " + dir.string());
+    if (!(st.st_mode & S_IXOTH) && ::chmod(dir.c_str(), (st.st_mode & 07777) | S_IXOTH) != 0)
+      throw_errno("making " + dir.string() + " searchable for the pod's user namespace");
+  }
 }
 
 std::vector<std::string> pod_cgroup_dirs(const sandbox::Record& pod) {

@@ -84,8 +84,20 @@ class Images {
   // stay under the kernel's one-page limit for mount options; past it the
   // layers are given one at a time (fsconfig "lowerdir+", Linux 6.8+).
   // Layers a container uses outlive their image until remove_rootfs.
+  //
+  // For a pod with a user namespace (`idmap`): overlayfs itself cannot be
+  // idmapped, its layers can (Linux 5.19+). Each lower layer is given to the
+  // overlay through an idmapped bind (mapped through the user namespace at
+  // `userns_path`, detached again once the overlay holds its own clones), so
+  // that the image's files of ID n are the pod's n, with no chown of layers;
+  // the upper dir belongs to the pod's root (`root_uid`/`root_gid` on the
+  // node), so what the pod writes is stored with the node's IDs of the pod.
+  struct RootfsIdmap {
+    std::string userns_path;
+    uint32_t root_uid = 0, root_gid = 0;
+  };
   std::string mount_rootfs(const std::string& container_id, const std::string& image, bool read_only,
-                           const conf::ImageConfig& config);
+                           const conf::ImageConfig& config, const RootfsIdmap* idmap = nullptr);
   // Unmounts (idempotent); the upper dir stays for a later mount or removal.
   void unmount_rootfs(const std::string& container_id);
   // Unmounts, deletes the container's dirs, and frees layers no image or

@@ -179,7 +179,7 @@ void Images::drop_unused_layers(const std::vector<std::string>& candidates) {
 }
 
 std::string Images::mount_rootfs(const std::string& container_id, const std::string& image, bool read_only,
-                                 const conf::ImageConfig& config) {
+                                 const conf::ImageConfig& config, const RootfsIdmap* idmap) {
   check_container_id(container_id);
   std::lock_guard lock(commit_mu_);
   auto rec = records_.find(image, config.short_name_search);
@@ -216,6 +216,18 @@ std::string Images::mount_rootfs(const std::string& container_id, const std::str
     if (!has_layer(*it)) throw FailedPrecondition("layer " + *it + " of image " + rec->id + " is missing; pull it again");
     lowers.push_back(dir_ + "/layers/l/" + short_link(*it));
   }
+  // Detached once the overlay is mounted (it keeps private clones of its layers).
+  std::vector<Mount> idmapped;
+  if (idmap) {
+    for (size_t i = 0; i < lowers.size(); ++i) {
+      const std::string at = dir + "/i/" + std::to_string(i);
+      mkdir_all(at, 0700);
+      idmapped.push_back(Mount::idmapped_bind(lowers[i], at, idmap->userns_path,
+                                              "idmapping layer " + lowers[i] + " for container " + container_id));
+      lowers[i] = at;
+    }
+    if (::chown(upper.c_str(), idmap->root_uid, idmap->root_gid) != 0) throw_errno("chown " + upper);
+  }
   const std::string options = lowerdir_option(lowers) + ",upperdir=" + upper + ",workdir=" + work;
   Mount overlay = options.size() < kPageLimit
                       ? Mount::make("overlay", merged, "overlay", read_only ? MS_RDONLY : 0, options,
@@ -224,6 +236,8 @@ std::string Images::mount_rootfs(const std::string& container_id, const std::str
   log::debug("container root filesystem mounted",
              {{"container", container_id}, {"image", rec->id}, {"layers", std::to_string(lowers.size())}});
   overlay.keep();  // from here unmount_rootfs's
+  idmapped.clear();
+  if (idmap) remove_all(dir + "/i");
   undo.commit();
   return merged;
 }
@@ -239,6 +253,8 @@ void Images::remove_rootfs(const std::string& container_id) {
   // Its image volumes first: remove_all must never walk into a mount. Every
   // volume directory is unmounted, whatever its record says.
   for (const auto& name : list_dir(dir + "/volumes")) unmount_fully(dir + "/volumes/" + name + "/merged");
+  // Idmapped layers a crash left attached (mount_rootfs detaches them).
+  for (const auto& name : list_dir(dir + "/i")) unmount_fully(dir + "/i/" + name);
   unmount_rootfs(container_id);
   std::lock_guard lock(commit_mu_);
   std::vector<std::string> held;

@@ -3,9 +3,11 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -18,7 +20,10 @@
 #include "base/log.h"
 #include "base/file.h"
 #include "base/mount.h"
+#include "base/process.h"
+#include "base/strings.h"
 #include "sandbox/sysctl.h"
+#include "sandbox/userns.h"
 
 namespace crius::sandbox {
 
@@ -35,6 +40,54 @@ void loopback_up() {
     rc = ::ioctl(sock.get(), SIOCSIFFLAGS, &ifr);
   }
   if (rc != 0) throw Internal(errno_text("bringing lo up in the pod network namespace", errno));
+}
+
+constexpr const char* kKinds[] = {"net", "ipc", "uts"};
+
+bool wanted(const NamespaceRequest& req, const std::string& kind) {
+  return kind == "net" ? req.net : kind == "ipc" ? req.ipc : req.uts;
+}
+
+// A child process cloned into a new user namespace with the pod's other new
+// namespaces, which it holds until it is killed (the daemon has other
+// threads: the child makes no call but pause()).
+class NamespaceHolder {
+ public:
+  explicit NamespaceHolder(unsigned long flags) {
+    pid_ = static_cast<pid_t>(::syscall(SYS_clone, flags | CLONE_NEWUSER | SIGCHLD, nullptr, nullptr, nullptr, 0));
+    if (pid_ < 0) throw Internal(errno_text("creating the pod's user namespace (clone)", errno));
+    if (pid_ == 0)
+      for (;;) ::pause();
+  }
+  ~NamespaceHolder() { kill_and_reap(pid_, false, std::chrono::seconds(10)); }
+  NamespaceHolder(const NamespaceHolder&) = delete;
+  NamespaceHolder& operator=(const NamespaceHolder&) = delete;
+  std::string ns(const char* kind) const { return "/proc/" + std::to_string(pid_) + "/ns/" + kind; }
+  // One write each: the kernel takes a map in a single write only. The
+  // daemon has CAP_SETUID and CAP_SETGID over the parent user namespace, so
+  // gid_map needs no "deny" in setgroups first (and the pod keeps setgroups).
+  void write_maps(const std::vector<IdRange>& uids, const std::vector<IdRange>& gids) const {
+    for (const auto& [file, ranges] : {std::pair{"uid_map", &uids}, std::pair{"gid_map", &gids}}) {
+      const std::string path = "/proc/" + std::to_string(pid_) + "/" + file;
+      const std::string text = id_map_text(*ranges);
+      const Fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+      if (!fd || ::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+        throw Internal(errno_text("writing the pod's " + std::string(file) + " (" + trim(text) + ")", errno));
+    }
+  }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+// Sets up the pod's namespaces as the calling thread's: the hostname, lo,
+// the sysctls.
+void configure(const NamespaceRequest& req) {
+  // The hostname was validated before anything was made: a refusal here is the kernel's, not the client's.
+  if (req.uts && !req.hostname.empty() && ::sethostname(req.hostname.data(), req.hostname.size()) != 0)
+    throw Internal(errno_text("setting hostname " + req.hostname, errno));
+  if (req.net) loopback_up();
+  for (const auto& [name, value] : req.sysctls) write_sysctl(name, value);
 }
 
 }  // namespace
@@ -91,26 +144,45 @@ PinnedNamespaces::~PinnedNamespaces() { unpin_now(); }
 
 PinnedNamespaces PinnedNamespaces::create(const NamespaceRequest& req) {
   PinnedNamespaces out;
-  if (!req.net && !req.ipc && !req.uts) return out;
+  if (!req.net && !req.ipc && !req.uts && !req.user) return out;
   mkdir_all(req.dir);
   out.dir_ = req.dir;
+  const unsigned long flags = (req.net ? CLONE_NEWNET : 0) | (req.ipc ? CLONE_NEWIPC : 0) | (req.uts ? CLONE_NEWUTS : 0);
 
-  // The work happens in a thread of its own: unshare() moves only the
-  // calling thread, which then ends, leaving the daemon's threads untouched.
+  // With a user namespace, every namespace is made and pinned first (from
+  // the holder), then entered below; `out` unpins them if a step fails.
+  if (req.user) {
+    NamespaceHolder holder(flags);
+    holder.write_maps(req.uids, req.gids);
+    for (const char* kind : {"user", "net", "ipc", "uts"}) {
+      if (std::string(kind) != "user" && !wanted(req, kind)) continue;
+      const std::string path = req.dir + "/" + kind;
+      pin_namespace(holder.ns(kind), path, kind);
+      out.paths_[kind] = path;
+    }
+  }
+
+  // The work happens in a thread of its own: unshare() and setns() move
+  // only the calling thread, which then ends, leaving the daemon's threads
+  // untouched.
   std::exception_ptr failure;
   std::map<std::string, std::string> pinned;
   std::thread worker([&] {
     try {
-      int flags = (req.net ? CLONE_NEWNET : 0) | (req.ipc ? CLONE_NEWIPC : 0) | (req.uts ? CLONE_NEWUTS : 0);
-      if (::unshare(flags) != 0) throw Internal(errno_text("creating the pod namespaces (unshare)", errno));
-      // The hostname was validated before anything was made: a refusal here is the kernel's, not the client's.
-      if (req.uts && !req.hostname.empty() && ::sethostname(req.hostname.data(), req.hostname.size()) != 0)
-        throw Internal(errno_text("setting hostname " + req.hostname, errno));
-      if (req.net) loopback_up();
-      for (const auto& [name, value] : req.sysctls) write_sysctl(name, value);
-      for (const char* kind : {"net", "ipc", "uts"}) {
-        const bool wanted = std::string(kind) == "net" ? req.net : std::string(kind) == "ipc" ? req.ipc : req.uts;
-        if (!wanted) continue;
+      if (req.user) {
+        for (const char* kind : kKinds) {
+          if (!wanted(req, kind)) continue;
+          const std::string& path = out.paths_.at(kind);
+          const Fd ns(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+          if (!ns || ::setns(ns.get(), 0) != 0) throw Internal(errno_text("entering the pod's " + std::string(kind) + " namespace " + path, errno));
+        }
+        configure(req);
+        return;
+      }
+      if (::unshare(static_cast<int>(flags)) != 0) throw Internal(errno_text("creating the pod namespaces (unshare)", errno));
+      configure(req);
+      for (const char* kind : kKinds) {
+        if (!wanted(req, kind)) continue;
         const std::string path = req.dir + "/" + kind;
         pin_namespace(std::string("/proc/thread-self/ns/") + kind, path, kind);
         pinned[kind] = path;
@@ -120,7 +192,7 @@ PinnedNamespaces PinnedNamespaces::create(const NamespaceRequest& req) {
     }
   });
   worker.join();
-  out.paths_ = std::move(pinned);
+  out.paths_.merge(pinned);
   if (failure) std::rethrow_exception(failure);  // `out` unpins what was pinned
   return out;
 }

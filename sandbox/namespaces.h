@@ -3,15 +3,28 @@
 // up and applies the sysctls inside, and bind-mounts each namespace onto a
 // file under <state>/ns/<id>/ so that it outlives the thread. Containers
 // join them by those paths.
+//
+// A pod with a user namespace of its own (userns_options POD) gets it first:
+// a short-lived child process is cloned into a new user namespace together
+// with the new network, IPC and UTS namespaces (the kernel makes the user
+// namespace first, so it owns the others), the daemon writes its uid_map and
+// gid_map, pins all four from /proc/<child>/ns/, and the child exits. The
+// thread then enters the pinned ones (as the node's root, which has every
+// capability over them) to set the hostname, lo and the sysctls.
 #pragma once
 
 #include <map>
 #include <string>
+#include <vector>
+
+#include "sandbox/spec.h"
 
 namespace crius::sandbox {
 
 struct NamespaceRequest {
   bool net = false, ipc = false, uts = false;
+  bool user = false;                           // a new user namespace with these maps (validated)
+  std::vector<IdRange> uids, gids;
   std::string hostname;                        // set when uts
   std::map<std::string, std::string> sysctls;  // validated already
   std::string dir;                             // <state>/ns/<id>
@@ -36,7 +49,7 @@ class PinnedNamespaces {
   void unpin_now();
 
  private:
-  std::map<std::string, std::string> paths_;  // "net" → <dir>/net
+  std::map<std::string, std::string> paths_;  // "net" → <dir>/net; "user" when it has one
   std::string dir_;
   bool kept_ = false;
 };

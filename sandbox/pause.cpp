@@ -35,7 +35,9 @@ constexpr std::chrono::seconds kKillWait(10);
 // Everything the child needs, prepared before clone: after it, the child of
 // a multithreaded process may only make async-signal-safe calls.
 struct ChildArgs {
-  std::vector<int> ns_fds;
+  std::vector<int> ns_fds;  // net, ipc, uts
+  int user_fd = -1;         // the pod's user namespace, when it has one
+  void* inner_stack = nullptr;
   const char* binary;
   const char* root;
   const char* target;  // root + "/crius-pause"
@@ -51,6 +53,18 @@ struct ChildArgs {
   }
   ::_exit(127);
 }
+
+[[noreturn]] void exec_pause(const ChildArgs* a) {
+  char* argv[] = {const_cast<char*>(kName), nullptr};
+  char* envp[] = {nullptr};
+  ::execve("/crius-pause", argv, envp);
+  child_fail(a, 11);
+}
+
+int inner_main(void* arg) { exec_pause(static_cast<const ChildArgs*>(arg)); }
+
+// The first message of a pod with a user namespace: the pid of crius-pause.
+constexpr int kPidMessage = -1;
 
 int child_main(void* arg) {
   const auto* a = static_cast<const ChildArgs*>(arg);
@@ -73,18 +87,32 @@ int child_main(void* arg) {
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  char* argv[] = {const_cast<char*>(kName), nullptr};
-  char* envp[] = {nullptr};
-  ::execve("/crius-pause", argv, envp);
-  child_fail(a, 11);
+  if (a->user_fd < 0) exec_pause(a);
+  // A pod with a user namespace: its PID namespace must be owned by it (so
+  // that the pod's root can mount /proc for it), so it is made by a process
+  // inside, after the mounts above (made with the node's rights). The new
+  // process is the daemon's child (CLONE_PARENT), so this one just reports
+  // its pid and goes. Raw system calls: glibc's set*id would signal the
+  // daemon's other threads, which this process does not have.
+  if (::setns(a->user_fd, CLONE_NEWUSER) != 0) child_fail(a, 13);
+  if (::syscall(SYS_setgroups, 0, nullptr) != 0 || ::syscall(SYS_setresgid, 0, 0, 0) != 0 ||
+      ::syscall(SYS_setresuid, 0, 0, 0) != 0)
+    child_fail(a, 14);
+  const pid_t pid = ::clone(inner_main, a->inner_stack, CLONE_PARENT | CLONE_NEWPID, const_cast<ChildArgs*>(a));
+  if (pid < 0) child_fail(a, 15);
+  int msg[2] = {kPidMessage, pid};
+  if (::write(a->error_pipe, msg, sizeof msg) < 0) {
+  }
+  ::_exit(0);
 }
 
 const char* step_name(int step) {
   static const char* names[] = {"?", "joining the pod namespaces", "making mounts private", "mounting its root tmpfs",
                                 "creating its binary file", "bind-mounting the binary", "making its root read-only",
                                 "entering its root", "pivot_root", "detaching the old root", "chdir /", "exec",
-                                "marking descriptors close-on-exec"};
-  return step >= 0 && step <= 12 ? names[step] : "?";
+                                "marking descriptors close-on-exec", "joining the pod's user namespace",
+                                "becoming root of the pod's user namespace", "cloning into a new PID namespace"};
+  return step >= 0 && step <= 15 ? names[step] : "?";
 }
 
 // The child's stack, unmapped when start() returns (by then the child has
@@ -123,7 +151,8 @@ PauseProcess PauseProcess::start(const std::string& binary, const std::map<std::
   for (const auto& [kind, path] : join) {
     Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) throw Internal(errno_text("opening pod namespace " + path + " for crius-pause", errno));
-    args.ns_fds.push_back(fd.get());
+    if (kind == "user") args.user_fd = fd.get();
+    else args.ns_fds.push_back(fd.get());
     ns_fds.push_back(std::move(fd));
   }
   args.binary = binary.c_str();
@@ -133,23 +162,35 @@ PauseProcess PauseProcess::start(const std::string& binary, const std::map<std::
   Pipe errors = make_pipe("crius-pause");
   args.error_pipe = errors.write.get();
 
-  const Stack stack;
-  const pid_t pid = ::clone(child_main, stack.top(), CLONE_NEWPID | CLONE_NEWNS | SIGCHLD, &args);
+  const Stack stack, inner_stack;
+  args.inner_stack = inner_stack.top();
+  const bool userns = args.user_fd >= 0;
+  const pid_t pid = ::clone(child_main, stack.top(), (userns ? 0 : CLONE_NEWPID) | CLONE_NEWNS | SIGCHLD, &args);
   if (pid < 0) throw Internal(errno_text("starting crius-pause (clone with a new PID namespace)", errno));
   PauseProcess out;
   out.pid_ = pid;
-  // The pipe closes on exec (success) or carries the failed step.
+  // The pipe closes on exec (success) or carries the failed step; with a
+  // user namespace the pid of crius-pause comes first.
   errors.write.reset();
+  auto read_message = [&](int (&msg)[2]) {
+    ssize_t got;
+    do {
+      got = ::read(errors.read.get(), msg, sizeof msg);
+    } while (got < 0 && errno == EINTR);
+    return got == static_cast<ssize_t>(sizeof msg);
+  };
   int msg[2] = {0, 0};
-  ssize_t got;
-  do {
-    got = ::read(errors.read.get(), msg, sizeof msg);
-  } while (got < 0 && errno == EINTR);
-  if (got == static_cast<ssize_t>(sizeof msg))
-    throw Internal(errno_text(std::string("starting crius-pause: ") + step_name(msg[0]), msg[1]));
+  bool got = read_message(msg);
+  if (userns && got && msg[0] == kPidMessage) {
+    reap_child(pid, kKillWait);  // the intermediate process, gone once it wrote
+    out.pid_ = msg[1];
+    got = read_message(msg);
+  }
+  if (got) throw Internal(errno_text(std::string("starting crius-pause: ") + step_name(msg[0]), msg[1]));
+  if (userns && out.pid_ == pid) throw Internal("starting crius-pause: the intermediate process exited without its pid");
 
   // Pinned so that containers can join it by path.
-  pin_namespace("/proc/" + std::to_string(pid) + "/ns/pid", pid_pin, "PID");
+  pin_namespace("/proc/" + std::to_string(out.pid_) + "/ns/pid", pid_pin, "PID");
   return out;
 }
 

@@ -1,7 +1,9 @@
 // The pod's infra process for a shared PID namespace (pid: POD): crius-pause
 // started as PID 1 of a new PID namespace, inside the pod's network, IPC and
 // UTS namespaces, from a read-only tmpfs root that holds only the binary
-// (in a mount namespace of its own, so nothing shows on the node).
+// (in a mount namespace of its own, so nothing shows on the node). In a pod
+// with a user namespace ("user" in the namespaces it joins) it runs as that
+// namespace's root, and its PID namespace is owned by it.
 #pragma once
 
 #include <sys/types.h>

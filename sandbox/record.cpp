@@ -5,6 +5,34 @@
 namespace crius::sandbox {
 using nlohmann::json;
 
+namespace {
+
+json ranges_json(const std::vector<IdRange>& v) {
+  json out = json::array();
+  for (const auto& r : v) out.push_back({{"hostId", r.host_id}, {"containerId", r.container_id}, {"length", r.length}});
+  return out;
+}
+
+std::vector<IdRange> ranges_from(const json& j) {
+  std::vector<IdRange> out;
+  for (const auto& r : j)
+    out.push_back({r.value("hostId", 0u), r.value("containerId", 0u), r.value("length", 0u)});
+  return out;
+}
+
+// Records from before user namespaces kept only a bool (always false, as
+// such pods were refused): the node's.
+UsernsSpec userns_from(const json& j) {
+  UsernsSpec u;
+  if (!j.is_object()) return u;
+  u.mode = static_cast<NsMode>(j.value("mode", static_cast<int>(NsMode::node)));
+  u.uids = ranges_from(j.value("uids", json::array()));
+  u.gids = ranges_from(j.value("gids", json::array()));
+  return u;
+}
+
+}  // namespace
+
 void to_json(json& j, const PodSpec& s) {
   json ports = json::array();
   for (const auto& p : s.port_mappings)
@@ -26,7 +54,8 @@ void to_json(json& j, const PodSpec& s) {
        {"nsPid", static_cast<int>(s.pid)},
        {"nsIpc", static_cast<int>(s.ipc)},
        {"targetId", s.target_id},
-       {"userns", s.userns_requested},
+       {"userns", {{"mode", static_cast<int>(s.userns.mode)}, {"uids", ranges_json(s.userns.uids)},
+                   {"gids", ranges_json(s.userns.gids)}}},
        {"runtimeHandler", s.runtime_handler},
        {"config", s.config}};
 }
@@ -56,7 +85,7 @@ void from_json(const json& j, PodSpec& s) {
   s.pid = static_cast<NsMode>(j.value("nsPid", 1));
   s.ipc = static_cast<NsMode>(j.value("nsIpc", 0));
   s.target_id = j.value("targetId", "");
-  s.userns_requested = j.value("userns", false);
+  s.userns = userns_from(j.value("userns", json()));
   s.runtime_handler = j.value("runtimeHandler", "");
   s.config = j.value("config", json::object());
 }

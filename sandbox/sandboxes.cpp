@@ -19,21 +19,12 @@
 #include "sandbox/pause_watch.h"
 #include "sandbox/pod_files.h"
 #include "sandbox/sysctl.h"
+#include "sandbox/userns.h"
 
 namespace crius::sandbox {
 namespace fs = std::filesystem;
 
 namespace {
-
-const char* mode_name(NsMode m) {
-  switch (m) {
-    case NsMode::pod: return "POD";
-    case NsMode::container: return "CONTAINER";
-    case NsMode::node: return "NODE";
-    case NsMode::target: return "TARGET";
-  }
-  return "?";
-}
 
 // A hostname the kernel takes (at most 64 bytes) that is also a sequence of
 // DNS labels: letters, digits and '-', no label empty, longer than 63 or
@@ -62,12 +53,11 @@ void validate(const PodSpec& s, const conf::Config& config) {
   if (s.name.empty()) throw InvalidArgument("PodSandboxConfig.metadata.name is required");
   if (s.uid.empty()) throw InvalidArgument("PodSandboxConfig.metadata.uid is required");
   if (s.namespace_.empty()) throw InvalidArgument("PodSandboxConfig.metadata.namespace is required");
-  if (s.userns_requested) throw Unimplemented("user namespaces for pods (userns_options) are not supported yet in crius");
   if (s.network != NsMode::pod && s.network != NsMode::node)
-    throw InvalidArgument(std::string("namespace_options.network ") + mode_name(s.network) +
+    throw InvalidArgument(std::string("namespace_options.network ") + ns_mode_name(s.network) +
                           " is not valid for a pod (POD or NODE)");
   if (s.ipc != NsMode::pod && s.ipc != NsMode::node)
-    throw InvalidArgument(std::string("namespace_options.ipc ") + mode_name(s.ipc) + " is not valid for a pod (POD or NODE)");
+    throw InvalidArgument(std::string("namespace_options.ipc ") + ns_mode_name(s.ipc) + " is not valid for a pod (POD or NODE)");
   if (s.pid == NsMode::target)
     throw InvalidArgument("namespace_options.pid TARGET applies to containers, not to a pod");
   if (!config.runtime.handlers.count(s.runtime_handler))
@@ -75,6 +65,7 @@ void validate(const PodSpec& s, const conf::Config& config) {
   for (const auto& [name, value] : s.sysctls)
     validate_sysctl(name, s.network == NsMode::node, s.ipc == NsMode::node);
   if (!s.hostname.empty()) validate_hostname(s.hostname);
+  validate_userns(s);
 }
 
 }  // namespace
@@ -151,9 +142,10 @@ void Sandboxes::load() {
   log::info("pod sandboxes loaded", {{"count", std::to_string(sandboxes_.size())}});
 }
 
-std::string Sandboxes::run(PodSpec spec, const conf::Config& config) {
+std::string Sandboxes::run(PodSpec spec, const conf::Config& config, const HandlerCheck& userns_check) {
   if (spec.runtime_handler.empty()) spec.runtime_handler = config.runtime.default_handler;
   validate(spec, config);
+  if (spec.userns.own() && userns_check) userns_check(spec.runtime_handler);
   const std::string cgroup = cgroup_path(spec.cgroup_parent, config.cgroup_driver);
 
   // Kernel resources are owned here, outside the try, so that the undo steps
@@ -228,6 +220,9 @@ std::string Sandboxes::run_steps(PodSpec spec, const conf::Config& config, const
   nreq.net = own_net;
   nreq.ipc = own_ipc;
   nreq.uts = own_uts;
+  nreq.user = spec.userns.own();
+  nreq.uids = spec.userns.uids;
+  nreq.gids = spec.userns.gids;
   nreq.hostname = hostname;
   nreq.sysctls = spec.sysctls;
   nreq.dir = ns_root_ + "/" + id;

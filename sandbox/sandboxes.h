@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -37,7 +38,10 @@ class Sandboxes {
   // for bad input, AlreadyExists (naming the existing ID) for a duplicate,
   // Unimplemented for options crius does not support yet, and the failing
   // step's error otherwise.
-  std::string run(PodSpec spec, const conf::Config& config);
+  // `userns_check`, for a pod with its own user namespace, throws when the
+  // pod's runtime handler cannot run one (FailedPrecondition naming it).
+  using HandlerCheck = std::function<void(const std::string& handler)>;
+  std::string run(PodSpec spec, const conf::Config& config, const HandlerCheck& userns_check = {});
   // Tears the network down and unmounts shm; idempotent. NotFound for an unknown ID.
   void stop(const std::string& id, const conf::Config& config);
   // Stops the pod if needed and removes everything it owns; an unknown ID is fine.

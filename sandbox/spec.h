@@ -17,6 +17,33 @@ namespace crius::sandbox {
 // CRI NamespaceMode, same values.
 enum class NsMode { pod = 0, container = 1, node = 2, target = 3 };
 
+// "POD", "CONTAINER"… as the CRI names them, for messages.
+inline const char* ns_mode_name(NsMode m) {
+  switch (m) {
+    case NsMode::pod: return "POD";
+    case NsMode::container: return "CONTAINER";
+    case NsMode::node: return "NODE";
+    case NsMode::target: return "TARGET";
+  }
+  return "?";
+}
+
+// One range of a user namespace's ID map, as the CRI's IDMapping: container
+// IDs [container_id, container_id + length) are host IDs [host_id, …).
+struct IdRange {
+  uint32_t host_id = 0, container_id = 0, length = 0;
+  bool operator==(const IdRange&) const = default;
+};
+
+// The pod's user namespace (CRI UserNamespace): NODE is the node's; POD is
+// one of the pod's own with exactly these maps (validated by
+// sandbox/userns.h before anything is made).
+struct UsernsSpec {
+  NsMode mode = NsMode::node;
+  std::vector<IdRange> uids, gids;
+  bool own() const { return mode == NsMode::pod; }
+};
+
 struct DnsConfig {
   std::vector<std::string> servers, searches, options;
   bool empty() const { return servers.empty() && searches.empty() && options.empty(); }
@@ -34,7 +61,7 @@ struct PodSpec {
   std::map<std::string, std::string> sysctls;
   NsMode network = NsMode::pod, pid = NsMode::container, ipc = NsMode::pod;
   std::string target_id;
-  bool userns_requested = false;  // userns_options asked for something other than the node's
+  UsernsSpec userns;              // userns_options; NODE when unset
   std::string runtime_handler;    // empty: the default handler
   nlohmann::json config;          // the full PodSandboxConfig as protobuf JSON
 

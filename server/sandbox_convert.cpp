@@ -63,9 +63,14 @@ sandbox::PodSpec to_pod_spec(const v1::PodSandboxConfig& c, const std::string& r
   s.pid = static_cast<sandbox::NsMode>(ns.pid());
   s.ipc = static_cast<sandbox::NsMode>(ns.ipc());
   s.target_id = ns.target_id();
-  // NODE (or an unset message) means the node's user namespace, which is
-  // what crius does today.
-  s.userns_requested = ns.has_userns_options() && ns.userns_options().mode() != v1::NODE;
+  // An unset message means the node's user namespace (NODE); the maps are
+  // validated by Sandboxes::run.
+  if (ns.has_userns_options()) {
+    const auto& u = ns.userns_options();
+    s.userns.mode = static_cast<sandbox::NsMode>(u.mode());
+    for (const auto& m : u.uids()) s.userns.uids.push_back({m.host_id(), m.container_id(), m.length()});
+    for (const auto& m : u.gids()) s.userns.gids.push_back({m.host_id(), m.container_id(), m.length()});
+  }
   s.runtime_handler = runtime_handler;
 
   std::string json;

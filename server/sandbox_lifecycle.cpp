@@ -3,6 +3,7 @@
 #include "server/sandbox_convert.h"
 #include "base/error.h"
 #include "base/id_prefix.h"
+#include "container/handlers.h"
 #include "server/services.h"
 
 namespace crius::server {
@@ -12,7 +13,10 @@ grpc::ServerUnaryReactor* RuntimeService::RunPodSandbox(grpc::CallbackServerCont
                                                         v1::RunPodSandboxResponse* res) {
   return rpc_.blocking(ctx, "RunPodSandbox", [this, req, res] {
     auto config = config_.get();
-    res->set_pod_sandbox_id(sandboxes_.run(to_pod_spec(req->config(), req->runtime_handler()), *config));
+    res->set_pod_sandbox_id(sandboxes_.run(to_pod_spec(req->config(), req->runtime_handler()), *config,
+                                           [&](const std::string& handler) {
+                                             container::require_user_namespaces(handler, *config);
+                                           }));
   });
 }
 

@@ -40,6 +40,8 @@ struct MountsResult {
 };
 MountsResult build_mounts(const ::runtime::v1::ContainerConfig&, const ::runtime::v1::PodSandboxConfig&,
                           const PodContext&, bool privileged, bool host_ipc);
+// [{containerID, hostID, size}…] as linux.uidMappings and a mount's uidMappings take them.
+nlohmann::json id_mappings_json(const std::vector<oci::IdMapping>&);
 // mountinfo's optional fields of the mount holding `path`: "shared", "slave" or "private".
 std::string mount_propagation_of(const std::string& path);
 

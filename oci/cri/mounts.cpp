@@ -65,6 +65,37 @@ std::string host_source(const std::string& host_path, const std::string& field) 
   return real.string();
 }
 
+// A bind mount of a pod with a user namespace is idmapped with the pod's
+// maps, as containerd and cri-o do for kubelet's volumes: an ID on disk is
+// the same ID inside the container (a file of the node's root is the pod's
+// root's, fsGroup and runAsUser files need no chown), and what the pod's root
+// writes is stored as ID 0. The runtime makes it from the host (so the
+// sources need not be reachable by the pod's root). "ridmap" keeps an rbind's
+// submounts and maps them too.
+json idmapped(json m, const std::vector<oci::IdMapping>& uids, const std::vector<oci::IdMapping>& gids,
+              bool recursive) {
+  if (uids.empty()) return m;
+  m["options"].push_back(recursive ? "ridmap" : "idmap");
+  m["uidMappings"] = id_mappings_json(uids);
+  m["gidMappings"] = id_mappings_json(gids);
+  return m;
+}
+
+json pod_bind(const std::string& dst, const std::string& src, bool ro, const PodContext& pod) {
+  return idmapped(bind_mount(dst, src, ro), pod.uid_mappings, pod.gid_mappings, false);
+}
+
+std::vector<oci::IdMapping> cri_mappings(const google::protobuf::RepeatedPtrField<::runtime::v1::IDMapping>& in,
+                                             const std::string& field) {
+  std::vector<oci::IdMapping> out;
+  for (const auto& m : in) {
+    if (m.length() == 0)
+      throw InvalidArgument(field + "[" + std::to_string(out.size()) + "].length: must not be 0");
+    out.push_back({m.container_id(), m.host_id(), m.length()});
+  }
+  return out;
+}
+
 // A CRI mount option (kubelet sends noexec, nodev, nosuid): only the flags a
 // bind mount can carry per mount point. Options that would change what is
 // mounted or its propagation have their own CRI fields, so they are refused.
@@ -79,6 +110,12 @@ const std::string& bind_flag_option(const std::string& option, const std::string
 }
 
 }  // namespace
+
+json id_mappings_json(const std::vector<oci::IdMapping>& maps) {
+  json out = json::array();
+  for (const auto& m : maps) out.push_back({{"containerID", m.container_id}, {"hostID", m.host_id}, {"size", m.size}});
+  return out;
+}
 
 std::string mount_propagation_of(const std::string& path) {
   const MountInfo* best = nullptr;
@@ -122,8 +159,20 @@ MountsResult build_mounts(const ::runtime::v1::ContainerConfig& config, const ::
         throw InvalidArgument(rro + ": needs " + field + ".propagation PROPAGATION_PRIVATE, not " + name);
       }
     }
-    if (m.uidmappings_size() > 0 || m.gidmappings_size() > 0)
-      throw Unimplemented(field + ": id-mapped mounts are not supported yet");
+    // The mount's own maps (both or neither), else the pod's user namespace's.
+    if ((m.uidmappings_size() > 0) != (m.gidmappings_size() > 0))
+      throw InvalidArgument(field + ": uidMappings and gidMappings must be given together");
+    std::vector<oci::IdMapping> uids = cri_mappings(m.uidmappings(), field + ".uidMappings");
+    std::vector<oci::IdMapping> gids = cri_mappings(m.gidmappings(), field + ".gidMappings");
+    if (uids.empty()) {
+      uids = pod.uid_mappings;
+      gids = pod.gid_mappings;
+    }
+    // An image volume is an overlay, which cannot be idmapped (its layers
+    // could, as the root filesystem's are: not done yet).
+    if (image_volume && !uids.empty())
+      throw Unimplemented(field + ": image volume \"" + m.image().image() +
+                          "\" in a pod with a user namespace (or with idmapped mappings) is not supported yet");
     const std::string dst = clean(m.container_path());
     std::string src;
     if (image_volume) {
@@ -159,7 +208,7 @@ MountsResult build_mounts(const ::runtime::v1::ContainerConfig& config, const ::
       want_rshared = true;
     }
     cri_dsts.insert(dst);
-    cri.push_back(mount(dst, "bind", src, std::move(opts)));
+    cri.push_back(idmapped(mount(dst, "bind", src, std::move(opts)), uids, gids, true));
   }
   if (want_rshared) r.rootfs_propagation = "rshared";
   else if (want_rslave) r.rootfs_propagation = "rslave";
@@ -178,16 +227,17 @@ MountsResult build_mounts(const ::runtime::v1::ContainerConfig& config, const ::
   add_default(mount("/sys/fs/cgroup", "cgroup", "cgroup",
                     {"nosuid", "noexec", "nodev", "relatime", privileged ? "rw" : "ro"}));
   if (!pod.shm_path.empty()) {
-    add_default(mount("/dev/shm", "bind", pod.shm_path, {"rbind", "rprivate", "rw"}));
+    add_default(idmapped(mount("/dev/shm", "bind", pod.shm_path, {"rbind", "rprivate", "rw"}), pod.uid_mappings,
+                         pod.gid_mappings, false));
   } else if (host_ipc) {
     add_default(mount("/dev/shm", "bind", "/dev/shm", {"rbind", "rprivate", "rw"}));
   } else {
     add_default(mount("/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}));
   }
-  if (!pod.hostname_path.empty()) add_default(bind_mount("/etc/hostname", pod.hostname_path, ro_root));
-  if (!pod.resolv_conf_path.empty()) add_default(bind_mount("/etc/resolv.conf", pod.resolv_conf_path, ro_root));
+  if (!pod.hostname_path.empty()) add_default(pod_bind("/etc/hostname", pod.hostname_path, ro_root, pod));
+  if (!pod.resolv_conf_path.empty()) add_default(pod_bind("/etc/resolv.conf", pod.resolv_conf_path, ro_root, pod));
   // kubelet mounts its own /etc/hosts for pods not on the host network.
-  if (!pod.hosts_path.empty()) add_default(bind_mount("/etc/hosts", pod.hosts_path, ro_root));
+  if (!pod.hosts_path.empty()) add_default(pod_bind("/etc/hosts", pod.hosts_path, ro_root, pod));
 
   for (auto& m : cri) all.push_back(std::move(m));
   // Parents before children; among equals, the order above.

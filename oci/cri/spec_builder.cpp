@@ -24,8 +24,22 @@ json namespaces(const v1::NamespaceOption& ns, const PodContext& pod, bool& new_
     if (!path.empty()) n["path"] = path;
     out.push_back(n);
   };
-  if (ns.has_userns_options() && ns.userns_options().mode() != v1::NODE)
-    throw Unimplemented("namespace_options.userns_options: user namespaces are not supported yet");
+  // A container is in its pod's user namespace, or the node's when the pod
+  // has none; kubelet sends the pod's options to each container.
+  const bool pod_userns = !pinned("user").empty();
+  if (ns.has_userns_options()) {
+    const std::string field = "linux.security_context.namespace_options.userns_options.mode";
+    switch (ns.userns_options().mode()) {
+      case v1::POD:
+        if (!pod_userns) throw InvalidArgument(field + " POD: the pod sandbox has no user namespace of its own");
+        break;
+      case v1::NODE: break;
+      default:
+        throw InvalidArgument(field + " " + v1::NamespaceMode_Name(ns.userns_options().mode()) +
+                              ": a container is in its pod's user namespace (POD) or the node's (NODE)");
+    }
+  }
+  if (pod_userns) join_or_new("user", pinned("user"));
 
   if (ns.network() != v1::NODE) join_or_new("network", pinned("net"));
   if (ns.ipc() != v1::NODE) join_or_new("ipc", pinned("ipc"));
@@ -153,6 +167,11 @@ BuiltSpec build_spec(const std::string& id, const v1::ContainerConfig& config, c
     json sysctl = json::object();
     for (const auto& [k, v] : pod_config.linux().sysctls()) sysctl[k] = v;
     linux["sysctl"] = sysctl;
+  }
+  if (!pod.uid_mappings.empty()) {
+    // Joined by path; the maps too, for runtimes that check them against it.
+    linux["uidMappings"] = detail::id_mappings_json(pod.uid_mappings);
+    linux["gidMappings"] = detail::id_mappings_json(pod.gid_mappings);
   }
   spec["linux"] = linux;
   spec["annotations"] = detail::annotations(id, config, pod_config, pod);

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/cri.pb.h"
+#include "oci/runtime/spec.h"
 
 namespace crius::oci::cri {
 
@@ -36,6 +37,10 @@ struct PodContext {
   std::string hostname_path, resolv_conf_path, shm_path;  // shm_path empty: host IPC
   std::string hosts_path;                    // the pod's /etc/hosts file, may be empty
   std::string cgroup_parent;                 // as kubelet gave it (a path, or a systemd slice name)
+  // The pod's own user namespace (pinned at namespaces["user"]): its ID maps
+  // ("containerID hostID size" ranges). Empty: the node's. Containers join
+  // it, and every bind mount is idmapped with these maps (mounts.cpp).
+  std::vector<oci::IdMapping> uid_mappings, gid_mappings;
   // The image volumes made for this container (config.mounts[i] whose
   // image is set), by index: the host directory to bind read-only.
   std::map<int, std::string> image_volumes;

@@ -148,6 +148,14 @@ pid_t spawn(InitConfig& ic, const Spec& spec, NamespacePlan& ns, int parent_sock
     ::close(parent_sock);
     std::string err;
     try {
+      // Set here, with the host's rights, and inherited: in a joined user
+      // namespace the init could not open its /proc/self/oom_score_adj (a
+      // non-dumpable process's files are the host root's) nor lower it.
+      if (spec.process && spec.process->oom_score_adj) {
+        Fd proc(::open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC));
+        if (!proc) throw_errno("open /proc");
+        set_oom_score_adj(proc.get(), *spec.process->oom_score_adj, [](const std::string&) {});
+      }
       for (const auto& j : ns.joins)
         if ((j.flag == CLONE_NEWUSER || j.flag == CLONE_NEWPID) && ::setns(j.fd.get(), j.flag) != 0)
           throw_errno("setns " + j.path);
@@ -217,8 +225,10 @@ Container Container::create(const std::string& root, const std::string& id, cons
     throw InvalidArgument("domainname: setting the domainname needs a new uts namespace");
   if (ns.is_new(CLONE_NEWUSER) && (!lin || lin->uid_mappings.empty() || lin->gid_mappings.empty()))
     throw InvalidArgument("linux.uidMappings and gidMappings are required with a new user namespace");
-  if (lin && (!lin->uid_mappings.empty() || !lin->gid_mappings.empty()) && !ns.is_new(CLONE_NEWUSER))
-    throw InvalidArgument("linux.uidMappings need a new user namespace");
+  // With a joined one they describe it (runc wants them; "idmap" mounts
+  // without maps of their own take them) and are not written.
+  if (lin && (!lin->uid_mappings.empty() || !lin->gid_mappings.empty()) && !ns.has(CLONE_NEWUSER))
+    throw InvalidArgument("linux.uidMappings need a user namespace");
   if (lin && !lin->time_offsets.empty() && !ns.new_time)
     throw InvalidArgument("linux.timeOffsets need a new time namespace");
   if (lin)

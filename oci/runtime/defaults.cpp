@@ -107,6 +107,8 @@ nlohmann::ordered_json features() {
         {"archs", seccomp_arch_names()}}},
       {"apparmor", {{"enabled", true}}},
       {"selinux", {{"enabled", false}}},
+      // Idmapped bind mounts: uidMappings/gidMappings, "idmap"/"ridmap" (idmap.h).
+      {"mountExtensions", {{"idmap", {{"enabled", true}}}}},
   };
   f["annotations"] = {
       {"io.github.seccomp.libseccomp.version",

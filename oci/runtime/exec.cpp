@@ -246,7 +246,7 @@ struct ExecPlan {
     auto warn = [&](const std::string& m) { sync::send(x.sync_fd, sync::kWarning, m); };
     Fd proc(::open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!proc) throw_errno("open /proc");
-    if (x.oom_score_adj) set_oom_score_adj(proc.get(), *x.oom_score_adj, warn);
+    if (x.oom_score_adj && !x.joins_user) set_oom_score_adj(proc.get(), *x.oom_score_adj, warn);
     proc.reset();
     if (x.console_fd >= 0) {
       std::string what;
@@ -309,6 +309,13 @@ struct ExecPlan {
     for (const auto& f : x.cgroup_procs) {
       Fd fd(::open(f.c_str(), O_WRONLY | O_CLOEXEC));
       if (!fd || ::write(fd.get(), "0", 1) != 1) throw_errno("exec: join cgroup " + f);
+    }
+    // Before the namespaces too, inherited by the process: in the container's
+    // user namespace its /proc/self/oom_score_adj is the host root's.
+    if (x.oom_score_adj && x.joins_user) {
+      Fd proc(::open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC));
+      if (!proc) throw_errno("exec: open /proc");
+      set_oom_score_adj(proc.get(), *x.oom_score_adj, [&](const std::string& m) { sync::send(x.sync_fd, sync::kWarning, m); });
     }
     for (const auto& j : x.joins)
       if (::setns(j.fd.get(), j.flag) != 0) throw_errno("exec: setns " + j.path);

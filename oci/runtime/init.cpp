@@ -143,7 +143,10 @@ struct Init {
 
     Fd proc(::open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!proc) throw_errno("open /proc");
-    if (p.oom_score_adj) set_oom_score_adj(proc.get(), *p.oom_score_adj);
+    // After joining a user namespace it was set by the intermediate process (create.cpp).
+    bool joined_user = false;
+    for (const auto& j : ns.joins) joined_user |= j.flag == CLONE_NEWUSER;
+    if (p.oom_score_adj && !joined_user) set_oom_score_adj(proc.get(), *p.oom_score_adj);
 
     log::debug("init: preparing rootfs");
     Fd root = prepare_rootfs(s, c.rootfs, c.bundle, ns.has(CLONE_NEWUSER), shared_mnt, c.mount_fds);

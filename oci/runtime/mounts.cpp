@@ -244,8 +244,11 @@ void mount_in_root(int root, const Mount& m, const std::string& bundle, int tree
   if (bind) {
     if (source.empty()) throw InvalidArgument("mount " + m.destination + ": bind mount without a source");
     if (source[0] != '/') source = bundle + "/" + source;
+    // A prepared tree is looked at by fd: its source may not be reachable
+    // from the container's user namespace.
     struct stat st;
-    if (::stat(source.c_str(), &st) != 0) mount_error(m.destination, "stat source " + source, errno);
+    if ((tree >= 0 ? ::fstat(tree, &st) : ::stat(source.c_str(), &st)) != 0)
+      mount_error(m.destination, "stat source " + source, errno);
     dest = S_ISDIR(st.st_mode) ? mkdir_in_root(root, m.destination) : mkfile_in_root(root, m.destination);
   } else {
     dest = mkdir_in_root(root, m.destination);

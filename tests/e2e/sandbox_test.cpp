@@ -424,7 +424,7 @@ TEST(PodSandbox, BadInputIsRefusedNamingTheProblem) {
          c.mutable_linux()->mutable_security_context()->mutable_namespace_options()->mutable_userns_options()->set_mode(
              v1::POD);
        },
-       grpc::UNIMPLEMENTED, "userns"},
+       grpc::INVALID_ARGUMENT, "userns_options.uids"},
       {"network TARGET",
        [](auto& c) { c.mutable_linux()->mutable_security_context()->mutable_namespace_options()->set_network(v1::TARGET); },
        grpc::INVALID_ARGUMENT, "network TARGET"},

@@ -10,12 +10,15 @@
 //   4. memory per pod with P pods running: crius-monitor against
 //      containerd-shim-runc-v2, and each daemon's own;
 //   5. RunPodSandbox alone, and StopPodSandbox + RemovePodSandbox, with the
-//      bridge network (pod-net) and with host network (pod-host) (issue 6).
+//      bridge network (pod-net) and with host network (pod-host) (issue 6);
+//   6. crius alone: pod start (as 2.) of a pod with a user namespace of its
+//      own (hostUsers: false) against a plain one, interleaved (issue 16;
+//      containerd 1.6 has no user namespaces for pods).
 //
 // Iterations are interleaved (who goes first alternates), so machine noise
 // hits both alike. Not a test: it prints figures. Run it as root:
 //
-//   bench_cri [-n N] [--large-mb MB] [--layers L] [--pods P] [--only pull,pod,exec,memory,pod-net,pod-host]
+//   bench_cri [-n N] [--large-mb MB] [--layers L] [--pods P] [--only pull,pod,exec,memory,pod-net,pod-host,userns]
 //             [--print-config] [--crius PATH]
 #include "tests/bench/cri/harness.h"
 #include "tests/support/spdy_client.h"
@@ -75,6 +78,8 @@ struct Series {
 struct Figure {
   std::string title, unit;
   Series crius, containerd;
+  // Row names: the two series compared (crius against itself in figure 6).
+  std::string first = "crius", second = "containerd";
 };
 
 void print_figure(const Figure& f) {
@@ -93,10 +98,11 @@ void print_figure(const Figure& f) {
   };
   std::printf("%s\n  %-11s %10s %10s %5s\n", f.title.c_str(), "runtime", ("median " + f.unit).c_str(),
               ("p90 " + f.unit).c_str(), "n");
-  row("crius", f.crius);
-  row("containerd", f.containerd);
+  row(f.first.c_str(), f.crius);
+  row(f.second.c_str(), f.containerd);
   if (!f.crius.v.empty() && !f.containerd.v.empty())
-    std::printf("  ratio crius/containerd (medians): %.2f\n", percentile(f.crius.v, 50) / percentile(f.containerd.v, 50));
+    std::printf("  ratio %s/%s (medians): %.2f\n", f.first.c_str(), f.second.c_str(),
+                percentile(f.crius.v, 50) / percentile(f.containerd.v, 50));
   std::printf("\n");
   std::fflush(stdout);
 }
@@ -108,7 +114,8 @@ void usage() {
                "  --large-mb MB   size of the large image's random data (default 256)\n"
                "  --layers L      layers it is split into (default 4)\n"
                "  --pods P        pods running for the memory figure (default 10)\n"
-               "  --only LIST     figures to run, comma-separated: pull,pod,exec,memory,pod-net,pod-host\n"
+               "  --only LIST     figures to run, comma-separated: pull,pod,exec,memory,pod-net,pod-host,userns,\n"
+               "                  stats (100 pods: ListContainerStats, idle CPU, event subscribers)\n"
                "                  (default all)\n"
                "  --print-config  print the containerd config.toml used\n"
                "  --crius PATH    the crius binary (default: the one built with this bench)\n";
@@ -340,10 +347,21 @@ void note_pod(const RunDir& run, CriDaemon& d, const Pod& p) {
 
 // Runs a pod with one sleeping container; fills the timings when given.
 // On failure, tears down what was made and returns the failing step in `step`.
+// `userns_host_id`, when not 0: the pod has a user namespace of its own
+// (userns_options POD), 65536 IDs from there, as kubelet sends for hostUsers: false.
 grpc::Status start_pod(const RunDir& run, CriDaemon& d, const std::string& name, const std::string& image, Pod& p,
-                       std::string& step, double* ms_sandbox = nullptr, double* ms_total = nullptr) {
+                       std::string& step, double* ms_sandbox = nullptr, double* ms_total = nullptr,
+                       uint32_t userns_host_id = 0) {
   p = Pod{};
   p.config = pod_config(run, d, name);
+  if (userns_host_id) {
+    auto* u = p.config.mutable_linux()->mutable_security_context()->mutable_namespace_options()->mutable_userns_options();
+    u->set_mode(v1::POD);
+    for (auto* m : {u->add_uids(), u->add_gids()}) {
+      m->set_host_id(userns_host_id);
+      m->set_length(65536);
+    }
+  }
   auto t = Clock::now();
   grpc::Status s;
   step = "RunPodSandbox";
@@ -467,6 +485,39 @@ void figure_pod_start(const RunDir& run, std::vector<CriDaemon*> ds, const Image
   out.push_back(std::move(total));
   out.push_back(std::move(sandbox));
   out.push_back(std::move(down));
+}
+
+// Figure 6: crius alone, a pod with a user namespace against a plain one.
+void figure_userns(const RunDir& run, CriDaemon& crius, const Images& im, int n, std::vector<Figure>& out) {
+  Figure total{"6. pod start with a user namespace (hostUsers: false) against without, crius only: RunPodSandbox + "
+               "CreateContainer + StartContainer until RUNNING",
+               "ms", {}, {}, "userns", "plain"};
+  Figure sandbox{"   of which RunPodSandbox alone", "ms", {}, {}, "userns", "plain"};
+  // The pod's root is an unprivileged user of the node: the directories down
+  // to crius's root (which crius opens itself) must be searchable by it.
+  for (fs::path d = fs::path(crius.dir()); d.string().size() >= run.path().size(); d = d.parent_path())
+    fs::permissions(d, fs::perms::others_exec, fs::perm_options::add);
+  for (int i = 0; i < n; ++i) {
+    for (int k = 0; k < 2; ++k) {
+      const bool userns = (i + k) % 2 == 0;
+      Series& st = userns ? total.crius : total.containerd;
+      Series& ss = userns ? sandbox.crius : sandbox.containerd;
+      Pod p;
+      std::string step;
+      double ms_sb = 0, ms_all = 0;
+      auto s = start_pod(run, crius, (userns ? "userns-" : "plain-") + std::to_string(i), im.busybox, p, step, &ms_sb,
+                         &ms_all, userns ? 1000000 + static_cast<uint32_t>(i % 16) * 65536 : 0);
+      if (!s.ok()) {
+        st.fail(step, s);
+        continue;
+      }
+      ss.v.push_back(ms_sb);
+      st.v.push_back(ms_all);
+      if (auto r = teardown(crius, p); !r.ok()) st.fail("teardown", r);
+    }
+  }
+  out.push_back(std::move(total));
+  out.push_back(std::move(sandbox));
 }
 
 // One `crictl exec <id> true`: the Exec RPC, the upgrade, the streams, the
@@ -676,13 +727,97 @@ void figure_memory(const RunDir& run, std::vector<CriDaemon*> ds, const Images& 
   std::fflush(stdout);
 }
 
+// CPU time (user + system) of a process so far, in seconds.
+double cpu_seconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  const auto close = text.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream f(text.substr(close + 2));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && f >> field; ++i) {
+    if (i == 14) utime = std::stoull(field);
+    if (i == 15) stime = std::stoull(field);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+// With `pods` pods of one running container each: ListContainerStats time,
+// CPU used in 60 s of idling (the daemon, and its per-pod processes), and the
+// memory one GetContainerEvents subscriber costs (100 opened, RSS / 100).
+void figure_stats(const RunDir& run, std::vector<CriDaemon*> ds, const Images& im, int pods, int n,
+                  std::vector<Figure>& out) {
+  Figure f;
+  f.title = "8. ListContainerStats with " + std::to_string(pods) + " running containers";
+  f.unit = "ms";
+  std::vector<std::string> idle, events;
+  for (CriDaemon* d : ds) {
+    Series& series = d->name() == "crius" ? f.crius : f.containerd;
+    std::vector<Pod> running;
+    for (int i = 0; i < pods; ++i) {
+      Pod p;
+      std::string step;
+      auto st = start_pod(run, *d, "stats-" + std::to_string(i), im.busybox, p, step);
+      if (!st.ok()) {
+        series.fail(step, st);
+        break;
+      }
+      running.push_back(p);
+    }
+    for (int i = 0; i <= n; ++i) {
+      v1::ListContainerStatsRequest req;
+      v1::ListContainerStatsResponse res;
+      const auto t0 = Clock::now();
+      auto st = d->runtime().ListContainerStats(deadline(60s).get(), req, &res);
+      const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+      if (!st.ok()) series.fail("ListContainerStats", st);
+      else if (i > 0) series.v.push_back(ms);  // the first call warms caches up
+    }
+    // Idle: nothing asked of either runtime for 60 s.
+    const auto procs = d->pod_processes();
+    double daemon0 = cpu_seconds(d->pid()), procs0 = 0;
+    for (pid_t p : procs) procs0 += cpu_seconds(p);
+    std::this_thread::sleep_for(60s);
+    double procs1 = 0;
+    for (pid_t p : procs) procs1 += cpu_seconds(p);
+    char line[200];
+    std::snprintf(line, sizeof line, "  %-11s daemon %.3f s, its %zu per-pod processes %.3f s (of %zu pods up)",
+                  d->name().c_str(), cpu_seconds(d->pid()) - daemon0, procs.size(), procs1 - procs0, running.size());
+    idle.push_back(line);
+    // Event subscribers, held open and never read.
+    const long before = memory_of(d->pid()).rss_kb;
+    std::vector<std::unique_ptr<grpc::ClientContext>> ctxs;
+    std::vector<std::unique_ptr<grpc::ClientReader<v1::ContainerEventResponse>>> readers;
+    for (int i = 0; i < 100; ++i) {
+      ctxs.push_back(std::make_unique<grpc::ClientContext>());
+      readers.push_back(d->runtime().GetContainerEvents(ctxs.back().get(), v1::GetEventsRequest()));
+    }
+    std::this_thread::sleep_for(1s);
+    const long after = memory_of(d->pid()).rss_kb;
+    std::snprintf(line, sizeof line, "  %-11s %.1f KiB per subscriber (RSS %ld -> %ld KiB with 100)", d->name().c_str(),
+                  static_cast<double>(after - before) / 100.0, before, after);
+    events.push_back(line);
+    for (auto& c : ctxs) c->TryCancel();
+    for (auto& r : readers) r->Finish();
+    for (const auto& p : running) teardown(*d, p);
+  }
+  out.push_back(f);
+  std::printf("9. CPU used over 60 s idle with %d pods of one running container\n", pods);
+  for (const auto& l : idle) std::printf("%s\n", l.c_str());
+  std::printf("\n10. memory of GetContainerEvents subscribers that read nothing\n");
+  for (const auto& l : events) std::printf("%s\n", l.c_str());
+  std::printf("\n");
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   int n = 10, large_mb = 256, layers = 4, pods = 10;
   bool print_config = false;
   std::string crius_binary = CRIUS_BINARY;
-  std::set<std::string> only{"pull", "pod", "exec", "memory", "pod-net", "pod-host"};
+  std::set<std::string> only{"pull", "pod", "exec", "memory", "pod-net", "pod-host", "userns", "stats"};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -770,6 +905,16 @@ int main(int argc, char** argv) {
     for (bool host : {false, true}) {
       if (!only.count(host ? "pod-host" : "pod-net")) continue;
       figure_sandbox(run, ds, host, n, figs);
+      for (const auto& f : figs) print_figure(f);
+      figs.clear();
+    }
+    if (only.count("stats")) {
+      figure_stats(run, ds, im, 100, n, figs);
+      for (const auto& f : figs) print_figure(f);
+      figs.clear();
+    }
+    if (only.count("userns")) {
+      figure_userns(run, *crius, im, n, figs);
       for (const auto& f : figs) print_figure(f);
       figs.clear();
     }

@@ -1,7 +1,13 @@
 // Mount features beyond plain mount(2): idmapped bind mounts (the spec's
 // mount uidMappings/gidMappings, "idmap"/"ridmap") and runc's "tmpcopyup".
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <sstream>
 
 #include "tests/integration/runtime/fixture.h"
 
@@ -42,6 +48,95 @@ TEST_P(MountExtensions, IdmappedBindShowsMappedOwners) {
   struct stat st {};
   ASSERT_EQ(::stat((src / "mapped").c_str(), &st), 0);
   EXPECT_EQ(st.st_uid, 1000u);
+}
+
+// A user namespace (mapped 0 → 100000) with a network namespace it owns,
+// held by a child of the test, as crius pins a pod's (hostUsers: false).
+class HeldUserNamespace {
+ public:
+  HeldUserNamespace() {
+    int ready[2], hold[2];
+    if (::pipe(ready) != 0 || ::pipe(hold) != 0) return;
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::close(hold[1]);  // EOF on hold[0] once the test closes its end
+      ::close(ready[0]);
+      char c = ::unshare(CLONE_NEWUSER | CLONE_NEWNET) == 0 ? 'y' : 'n';
+      (void)!::write(ready[1], &c, 1);
+      (void)!::read(hold[0], &c, 1);
+      ::_exit(0);
+    }
+    ::close(ready[1]);
+    ::close(hold[0]);
+    hold_ = hold[1];
+    char c = 0;
+    ok_ = ::read(ready[0], &c, 1) == 1 && c == 'y';
+    ::close(ready[0]);
+    for (const char* f : {"uid_map", "gid_map"}) {
+      const int fd = ::open(("/proc/" + std::to_string(pid_) + "/" + f).c_str(), O_WRONLY);
+      ok_ = ok_ && fd >= 0 && ::write(fd, "0 100000 65536", 14) == 14;
+      if (fd >= 0) ::close(fd);
+    }
+  }
+  ~HeldUserNamespace() {
+    if (hold_ >= 0) ::close(hold_);
+    if (pid_ > 0) ::waitpid(pid_, nullptr, 0);
+  }
+  bool ok() const { return ok_; }
+  std::string ns(const char* kind) const { return "/proc/" + std::to_string(pid_) + "/ns/" + kind; }
+
+ private:
+  pid_t pid_ = -1;
+  int hold_ = -1;
+  bool ok_ = false;
+};
+
+TEST_P(MountExtensions, JoinedUserNamespaceWithIdmappedBinds) {
+  CRIUS_SKIP_REFERENCE_GAP("runc", "runc 1.1.5 has no idmapped mounts (runc 1.2 has)");
+  // What kubelet's hostUsers: false needs of a runtime: the pod's user (and
+  // network) namespace joined by path, its maps given too, and bind mounts
+  // idmapped with them, so that an ID on disk is the same ID inside.
+  HeldUserNamespace held;
+  ASSERT_TRUE(held.ok());
+  const fs::path src = dir("idmap-src");
+  make_file(src / "roots", "r", 0, 0, 0644);
+  make_file(src / "apps", "a", 1000, 1000, 0644);
+  auto b = bundle();
+  b->add_namespace("user", held.ns("user"));
+  b->remove_namespace("network");
+  b->add_namespace("network", held.ns("net"));
+  b->spec["linux"]["uidMappings"] = {mapping(0, 100000, 65536)};
+  b->spec["linux"]["gidMappings"] = {mapping(0, 100000, 65536)};
+  b->remove_mount("/sys/fs/cgroup");  // see Namespaces.UserNamespaceWithMappings
+  // The image's root is the host root's (unmapped here): the mount point exists in it.
+  b->spec["mounts"].push_back({{"destination", "/var"},
+                               {"type", "bind"},
+                               {"source", src.string()},
+                               {"options", {"rbind", "idmap"}},
+                               {"uidMappings", {mapping(0, 100000, 65536)}},
+                               {"gidMappings", {mapping(0, 100000, 65536)}}});
+  b->sh("cat /proc/self/uid_map; id -u; stat -c '%u:%g' /var/roots /var/apps; echo w > /var/new; "
+        "ls /sys/class/net");
+  auto r = rt().run(unique_id("userns-idmap"), *b);
+  ASSERT_TRUE(r.ok()) << r.describe();
+  std::istringstream lines(r.out);
+  std::string map, uid, roots, apps, net;
+  std::getline(lines, map);
+  std::getline(lines, uid);
+  std::getline(lines, roots);
+  std::getline(lines, apps);
+  std::getline(lines, net);
+  std::istringstream fields(map);
+  std::string a, h, n;
+  fields >> a >> h >> n;
+  EXPECT_EQ(a + " " + h + " " + n, "0 100000 65536");
+  EXPECT_EQ(uid, "0");
+  EXPECT_EQ(roots, "0:0");
+  EXPECT_EQ(apps, "1000:1000");
+  EXPECT_EQ(net, "lo") << "sysfs of the joined network namespace";
+  struct stat st {};
+  ASSERT_EQ(::stat((src / "new").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 0u) << "written by the namespace's root through the idmapped bind";
 }
 
 TEST_P(MountExtensions, IdmappedBindWritesAsTheMappedOwner) {

@@ -273,11 +273,40 @@ TEST_F(CriSpecMounts, NewUtsGetsTheHostname) {
   EXPECT_EQ(s["hostname"], "pod-a");
 }
 
-TEST_F(CriSpecMounts, UserNamespacesAreUnimplemented) {
+TEST_F(CriSpecMounts, ContainersJoinThePodsUserNamespaceWithIdmappedBinds) {
   sc()->mutable_namespace_options()->mutable_userns_options()->set_mode(v1::POD);
-  EXPECT_EQ(error().code(), ErrorCode::unimplemented);
+  EXPECT_EQ(error().code(), ErrorCode::invalid_argument) << "the pod has none";
+  sc()->mutable_namespace_options()->mutable_userns_options()->set_mode(v1::CONTAINER);
+  EXPECT_EQ(error().code(), ErrorCode::invalid_argument);
   sc()->mutable_namespace_options()->mutable_userns_options()->set_mode(v1::NODE);
   EXPECT_FALSE(find_ns(build().spec, "user"));
+
+  pod_.namespaces["user"] = "/run/crius/ns/pod/user";
+  pod_.uid_mappings = {{0, 1000000, 65536}};
+  pod_.gid_mappings = {{0, 2000000, 65536}};
+  sc()->mutable_namespace_options()->mutable_userns_options()->set_mode(v1::POD);
+  auto s = build().spec;
+  ASSERT_TRUE(find_ns(s, "user"));
+  EXPECT_EQ((*find_ns(s, "user"))["path"], "/run/crius/ns/pod/user");
+  const nlohmann::json uids = {{{"containerID", 0}, {"hostID", 1000000}, {"size", 65536}}};
+  const nlohmann::json gids = {{{"containerID", 0}, {"hostID", 2000000}, {"size", 65536}}};
+  EXPECT_EQ(s["linux"]["uidMappings"], uids);
+  EXPECT_EQ(s["linux"]["gidMappings"], gids);
+  // Every bind mount is idmapped with the pod's maps; kernel filesystems are not.
+  int binds = 0;
+  for (const auto& m : s["mounts"]) {
+    const auto opts = m["options"].get<std::vector<std::string>>();
+    const bool idmap = std::count(opts.begin(), opts.end(), "idmap") + std::count(opts.begin(), opts.end(), "ridmap");
+    if (m["type"] == "bind") {
+      ++binds;
+      EXPECT_TRUE(idmap) << m.dump();
+      EXPECT_EQ(m["uidMappings"], uids) << m.dump();
+      EXPECT_EQ(m["gidMappings"], gids) << m.dump();
+    } else {
+      EXPECT_FALSE(idmap) << m.dump();
+    }
+  }
+  EXPECT_GT(binds, 0);
 }
 
 TEST_F(CriSpecMounts, PodSysctls) {
