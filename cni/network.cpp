@@ -13,7 +13,6 @@
 #include "base/file.h"
 #include "base/log.h"
 #include "cni/exec.h"
-#include "cni/watch.h"
 
 namespace crius::cni {
 namespace fs = std::filesystem;

@@ -18,12 +18,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/dir_watch.h"
 #include "cni/config.h"
 #include "conf/config.h"
 
 namespace crius::cni {
-
-class DirWatch;
 
 struct PortMapping {
   std::string protocol = "tcp";  // tcp, udp, sctp (lower case, as the portmap plugin reads it)

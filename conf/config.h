@@ -70,6 +70,8 @@ struct RuntimeConfig {
                                                    "SETUID", "SETPCAP",      "NET_BIND_SERVICE", "KILL"};
   int pids_limit = 0;  // each container's pids.max; 0 or -1: none
   std::int64_t shm_size = 64 << 20;  // bytes of each pod's /dev/shm tmpfs
+  // CDI spec directories, watched; for the same device a later one wins over an earlier one.
+  std::vector<std::string> cdi_spec_dirs = {"/etc/cdi", "/var/run/cdi"};
 
   bool operator==(const RuntimeConfig&) const = default;
 };

@@ -43,6 +43,8 @@ constexpr Key kKeys[] = {
      .help = "most processes in each container's cgroup; 0 or -1 for no limit"},
     {.path = "runtime.shm_size", .value = yaml, .meta = "BYTES",
      .help = "size of each pod's /dev/shm: bytes, or with a suffix K, Ki, M, Mi, G, Gi"},
+    {.path = "runtime.cdi_spec_dirs", .value = list, .meta = "DIRS",
+     .help = "CDI device spec directories, comma-separated; a later one wins for the same device"},
     {.path = "streaming.address", .value = text, .meta = "IP",
      .help = "IP address of the exec/attach/port-forward server"},
     {.path = "streaming.port", .value = yaml, .meta = "PORT",

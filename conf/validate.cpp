@@ -232,6 +232,8 @@ class Checker {
     // tmpfs rounds to pages; below one page /dev/shm would be unusable.
     if (r.shm_size < 4096)
       bad("runtime.shm_size", "must be at least 4096 bytes, got " + std::to_string(r.shm_size));
+    for (std::size_t i = 0; i < r.cdi_spec_dirs.size(); ++i)
+      absolute("runtime.cdi_spec_dirs[" + std::to_string(i) + "]", r.cdi_spec_dirs[i]);
   }
 
   void metrics_address(const std::string& address) {

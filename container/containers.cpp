@@ -11,6 +11,7 @@
 #include "base/rollback.h"
 #include "base/self_exe.h"
 #include "base/wait.h"
+#include "container/cdi_requests.h"
 #include "container/handlers.h"
 #include "container/pod_context.h"
 #include "oci/cri/spec_builder.h"
@@ -327,12 +328,14 @@ std::string Containers::create(const std::string& pod_id, const runtime::v1::Con
   oci::cri::BuiltSpec built = oci::cri::build_spec(id, effective, pod_config, image_config_of(*image), rec.rootfs,
                                                    context, spec_defaults(conf));
   built.spec["root"]["path"] = rec.rootfs;
+  cdi_.inject(built.spec, cdi_requests(config), conf.runtime.cdi_spec_dirs);  // CDI devices; the undo steps cover a refusal
   rec.log_path = built.log_path;
   rec.cgroups_path = built.cgroups_path;
   rec.stop_signal = built.stop_signal;
   rec.uid = built.user.uid;
   rec.gid = built.user.gid;
-  rec.supplemental_groups = built.user.supplemental_groups;
+  // As the process will run: with the additional GIDs of CDI devices.
+  rec.supplemental_groups = built.spec["process"]["user"].value("additionalGids", built.user.supplemental_groups);
   rec.username = built.user.username;
 
   mkdir_all(rec.bundle);

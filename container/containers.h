@@ -17,6 +17,7 @@
 #include "container/exit_watch.h"
 #include "container/record.h"
 #include "image/images.h"
+#include "oci/cdi/registry.h"
 #include "oci/monitor/client.h"
 #include "sandbox/sandboxes.h"
 
@@ -97,6 +98,9 @@ class Containers {
   void stop_pod(const std::string& pod_id);
   void remove_pod(const std::string& pod_id);
 
+  // The CDI devices CreateContainer injects (runtime.cdi_spec_dirs), for Status.
+  oci::cdi::Registry& cdi() { return cdi_; }
+
  private:
   struct Entry {
     std::mutex op;          // one lifecycle operation at a time per container
@@ -134,6 +138,7 @@ class Containers {
   std::map<std::string, std::shared_ptr<Entry>> containers_;
   std::map<std::string, std::string> names_;  // "<pod>/<name>/<attempt>" → ID
   std::mutex monitors_mu_;                    // starting a pod's monitor
+  oci::cdi::Registry cdi_;
   EventListener listener_;
   ExitWatch exit_watch_{[this](const std::string& id) { exited(id); }};  // last: its thread uses the rest
 };

@@ -1,8 +1,10 @@
 // Version, Status and RuntimeConfig: what kubelet asks at start and then
-// polls. All read memory and the CNI config directory, so they answer inline.
+// polls. All read memory and the CNI config directory (verbose Status: the
+// CDI spec dirs too, read again only after a change), so they answer inline.
 #include "conf/load.h"
 #include "base/version.h"
 #include "container/handlers.h"
+#include "oci/cdi/registry.h"
 #include "server/services.h"
 
 namespace crius::server {
@@ -44,7 +46,10 @@ grpc::ServerUnaryReactor* RuntimeService::Status(grpc::CallbackServerContext* ct
     }
     res->mutable_features()->set_supplemental_groups_policy(true);
     res->mutable_features()->set_mount_options(true);  // Mount.mount_options' bind flags
-    if (req->verbose()) (*res->mutable_info())["config"] = conf::to_json(*config).dump();
+    if (req->verbose()) {
+      (*res->mutable_info())["config"] = conf::to_json(*config).dump();
+      (*res->mutable_info())["cdi"] = oci::cdi::describe(*containers_.cdi().catalog(config->runtime.cdi_spec_dirs)).dump();
+    }
   });
 }
 

@@ -143,6 +143,12 @@ v1::ContainerStatusResponse container_status(Daemon& d, const std::string& id, g
   return res;
 }
 
+size_t container_count(Daemon& d) {
+  v1::ListContainersResponse res;
+  if (!d.runtime()->ListContainers(deadline_ctx().get(), v1::ListContainersRequest(), &res).ok()) return 999;
+  return static_cast<size_t>(res.containers_size());
+}
+
 nlohmann::json container_info(Daemon& d, const std::string& id) {
   auto res = container_status(d, id);
   if (!res.info().count("info")) return nlohmann::json::object();

@@ -42,6 +42,8 @@ grpc::Status create_container(Daemon& d, const std::string& pod_id, const v1::Co
 grpc::Status start_container(Daemon& d, const std::string& id);
 grpc::Status stop_container(Daemon& d, const std::string& id, int64_t timeout);
 grpc::Status remove_container(Daemon& d, const std::string& id);
+// How many containers ListContainers reports (999 when the call fails).
+size_t container_count(Daemon& d);
 v1::ContainerStatusResponse container_status(Daemon& d, const std::string& id, grpc::Status* st = nullptr);
 // The verbose info of ContainerStatus as JSON (pid, runtimeSpec…).
 nlohmann::json container_info(Daemon& d, const std::string& id);

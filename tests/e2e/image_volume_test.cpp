@@ -72,12 +72,6 @@ v1::Mount image_mount(const std::string& path, const std::string& image, const s
 
 std::string volumes_root(ContainerEnv& env) { return env.daemon.dir().path() + "/root/images/containers"; }
 
-size_t container_count(Daemon& d) {
-  v1::ListContainersResponse res;
-  if (!d.runtime()->ListContainers(deadline_ctx().get(), v1::ListContainersRequest(), &res).ok()) return 999;
-  return static_cast<size_t>(res.containers_size());
-}
-
 std::string repo_digest(Daemon& d, const std::string& id) {
   auto st = image_e2e::status(d, id);
   if (!st || st->repo_digests().empty()) return "";

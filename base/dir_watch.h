@@ -1,10 +1,10 @@
-// Watching the CNI config directory with inotify, so that Status answers
-// from the config loaded last and still sees a config that appears, changes
-// or goes away, without a restart. The kernel queues the events as the
-// files change; they are drained (non-blocking) when the answer is asked
-// for, so a change is seen by the very next call, with no thread. The
-// directory may not exist yet: then its nearest existing parent is watched
-// until it is created.
+// Watching a config directory with inotify (the CNI config dir, the CDI spec
+// dirs), so that a reader answers from what it loaded last and still sees a
+// file that appears, changes or goes away, without a restart. The kernel
+// queues the events as the files change; they are drained (non-blocking)
+// when the answer is asked for, so a change is seen by the very next call,
+// with no thread. The directory may not exist yet: then its nearest existing
+// parent is watched until it is created.
 #pragma once
 
 #include <cstdint>
@@ -12,7 +12,7 @@
 
 #include "base/fd.h"
 
-namespace crius::cni {
+namespace crius {
 
 class DirWatch {
  public:
@@ -38,4 +38,4 @@ class DirWatch {
   uint64_t generation_ = 1;
 };
 
-}  // namespace crius::cni
+}  // namespace crius

@@ -1,4 +1,4 @@
-#include "cni/watch.h"
+#include "base/dir_watch.h"
 
 #include <sys/inotify.h>
 #include <unistd.h>
@@ -8,7 +8,7 @@
 
 #include "base/error.h"
 
-namespace crius::cni {
+namespace crius {
 
 namespace {
 
@@ -20,7 +20,7 @@ constexpr uint32_t kParentEvents = IN_CREATE | IN_MOVED_TO | IN_DELETE_SELF | IN
 }  // namespace
 
 DirWatch::DirWatch(std::string dir) : dir_(std::move(dir)), inotify_(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) {
-  if (!inotify_) throw Internal(errno_text("inotify_init1 to watch the CNI config dir " + dir_, errno));
+  if (!inotify_) throw Internal(errno_text("inotify_init1 to watch " + dir_, errno));
   arm();
 }
 
@@ -70,4 +70,4 @@ uint64_t DirWatch::generation() {
   return generation_;
 }
 
-}  // namespace crius::cni
+}  // namespace crius
