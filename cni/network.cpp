@@ -13,6 +13,7 @@
 #include "base/file.h"
 #include "base/log.h"
 #include "cni/exec.h"
+#include "cni/pod_cidr.h"
 
 namespace crius::cni {
 namespace fs = std::filesystem;
@@ -65,6 +66,7 @@ json runtime_config(const json& plugin, const Attachment& a) {
     if (!bw.empty()) rc["bandwidth"] = bw;
   }
   if (has_capability(plugin, kPodAnnotationsCapability)) rc[kPodAnnotationsCapability] = a.annotations;
+  if (has_capability(plugin, "ipRanges") && !a.pod_cidrs.empty()) rc["ipRanges"] = ip_ranges(a.pod_cidrs);
   return rc;
 }
 
@@ -96,7 +98,8 @@ json Attachment::to_json() const {
           {"podName", pod_name},
           {"podUid", pod_uid},
           {"portMappings", ports},
-          {"annotations", annotations}};
+          {"annotations", annotations},
+          {"podCidrs", pod_cidrs}};
 }
 
 Attachment Attachment::from_json(const json& j) {
@@ -111,6 +114,7 @@ Attachment Attachment::from_json(const json& j) {
     a.port_mappings.push_back({p.value("protocol", "tcp"), p.value("containerPort", 0), p.value("hostPort", 0),
                                p.value("hostIP", "")});
   a.annotations = j.value("annotations", std::map<std::string, std::string>());
+  a.pod_cidrs = j.value("podCidrs", std::vector<std::string>());
   return a;
 }
 
@@ -134,6 +138,7 @@ uint64_t parse_bandwidth(const std::string& q) {
 Cni::Cni(std::string cache_dir, std::chrono::milliseconds plugin_timeout)
     : cache_dir_(std::move(cache_dir)), timeout_(plugin_timeout) {
   mkdir_all(cache_dir_);
+  load_pod_cidrs();
 }
 
 Cni::~Cni() = default;
@@ -315,8 +320,10 @@ class Cni::Timed {
   std::chrono::steady_clock::time_point start_;
 };
 
-AddResult Cni::add(const conf::NetworkConfig& config, const Attachment& a) {
+AddResult Cni::add(const conf::NetworkConfig& config, const Attachment& given) {
   Timed timed(*this, "ADD");
+  Attachment a = given;
+  a.pod_cidrs = pod_cidrs();
   Loaded l = load_first(config.cni_config_dir);
   if (!l.network) throw FailedPrecondition("network not ready: " + l.problem);
   const NetworkList& net = *l.network;

@@ -41,6 +41,8 @@ struct Attachment {
   std::string pod_namespace, pod_name, pod_uid;
   std::vector<PortMapping> port_mappings;
   std::map<std::string, std::string> annotations;
+  // The node's pod CIDRs at ADD (set by Cni::add), as runtimeConfig.ipRanges.
+  std::vector<std::string> pod_cidrs;
 
   nlohmann::json to_json() const;
   static Attachment from_json(const nlohmann::json&);
@@ -100,6 +102,13 @@ class Cni {
 
   std::chrono::milliseconds timeout() const { return timeout_; }
 
+  // The node's pod CIDRs from UpdateRuntimeConfig (pod_cidr.h), kept in
+  // <cache_dir>/pod-cidr so that a restart keeps them. Every later ADD hands
+  // them to plugins that declare the ipRanges capability (DEL and CHECK
+  // repeat what ADD got). Logged when they change; false when unchanged.
+  bool set_pod_cidrs(const std::vector<std::string>& cidrs);
+  std::vector<std::string> pod_cidrs() const;
+
   // Told how long each add, del and check took ("ADD", "DEL", "CHECK"),
   // failed ones too; set once, before the first call.
   void set_observer(std::function<void(const std::string& operation, double seconds)> observer) {
@@ -110,6 +119,7 @@ class Cni {
   // Reports the time from its making to its end to the observer.
   class Timed;
 
+  void load_pod_cidrs();  // at construction, from <cache_dir>/pod-cidr (pod_cidr.cpp)
   std::string cache_path(const std::string& id, const std::string& ifname) const;
   void write_cache(const std::string& id, const std::string& ifname, const nlohmann::json& entry) const;
   nlohmann::json invoke(const std::string& command, const NetworkList& net, size_t plugin, const Attachment& a,
@@ -131,6 +141,8 @@ class Cni {
   mutable std::string status_key_;
   mutable std::chrono::steady_clock::time_point status_at_;
   mutable Readiness status_;
+  mutable std::mutex cidr_mu_;
+  std::vector<std::string> pod_cidrs_;
   mutable std::mutex watch_mu_;
   mutable std::unique_ptr<DirWatch> watch_;
   mutable uint64_t loaded_generation_ = 0;

@@ -79,10 +79,7 @@ std::string source_of(const std::string& mountpoint) {
   return source;
 }
 
-std::optional<WritableLayer> writable_layer(const Record& r) {
-  if (r.rootfs.empty()) return std::nullopt;
-  // The overlay's upper dir sits beside its merged mount (image/rootfs.cpp).
-  const std::string upper = (fs::path(r.rootfs).parent_path() / "upper").string();
+std::optional<WritableLayer> writable_layer(const std::string& upper) {
   std::error_code ec;
   if (!fs::is_directory(upper, ec)) return std::nullopt;
   const image::Usage u = image::disk_usage(upper);
@@ -192,7 +189,7 @@ ContainerUsage StatsSampler::container_from(const Record& r, std::optional<oci::
     const uint64_t total = sample->cpu.total_ns;
     u.cgroup = CgroupUsage{std::move(*sample), rate(r.id, u.at, total)};
   }
-  u.writable_layer = writable_layer(r);
+  u.writable_layer = writable_layer(images_.writable_dir(r.id));
   return u;
 }
 

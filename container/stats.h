@@ -15,6 +15,7 @@
 
 #include "conf/config.h"
 #include "container/record.h"
+#include "image/images.h"
 #include "oci/cgroups/stats.h"
 #include "sandbox/record.h"
 
@@ -59,6 +60,8 @@ struct PodUsage {
 
 class StatsSampler {
  public:
+  // The image store says where each container's writable layer is.
+  explicit StatsSampler(const image::Images& images) : images_(images) {}
   ContainerUsage container(const Record&, const conf::Config&);
   PodUsage pod(const sandbox::Record&, const std::vector<Record>& containers, const conf::Config&);
   // Forgets the CPU samples of every container and pod not listed (gone).
@@ -69,6 +72,7 @@ class StatsSampler {
   std::optional<uint64_t> rate(const std::string& key, int64_t at_ns, uint64_t total_ns);
   ContainerUsage container_from(const Record&, std::optional<oci::cgroups::Stats> sample);
 
+  const image::Images& images_;
   std::mutex mu_;
   std::map<std::string, std::pair<int64_t, uint64_t>> last_;  // key → (at_ns, total_ns)
 };

@@ -73,6 +73,10 @@ class Images {
   // Where container writable layers (upper and work dirs) live.
   std::string containers_dir() const { return dir_ + "/containers"; }
   std::string layer_dir(const std::string& digest) const;  // <dir>/layers/<hex>/diff
+  // A container's writable layer: the overlay's upper dir (whether or not it exists).
+  std::string writable_dir(const std::string& container_id) const {
+    return containers_dir() + "/" + container_id + "/upper";
+  }
   Usage usage() const { return disk_usage(dir_); }
 
   // Number of layer blobs fetched from registries since start (for tests and logs).

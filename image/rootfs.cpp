@@ -185,7 +185,7 @@ std::string Images::mount_rootfs(const std::string& container_id, const std::str
   auto rec = records_.find(image, config.short_name_search);
   if (!rec) throw NotFound("image \"" + image + "\" is not present; pull it first");
   const std::string dir = containers_dir() + "/" + container_id;
-  const std::string upper = dir + "/upper", work = dir + "/work", merged = dir + "/merged";
+  const std::string upper = writable_dir(container_id), work = dir + "/work", merged = dir + "/merged";
   if (is_mounted(merged)) return merged;
   // Every step is undone when a later one fails, so a failed mount leaves no
   // layers.json pinning the layers. A directory that was there already (a

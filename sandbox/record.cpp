@@ -108,7 +108,8 @@ json Record::to_json() const {
           {"shmMounted", shm_mounted},
           {"pausePid", pause_pid},
           {"cgroupParent", cgroup_parent},
-          {"cgroupCreated", cgroup_created}};
+          {"cgroupCreated", cgroup_created},
+          {"podResources", pod_resources}};
 }
 
 Record Record::from_json(const json& j) {
@@ -131,6 +132,7 @@ Record Record::from_json(const json& j) {
   r.pause_pid = j.value("pausePid", 0);
   r.cgroup_parent = j.value("cgroupParent", "");
   r.cgroup_created = j.value("cgroupCreated", std::vector<std::string>());
+  r.pod_resources = j.value("podResources", nlohmann::json());
   return r;
 }
 

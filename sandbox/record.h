@@ -37,6 +37,12 @@ struct Record {
   std::string cgroup_parent;                 // the path under each hierarchy's root, "" when none
   std::vector<std::string> cgroup_created;   // absolute dirs crius made, parents first
 
+  // The pod's resources as UpdatePodSandboxResources last set them (null
+  // before): {"overhead", "resources"} as kubelet sent them (CRI
+  // LinuxContainerResources in proto JSON), and "cgroup", the OCI
+  // linux.resources written to the pod's cgroup (absent when it has none).
+  nlohmann::json pod_resources;
+
   nlohmann::json to_json() const;
   static Record from_json(const nlohmann::json&);
 };

@@ -47,6 +47,13 @@ class Sandboxes {
   // Stops the pod if needed and removes everything it owns; an unknown ID is fine.
   void remove(const std::string& id, const conf::Config& config);
 
+  // UpdatePodSandboxResources (pod_resources.cpp): writes `cgroup` (OCI
+  // linux.resources) to the pod's cgroup when it has one, then keeps
+  // `requested` (what kubelet sent) and `cgroup` as the record's
+  // pod_resources. NotFound for an unknown ID, FailedPrecondition for a pod
+  // that is not ready; a kernel refusal of a value is InvalidArgument.
+  void update_resources(const std::string& id, nlohmann::json requested, const nlohmann::json& cgroup);
+
   // By full ID or unique prefix; NotFound otherwise.
   Record get(const std::string& id) const;
   std::vector<Record> list() const;

@@ -136,7 +136,7 @@ int run_daemon(const conf::Options& options, conf::Config config) {
   stream_options.idle_timeout = std::chrono::duration_cast<std::chrono::seconds>(config.streaming.idle_timeout);
   stream_options.max_sessions = static_cast<size_t>(config.streaming.max_sessions);
   streaming::Server streams(stream_options, stream_backend);
-  RuntimeService runtime_service(store, rpc, sandboxes, containers, cni, streams, events);
+  RuntimeService runtime_service(store, rpc, sandboxes, containers, cni, streams, events, images);
   registry.set_gauges([&] { return gauges(sandboxes, containers, streams); });
   // Scrapes may come until the end, and what the gauges read goes first.
   struct ForgetGauges {

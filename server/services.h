@@ -27,14 +27,15 @@ namespace v1 = ::runtime::v1;
 class RuntimeService final : public v1::RuntimeService::CallbackService {
  public:
   RuntimeService(ConfigStore& config, Rpc& rpc, sandbox::Sandboxes& sandboxes, container::Containers& containers,
-                 cni::Cni& cni, streaming::Server& streams, ContainerEvents& events)
+                 cni::Cni& cni, streaming::Server& streams, ContainerEvents& events, const image::Images& images)
       : config_(config),
         rpc_(rpc),
         sandboxes_(sandboxes),
         containers_(containers),
         cni_(cni),
         streams_(streams),
-        events_(events) {}
+        events_(events),
+        stats_(images) {}
 
   grpc::ServerUnaryReactor* Version(grpc::CallbackServerContext*, const v1::VersionRequest*,
                                     v1::VersionResponse*) override;
@@ -42,6 +43,9 @@ class RuntimeService final : public v1::RuntimeService::CallbackService {
                                    v1::StatusResponse*) override;
   grpc::ServerUnaryReactor* RuntimeConfig(grpc::CallbackServerContext*, const v1::RuntimeConfigRequest*,
                                           v1::RuntimeConfigResponse*) override;
+  // The node's pod CIDR, for CNI (runtime_config.cpp).
+  grpc::ServerUnaryReactor* UpdateRuntimeConfig(grpc::CallbackServerContext*, const v1::UpdateRuntimeConfigRequest*,
+                                                v1::UpdateRuntimeConfigResponse*) override;
 
   // Pod sandboxes (sandbox_lifecycle.cpp, sandbox_status.cpp).
   grpc::ServerUnaryReactor* RunPodSandbox(grpc::CallbackServerContext*, const v1::RunPodSandboxRequest*,
@@ -52,6 +56,10 @@ class RuntimeService final : public v1::RuntimeService::CallbackService {
                                              v1::RemovePodSandboxResponse*) override;
   grpc::ServerUnaryReactor* PodSandboxStatus(grpc::CallbackServerContext*, const v1::PodSandboxStatusRequest*,
                                              v1::PodSandboxStatusResponse*) override;
+  // In-place pod resize (sandbox_resources.cpp).
+  grpc::ServerUnaryReactor* UpdatePodSandboxResources(grpc::CallbackServerContext*,
+                                                      const v1::UpdatePodSandboxResourcesRequest*,
+                                                      v1::UpdatePodSandboxResourcesResponse*) override;
   grpc::ServerUnaryReactor* ListPodSandbox(grpc::CallbackServerContext*, const v1::ListPodSandboxRequest*,
                                            v1::ListPodSandboxResponse*) override;
   grpc::ServerWriteReactor<v1::StreamPodSandboxesResponse>* StreamPodSandboxes(

@@ -9,11 +9,9 @@
 #pragma once
 
 #define CRIUS_RUNTIME_SERVICE_UNIMPLEMENTED(X)                                              \
-  X(UpdateRuntimeConfig, UpdateRuntimeConfigRequest, UpdateRuntimeConfigResponse, fast)     \
   X(CheckpointContainer, CheckpointContainerRequest, CheckpointContainerResponse, blocking) \
   X(CheckpointPod, CheckpointPodRequest, CheckpointPodResponse, blocking)                   \
-  X(RestorePod, RestorePodRequest, RestorePodResponse, blocking)                            \
-  X(UpdatePodSandboxResources, UpdatePodSandboxResourcesRequest, UpdatePodSandboxResourcesResponse, blocking)
+  X(RestorePod, RestorePodRequest, RestorePodResponse, blocking)
 
 // Server-streaming RPCs: X(Rpc, Request, StreamedResponse).
 #define CRIUS_RUNTIME_SERVICE_UNIMPLEMENTED_STREAMS(X)

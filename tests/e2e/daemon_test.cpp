@@ -93,13 +93,6 @@ TEST(Daemon, UnbuiltRpcsAnswerUnimplementedNamingThemselves) {
   expect_no_criu(rt->CheckpointPod(ctx().get(), v1::CheckpointPodRequest(), &checkpoint_pod), "CheckpointPod");
   v1::RestorePodResponse restore;
   expect_no_criu(rt->RestorePod(ctx().get(), v1::RestorePodRequest(), &restore), "RestorePod");
-  {
-    v1::UpdateRuntimeConfigResponse res;
-    auto s = rt->UpdateRuntimeConfig(ctx().get(), v1::UpdateRuntimeConfigRequest(), &res);
-    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-    EXPECT_NE(s.error_message().find("UpdateRuntimeConfig"), std::string::npos) << s.error_message();
-    EXPECT_NE(s.error_message().find("not implemented yet"), std::string::npos) << s.error_message();
-  }
 }
 
 // Slow calls run on the work pool; Version answers on gRPC's threads. The

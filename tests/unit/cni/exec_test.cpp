@@ -181,6 +181,35 @@ TEST_F(CniChain, AFailureHalfwayIsRolledBackAndReportsThePluginError) {
   EXPECT_FALSE(cni.cached("abc"));
 }
 
+// The pod CIDRs (UpdateRuntimeConfig) reach only the plugins that declare
+// ipRanges, one range set per CIDR; DEL repeats what ADD got, even after
+// the CIDR changed.
+TEST_F(CniChain, IpRangesGoToPluginsThatDeclareTheCapability) {
+  fake(plugins, "one");
+  fake(plugins, "two");
+  config(R"({"type":"one","capabilities":{"portMappings":true}},{"type":"two","capabilities":{"ipRanges":true}})");
+  Cni cni(cache.path, 5s);
+  cni.add(nc, a);
+  EXPECT_FALSE(calls("ADD")[1].contains("runtimeConfig")) << "no pod CIDR yet: nothing to give";
+  cni.del(nc, "abc");
+
+  ASSERT_TRUE(cni.set_pod_cidrs({"10.244.3.0/24", "fd00:3::/64"}));
+  cni.add(nc, a);
+  auto adds = calls("ADD");
+  ASSERT_EQ(adds.size(), 4u);
+  EXPECT_FALSE(adds[2]["runtimeConfig"].contains("ipRanges")) << "plugin one did not declare ipRanges";
+  EXPECT_EQ(adds[3]["runtimeConfig"]["ipRanges"],
+            nlohmann::json::parse(R"([[{"subnet":"10.244.3.0/24"}],[{"subnet":"fd00:3::/64"}]])"));
+
+  cni.set_pod_cidrs({"10.244.4.0/24"});
+  Cni after_restart(cache.path, 5s);
+  after_restart.del(nc, "abc");
+  auto dels = calls("DEL");
+  ASSERT_EQ(dels.size(), 4u);
+  EXPECT_EQ(dels[2]["_plugin"], "two");
+  EXPECT_EQ(dels[2]["runtimeConfig"]["ipRanges"][0][0]["subnet"], "10.244.3.0/24") << "the ranges of the ADD";
+}
+
 TEST_F(CniChain, StderrIsTheMessageWhenThereIsNoJsonError) {
   plugins.script("crash", "cat >/dev/null\n[ \"$CNI_COMMAND\" = ADD ] && echo 'panic: boom' >&2 && exit 2\nexit 0\n");
   config(R"({"type":"crash"})");
