@@ -117,8 +117,9 @@ int run_daemon(const conf::Options& options, conf::Config config) {
                        (std::filesystem::path(options.config_file).parent_path() / "certs.d").string(),
                        {.bytes = [&registry](uint64_t n) { registry.add_image_pull_bytes(n); },
                         .layer_reused = [&registry] { registry.add_image_layer_reuse(); }});
-  container::Containers containers(config.root, config.state, sandboxes, images, container::default_monitor_binary());
+  // Before the containers: their exit watch may report until they are gone.
   ContainerEvents events(registry, hooks.event_queue(ContainerEvents::kQueue));
+  container::Containers containers(config.root, config.state, sandboxes, images, container::default_monitor_binary());
   containers.set_listener([&](const container::ContainerEvent& e) {
     const auto event = describe(e, sandboxes, containers);
     if (e.kind == container::Event::stopped)

@@ -10,9 +10,8 @@ namespace {
 
 void set(v1::UInt64Value* v, uint64_t n) { v->set_value(n); }
 
-void fill_psi(const std::optional<oci::cgroups::Stats::Psi>& psi, v1::PsiStats* out) {
-  if (!psi) return;
-  for (auto [from, to] : {std::pair{&psi->some, out->mutable_some()}, std::pair{&psi->full, out->mutable_full()}}) {
+void fill_psi(const oci::cgroups::Stats::Psi& psi, v1::PsiStats* out) {
+  for (auto [from, to] : {std::pair{&psi.some, out->mutable_some()}, std::pair{&psi.full, out->mutable_full()}}) {
     to->set_total(from->total_us * 1000);  // the kernel counts microseconds, the CRI nanoseconds
     to->set_avg10(from->avg10);
     to->set_avg60(from->avg60);
@@ -24,13 +23,13 @@ void fill_cpu(const container::CgroupUsage& u, int64_t at, v1::CpuUsage* cpu) {
   cpu->set_timestamp(at);
   set(cpu->mutable_usage_core_nano_seconds(), u.stats.cpu.total_ns);
   if (u.nano_cores) set(cpu->mutable_usage_nano_cores(), *u.nano_cores);
-  if (u.stats.cpu_psi) fill_psi(u.stats.cpu_psi, cpu->mutable_psi());
+  if (u.stats.cpu_psi) fill_psi(*u.stats.cpu_psi, cpu->mutable_psi());
 }
 
 // IoUsage carries only pressure: set when the cgroup has it.
-void fill_io(const oci::cgroups::Stats& s, int64_t at, v1::IoUsage* io) {
+void fill_io(const oci::cgroups::Stats::Psi& psi, int64_t at, v1::IoUsage* io) {
   io->set_timestamp(at);
-  fill_psi(s.io_psi, io->mutable_psi());
+  fill_psi(psi, io->mutable_psi());
 }
 
 void fill_memory(const oci::cgroups::Stats& s, int64_t at, v1::MemoryUsage* m) {
@@ -44,7 +43,7 @@ void fill_memory(const oci::cgroups::Stats& s, int64_t at, v1::MemoryUsage* m) {
   set(m->mutable_rss_bytes(), s.memory.rss);
   set(m->mutable_page_faults(), s.memory.pgfault);
   set(m->mutable_major_page_faults(), s.memory.pgmajfault);
-  if (s.memory_psi) fill_psi(s.memory_psi, m->mutable_psi());
+  if (s.memory_psi) fill_psi(*s.memory_psi, m->mutable_psi());
 }
 
 void fill_interface(const container::InterfaceCounters& c, v1::NetworkInterfaceUsage* u) {
@@ -71,7 +70,7 @@ void to_stats(const container::Record& r, const container::ContainerUsage& u, v1
     set(out->mutable_swap()->mutable_swap_usage_bytes(), mem.swap);
     if (mem.swap_limit > 0)
       set(out->mutable_swap()->mutable_swap_available_bytes(), mem.swap_limit > mem.swap ? mem.swap_limit - mem.swap : 0);
-    if (u.cgroup->stats.io_psi) fill_io(u.cgroup->stats, u.at, out->mutable_io());
+    if (u.cgroup->stats.io_psi) fill_io(*u.cgroup->stats.io_psi, u.at, out->mutable_io());
   }
   // Present (empty) also without figures, as it always was.
   auto* fsu = out->mutable_writable_layer();
@@ -101,7 +100,7 @@ void to_stats(const sandbox::Record& pod, const std::vector<container::Record>& 
     fill_memory(u.cgroup->stats, u.at, lx->mutable_memory());
     lx->mutable_process()->set_timestamp(u.at);
     set(lx->mutable_process()->mutable_process_count(), u.cgroup->stats.pids.current);
-    if (u.cgroup->stats.io_psi) fill_io(u.cgroup->stats, u.at, lx->mutable_io());
+    if (u.cgroup->stats.io_psi) fill_io(*u.cgroup->stats.io_psi, u.at, lx->mutable_io());
   }
   if (u.network) {
     auto* n = lx->mutable_network();
