@@ -72,6 +72,9 @@ struct RuntimeConfig {
   std::int64_t shm_size = 64 << 20;  // bytes of each pod's /dev/shm tmpfs
   // CDI spec directories, watched; for the same device a later one wins over an earlier one.
   std::vector<std::string> cdi_spec_dirs = {"/etc/cdi", "/var/run/cdi"};
+  // How often the stats List RPCs' samples are refreshed while somebody lists;
+  // 0: every List samples every cgroup itself.
+  std::chrono::milliseconds stats_period = std::chrono::seconds(10);
 
   bool operator==(const RuntimeConfig&) const = default;
 };

@@ -45,6 +45,8 @@ constexpr Key kKeys[] = {
      .help = "size of each pod's /dev/shm: bytes, or with a suffix K, Ki, M, Mi, G, Gi"},
     {.path = "runtime.cdi_spec_dirs", .value = list, .meta = "DIRS",
      .help = "CDI device spec directories, comma-separated; a later one wins for the same device"},
+    {.path = "runtime.stats_period", .value = yaml, .meta = "DURATION",
+     .help = "refresh the samples that stats List RPCs answer this often while they are asked for; 0 to sample on every call"},
     {.path = "streaming.address", .value = text, .meta = "IP",
      .help = "IP address of the exec/attach/port-forward server"},
     {.path = "streaming.port", .value = yaml, .meta = "PORT",

@@ -142,18 +142,19 @@ std::vector<InterfaceCounters> read_net_dev(const std::string& netns) {
 }
 
 // The containers' figures added up, for a pod without a cgroup of its own.
-std::optional<oci::cgroups::Stats> sum(const std::vector<std::optional<oci::cgroups::Stats>>& samples) {
+std::optional<oci::cgroups::Stats> sum(const std::vector<ContainerUsage>& containers) {
   std::optional<oci::cgroups::Stats> total;
-  for (const auto& s : samples) {
-    if (!s) continue;
+  for (const auto& c : containers) {
+    if (!c.cgroup) continue;
+    const auto& s = c.cgroup->stats;
     if (!total) total.emplace();
-    total->cpu.total_ns += s->cpu.total_ns;
-    total->memory.usage += s->memory.usage;
-    total->memory.working_set += s->memory.working_set;
-    total->memory.rss += s->memory.rss;
-    total->memory.pgfault += s->memory.pgfault;
-    total->memory.pgmajfault += s->memory.pgmajfault;
-    total->pids.current += s->pids.current;
+    total->cpu.total_ns += s.cpu.total_ns;
+    total->memory.usage += s.memory.usage;
+    total->memory.working_set += s.memory.working_set;
+    total->memory.rss += s.memory.rss;
+    total->memory.pgfault += s.memory.pgfault;
+    total->memory.pgmajfault += s.memory.pgmajfault;
+    total->pids.current += s.pids.current;
   }
   return total;
 }
@@ -182,7 +183,8 @@ void StatsSampler::keep_only(const std::vector<Record>& containers, const std::v
   std::erase_if(last_, [&](const auto& kv) { return !live.count(kv.first); });
 }
 
-ContainerUsage StatsSampler::container_from(const Record& r, std::optional<oci::cgroups::Stats> sample) {
+ContainerUsage StatsSampler::container(const Record& r, const conf::Config& config) {
+  auto sample = container_cgroup(r, config);
   ContainerUsage u;
   u.at = now_ns();
   if (sample) {
@@ -193,16 +195,16 @@ ContainerUsage StatsSampler::container_from(const Record& r, std::optional<oci::
   return u;
 }
 
-ContainerUsage StatsSampler::container(const Record& r, const conf::Config& config) {
-  return container_from(r, container_cgroup(r, config));
-}
-
 PodUsage StatsSampler::pod(const sandbox::Record& pod, const std::vector<Record>& containers,
                            const conf::Config& config) {
+  std::vector<ContainerUsage> samples;
+  for (const auto& c : containers) samples.push_back(container(c, config));
+  return this->pod(pod, std::move(samples));
+}
+
+PodUsage StatsSampler::pod(const sandbox::Record& pod, std::vector<ContainerUsage> containers) {
   PodUsage u;
   u.at = now_ns();
-  std::vector<std::optional<oci::cgroups::Stats>> samples;
-  for (const auto& c : containers) samples.push_back(container_cgroup(c, config));
   // The pod's cgroup holds its containers' cgroups; without one, add theirs up.
   std::optional<oci::cgroups::Stats> total;
   if (!pod.cgroup_parent.empty()) {
@@ -212,7 +214,7 @@ PodUsage StatsSampler::pod(const sandbox::Record& pod, const std::vector<Record>
       log::warn("reading pod cgroup stats", {{"id", pod.id}, {"error", e.what()}});
     }
   } else {
-    total = sum(samples);
+    total = sum(containers);
   }
   if (total) {
     const uint64_t used = total->cpu.total_ns;
@@ -221,7 +223,7 @@ PodUsage StatsSampler::pod(const sandbox::Record& pod, const std::vector<Record>
   // Host-network pods have no namespace of their own to report.
   if (auto net = pod.namespaces.find("net"); net != pod.namespaces.end() && pod.state == sandbox::State::ready)
     u.network = read_net_dev(net->second);
-  for (std::size_t i = 0; i < containers.size(); ++i) u.containers.push_back(container_from(containers[i], samples[i]));
+  u.containers = std::move(containers);
   return u;
 }
 

@@ -63,6 +63,10 @@ class StatsSampler {
   // The image store says where each container's writable layer is.
   explicit StatsSampler(const image::Images& images) : images_(images) {}
   ContainerUsage container(const Record&, const conf::Config&);
+  // The pod's own figures (its cgroup, or without one its containers' added
+  // up; its network) over samples of its containers, which it keeps.
+  PodUsage pod(const sandbox::Record&, std::vector<ContainerUsage> containers);
+  // The same, sampling the containers first.
   PodUsage pod(const sandbox::Record&, const std::vector<Record>& containers, const conf::Config&);
   // Forgets the CPU samples of every container and pod not listed (gone).
   void keep_only(const std::vector<Record>& containers, const std::vector<sandbox::Record>& pods);
@@ -70,7 +74,6 @@ class StatsSampler {
  private:
   // Stores (at_ns, total_ns) for `key`; the rate since the sample before.
   std::optional<uint64_t> rate(const std::string& key, int64_t at_ns, uint64_t total_ns);
-  ContainerUsage container_from(const Record&, std::optional<oci::cgroups::Stats> sample);
 
   const image::Images& images_;
   std::mutex mu_;

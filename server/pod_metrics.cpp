@@ -1,8 +1,9 @@
 // ListMetricDescriptors, ListPodSandboxMetrics and StreamPodSandboxMetrics:
 // kubelet's CRI metrics collector (/metrics/cadvisor without cAdvisor) asks
 // for the descriptors once and for the metrics on every scrape. The metrics
-// read cgroup files, walk writable layers and join network namespaces
-// (container/stats.h), so they run on the work pool.
+// come from the stats cache (container/stats_cache.h), which may sample
+// cgroup files, writable layers and network namespaces, so they run on the
+// work pool.
 #include "server/metric_descriptors.h"
 #include "server/pod_metrics_convert.h"
 #include "server/services.h"
@@ -12,22 +13,22 @@ namespace crius::server {
 
 namespace {
 
-// The metrics of every ready pod and its running containers, sampled now:
-// what cAdvisor would still find. A cgroup that cannot be read leaves out
-// only its own figures (the sampler logs it).
+// The metrics of every ready pod and its running containers: what cAdvisor
+// would still find. A cgroup that cannot be read leaves out only its own
+// figures (the sampler logs it).
 template <class Add>
-void each_pod_metrics(container::Containers& containers, sandbox::Sandboxes& sandboxes,
-                      container::StatsSampler& sampler, const conf::Config& config, Add add) {
+void each_pod_metrics(container::Containers& containers, sandbox::Sandboxes& sandboxes, container::StatsCache& cache,
+                      Add add) {
+  const auto pass = cache.begin();
   const std::vector<container::Record> all = containers.list();
   const std::vector<sandbox::Record> pods = sandboxes.list();
-  sampler.keep_only(all, pods);  // the CPU samples of those that are gone are forgotten
   for (const auto& pod : pods) {
     if (pod.state != sandbox::State::ready) continue;
     std::vector<container::Record> running;
     for (const auto& c : all)
       if (c.pod_id == pod.id && c.state == container::State::running) running.push_back(c);
     v1::PodSandboxMetrics metrics;
-    to_metrics(pod, running, sampler.pod(pod, running, config), &metrics);
+    to_metrics(pod, running, cache.pod(pass, pod, running), &metrics);
     add(std::move(metrics));
   }
 }
@@ -44,7 +45,7 @@ grpc::ServerUnaryReactor* RuntimeService::ListPodSandboxMetrics(grpc::CallbackSe
                                                                 const v1::ListPodSandboxMetricsRequest*,
                                                                 v1::ListPodSandboxMetricsResponse* res) {
   return rpc_.blocking(ctx, "ListPodSandboxMetrics", [this, res] {
-    each_pod_metrics(containers_, sandboxes_, stats_, *config_.get(),
+    each_pod_metrics(containers_, sandboxes_, stats_cache_,
                      [&](v1::PodSandboxMetrics&& m) { *res->add_pod_metrics() = std::move(m); });
   });
 }
@@ -53,7 +54,7 @@ grpc::ServerWriteReactor<v1::StreamPodSandboxMetricsResponse>* RuntimeService::S
     grpc::CallbackServerContext*, const v1::StreamPodSandboxMetricsRequest*) {
   using Response = v1::StreamPodSandboxMetricsResponse;
   return BatchWriter<Response>::blocking(rpc_, "StreamPodSandboxMetrics", [this](Batches<Response>& out) {
-    each_pod_metrics(containers_, sandboxes_, stats_, *config_.get(), [&](v1::PodSandboxMetrics&& m) {
+    each_pod_metrics(containers_, sandboxes_, stats_cache_, [&](v1::PodSandboxMetrics&& m) {
       out.add(&Response::add_pod_sandbox_metrics, [&](v1::PodSandboxMetrics* item) { *item = std::move(m); });
     });
   });

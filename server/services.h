@@ -12,6 +12,7 @@
 #include "cni/network.h"
 #include "container/containers.h"
 #include "container/stats.h"
+#include "container/stats_cache.h"
 #include "image/images.h"
 #include "sandbox/sandboxes.h"
 #include "server/config_store.h"
@@ -35,7 +36,8 @@ class RuntimeService final : public v1::RuntimeService::CallbackService {
         cni_(cni),
         streams_(streams),
         events_(events),
-        stats_(images) {}
+        stats_(images),
+        stats_cache_(stats_source()) {}
 
   grpc::ServerUnaryReactor* Version(grpc::CallbackServerContext*, const v1::VersionRequest*,
                                     v1::VersionResponse*) override;
@@ -130,8 +132,11 @@ class RuntimeService final : public v1::RuntimeService::CallbackService {
   streaming::Server& streams_;
   ContainerEvents& events_;
   container::StatsSampler stats_;  // keeps the previous CPU sample per container and pod
+  container::StatsCache stats_cache_;  // what the List RPCs answer; its refresh reads the members above
 
-  // The stats of every container (pod) the filter selects, sampled now (stats.cpp).
+  // The cache's sources: the stores, the sampler and the config (stats.cpp).
+  container::StatsCache::Source stats_source();
+  // The stats of every container (pod) the filter selects, from the cache (stats.cpp).
   template <class Add>
   void each_container_stats(const v1::ContainerStatsFilter* filter, Add add);
   template <class Add>

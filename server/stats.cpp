@@ -1,7 +1,9 @@
 // ContainerStats, ListContainerStats, PodSandboxStats, ListPodSandboxStats
-// and their Stream* forms: kubelet's CRI stats provider polls these. They
-// read cgroup files and walk writable layers (container/stats.h), so they
-// run on the work pool.
+// and their Stream* forms: kubelet's CRI stats provider polls these. The
+// List and Stream forms answer from the cache (container/stats_cache.h),
+// refreshed in the background while they are asked for; the single-item
+// forms (a person's crictl, mostly) sample now. Sampling reads cgroup files
+// and walks writable layers, so all of them run on the work pool.
 #include "server/services.h"
 #include "server/stats_convert.h"
 #include "server/stream_batches.h"
@@ -32,21 +34,35 @@ Everything everything(container::Containers& containers, sandbox::Sandboxes& san
 
 }  // namespace
 
+container::StatsCache::Source RuntimeService::stats_source() {
+  return {
+      .list =
+          [this] {
+            Everything all = everything(containers_, sandboxes_, stats_);
+            return std::pair{std::move(all.containers), std::move(all.pods)};
+          },
+      .container = [this](const container::Record& r) { return stats_.container(r, *config_.get()); },
+      .pod = [this](const sandbox::Record& pod,
+                    std::vector<container::ContainerUsage> samples) { return stats_.pod(pod, std::move(samples)); },
+      .period = [this] { return config_.get()->runtime.stats_period; },
+  };
+}
+
 template <class Add>
 void RuntimeService::each_container_stats(const v1::ContainerStatsFilter* filter, Add add) {
-  auto config = config_.get();
+  const auto pass = stats_cache_.begin();
   for (const auto& r : everything(containers_, sandboxes_, stats_).containers)
-    if (!filter || matches(r, *filter)) add(r, stats_.container(r, *config));
+    if (!filter || matches(r, *filter)) add(r, stats_cache_.container(pass, r));
 }
 
 template <class Add>
 void RuntimeService::each_pod_stats(const v1::PodSandboxStatsFilter* filter, Add add) {
-  auto config = config_.get();
+  const auto pass = stats_cache_.begin();
   const Everything all = everything(containers_, sandboxes_, stats_);
   for (const auto& pod : all.pods) {
     if (filter && !matches(pod, *filter)) continue;
     const auto containers = containers_of(all.containers, pod.id);
-    add(pod, containers, stats_.pod(pod, containers, *config));
+    add(pod, containers, stats_cache_.pod(pass, pod, containers));
   }
 }
 

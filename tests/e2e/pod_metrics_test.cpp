@@ -105,9 +105,17 @@ TEST(PodMetrics, FollowWhatTheContainersDo) {
   const uint64_t ws0 = sum(first, pod, holder, "container_memory_working_set_bytes");
   auto ex = exec_sync(env.daemon, holder, {"dd", "if=/dev/zero", "of=/dev/shm/blob", "bs=1048576", "count=48"}, 30);
   ASSERT_TRUE(ex.status.ok() && ex.exit_code == 0) << ex.status.error_message() << ex.err;
+  // The metrics come from samples refreshed every runtime.stats_period (10 s)
+  // while they are asked for: the change shows within a period or two.
   auto after = series(list_metrics(env.daemon));
-  EXPECT_GE(sum(after, pod, holder, "container_memory_working_set_bytes"), ws0 + 40 * kMiB);
-  EXPECT_GE(sum(after, pod, holder, "container_memory_usage_bytes"), 40 * kMiB);
+  EXPECT_TRUE(crius::testing::eventually(
+      [&] {
+        after = series(list_metrics(env.daemon));
+        return sum(after, pod, holder, "container_memory_working_set_bytes") >= ws0 + 40 * kMiB &&
+               sum(after, pod, holder, "container_memory_usage_bytes") >= 40 * kMiB;
+      },
+      std::chrono::seconds(30)))
+      << "the holder's working set stayed near " << ws0;
 
   // Network: bounded traffic from the test to the pod IP shows on the pod's eth0.
   const std::string ip = pod_status(env.daemon, pod).status().network().ip();
@@ -119,7 +127,7 @@ TEST(PodMetrics, FollowWhatTheContainersDo) {
     auto now = series(list_metrics(env.daemon));
     return sum(now, pod, "", "container_network_receive_bytes_total", "eth0") >= rx0 + 50 * 1000 &&
            sum(now, pod, "", "container_network_receive_packets_total", "eth0") >= packets0 + 50;
-  })) << "rx bytes stayed near " << rx0;
+  }, std::chrono::seconds(30))) << "rx bytes stayed near " << rx0;
   // Network figures are the pod's: its containers share its namespace.
   for (const auto& [s, v] : after) {
     if (s.name.starts_with("container_network_")) {
