@@ -36,4 +36,13 @@ std::vector<std::string> words(std::string_view s) {
   return out;
 }
 
+std::string join(const std::vector<std::string>& pieces, std::string_view sep) {
+  std::string out;
+  for (std::size_t i = 0; i < pieces.size(); ++i) {
+    if (i > 0) out += sep;
+    out += pieces[i];
+  }
+  return out;
+}
+
 }  // namespace crius

@@ -14,5 +14,7 @@ std::string trim(std::string_view s);
 std::vector<std::string> split(std::string_view s, char sep);
 // The whitespace-separated words, none empty.
 std::vector<std::string> words(std::string_view s);
+// The pieces with `sep` between each two.
+std::string join(const std::vector<std::string>& pieces, std::string_view sep);
 
 }  // namespace crius

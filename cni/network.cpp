@@ -12,6 +12,7 @@
 #include "base/error.h"
 #include "base/file.h"
 #include "base/log.h"
+#include "base/strings.h"
 #include "cni/exec.h"
 #include "cni/pod_cidr.h"
 
@@ -27,12 +28,6 @@ constexpr const char* kPodAnnotationsCapability = "io.kubernetes.cri.pod-annotat
 // Burst for the bandwidth plugin when Kubernetes gives only a rate: as large
 // as the plugin accepts, i.e. no burst limit beyond the rate.
 constexpr uint64_t kUnlimitedBurst = 2147483647;
-
-std::string join(const std::vector<std::string>& v, const char* sep) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
-  return out;
-}
 
 bool has_capability(const json& plugin, const char* cap) {
   auto caps = plugin.find("capabilities");

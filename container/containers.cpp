@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "base/clock.h"
+#include "base/crash_point.h"
 #include "base/error.h"
 #include "base/file.h"
 #include "base/id_prefix.h"
@@ -105,17 +106,7 @@ void Containers::load() {
     e->rec = std::move(rec);
     containers_[e->rec.id] = e;
   }
-  // A create cut short by a crash leaves a root filesystem (with any image
-  // volumes mounted in it) and no record; nothing else will take them.
-  for (const auto& id : images_.rootfs_ids()) {
-    if (containers_.count(id)) continue;
-    try {
-      images_.remove_rootfs(id);
-      log::info("removed the root filesystem of a container without a record", {{"id", id}});
-    } catch (const std::exception& e) {
-      log::warn("removing the root filesystem of a container without a record", {{"id", id}, {"error", e.what()}});
-    }
-  }
+  sweep();
   log::info("container records loaded", {{"count", std::to_string(containers_.size())}});
   for (const auto& rec : stopped_while_down) report(Event::stopped, rec);
 }
@@ -298,6 +289,7 @@ std::string Containers::create(const std::string& pod_id, const runtime::v1::Con
   const auto idmap = rootfs_idmap(pod);
   rec.rootfs = images_.mount_rootfs(id, image->id, false, conf.image, idmap ? &*idmap : nullptr);
   undo.add([this, id] { images_.remove_rootfs(id); });
+  crash_point("CreateContainer/after-rootfs");
   if (idmap) open_path_to_rootfs(rec.rootfs, fs::path(records_dir_).parent_path().string());
   // Image volumes live under the rootfs directory: remove_rootfs takes them too.
   std::map<int, std::string> volume_sources;
@@ -341,9 +333,11 @@ std::string Containers::create(const std::string& pod_id, const runtime::v1::Con
   mkdir_all(rec.bundle);
   undo.add([dir = rec.bundle] { remove_all(dir); });
   write_file_atomic(rec.bundle + "/config.json", built.spec.dump(), 0600, false);
+  crash_point("CreateContainer/after-bundle");
   if (!rec.log_path.empty()) mkdir_all(fs::path(rec.log_path).parent_path().string());
 
   auto monitor = monitor_for(pod, conf);
+  crash_point("CreateContainer/after-monitor");
   oci::monitor::ContainerOptions co;
   co.id = id;
   co.bundle = rec.bundle;
@@ -353,6 +347,7 @@ std::string Containers::create(const std::string& pod_id, const runtime::v1::Con
   co.stdin_once = config.stdin_once();
   rec.pid = monitor.create(co);
   undo.add([monitor, id]() mutable { monitor.remove(id); });
+  crash_point("CreateContainer/after-create");
   rec.state = State::created;
 
   persist(rec);
@@ -378,6 +373,7 @@ void Containers::start(const std::string& id) {
   auto m = monitor_of(rec);
   if (!m) throw Unavailable("the monitor of pod sandbox " + rec.pod_id + " does not answer");
   m->start(rec.id);
+  crash_point("StartContainer/after-start");
   rec.state = State::running;
   rec.started_at = now_ns();
   if (auto info = m->status(rec.id); info.started_at) rec.started_at = info.started_at;
@@ -400,6 +396,7 @@ void Containers::stop_locked(Entry& e, std::chrono::seconds timeout) {
   };
   if (rec.state == State::running && timeout > 0s) {
     send(rec.stop_signal);
+    crash_point("StopContainer/after-signal");
     if (exited(timeout)) {
       store(e, rec);
       return;
@@ -424,6 +421,7 @@ void Containers::remove_locked(Entry& e) {
   stop_locked(e, 0s);  // returns at once when it is not running
   const Record rec = snapshot(e);
   if (auto m = monitor_of(rec)) m->remove(rec.id);
+  crash_point("RemoveContainer/after-monitor-remove");
   images_.remove_rootfs(rec.id);
   remove_all(rec.bundle);
   erase_record(records_dir_, rec.id);

@@ -102,6 +102,8 @@ class Containers {
   oci::cdi::Registry& cdi() { return cdi_; }
 
  private:
+  // From load(): releases what a crash in CreateContainer left (sweep.cpp).
+  void sweep();
   struct Entry {
     std::mutex op;          // one lifecycle operation at a time per container
     std::mutex ev;          // a state change and its event, in order

@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include "base/crash_point.h"
 #include "base/dir.h"
 #include "base/error.h"
 #include "base/file.h"
@@ -268,6 +269,7 @@ void Images::fetch_layer(const RegistryClient::Call& call, const Descriptor& d, 
         progress.add(n);
         if (observer_.bytes) observer_.bytes(n);
         pipe.push(p, n);
+        if (received < static_cast<uint64_t>(d.size)) crash_point("PullImage/mid-layer");
       });
     } catch (...) {
       pipe.close(std::current_exception());
@@ -297,6 +299,7 @@ void Images::fetch_layer(const RegistryClient::Call& call, const Descriptor& d, 
     write_file_atomic(tmp + "/diff_id", unpacked.diff_id, 0644);
     if (::rename(tmp.c_str(), final_dir.c_str()) != 0) throw Internal(errno_text("committing layer " + final_dir, errno));
     undo.commit();
+    crash_point("PullImage/after-layer");
   });
 }
 
@@ -403,6 +406,7 @@ void Images::remove(const std::string& what, const conf::ImageConfig& config) {
                                "; remove the container first");
   });
   if (!removal.removed) return;
+  crash_point("RemoveImage/after-record");
   const ImageRecord& r = *removal.removed;
   drop_unused_layers(r.layers);
   content_.remove(r.id);

@@ -8,11 +8,13 @@
 #include <functional>
 
 #include "base/clock.h"
+#include "base/crash_point.h"
 #include "base/error.h"
 #include "base/file.h"
 #include "base/id_prefix.h"
 #include "base/log.h"
 #include "base/mount.h"
+#include "base/strings.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/namespaces.h"
 #include "sandbox/pause.h"
@@ -214,6 +216,8 @@ std::string Sandboxes::run_steps(PodSpec spec, const conf::Config& config, const
     undo.add([dirs = r.cgroup_created] {
       if (const std::string problems = remove_cgroup_dirs(dirs); !problems.empty()) throw Internal(problems);
     });
+    // Until the record is written, a crash leaves only this to say which.
+    write_file_atomic(r.run_dir + "/" + kCgroupsFile, join(r.cgroup_created, "\n") + "\n", 0644, false);
   }
 
   NamespaceRequest nreq;
@@ -229,6 +233,7 @@ std::string Sandboxes::run_steps(PodSpec spec, const conf::Config& config, const
   pins = PinnedNamespaces::create(nreq);
   r.namespaces = pins.paths();
   undo.add([&pins] { pins.unpin_now(); });
+  crash_point("RunPodSandbox/after-namespaces");
 
   // A shared PID namespace gets crius-pause as its PID 1 (in the pod's
   // other namespaces, so that containers joining them all see one pod).
@@ -259,6 +264,7 @@ std::string Sandboxes::run_steps(PodSpec spec, const conf::Config& config, const
     r.ips = added.ips;
     r.cni_attached = true;
     undo.add([this, id, net = config.network] { cni_.del(net, id); });
+    crash_point("RunPodSandbox/after-cni-add");
   }
   // Containers get it unless kubelet mounts its own /etc/hosts.
   r.hosts_path = r.run_dir + "/hosts";
@@ -268,6 +274,7 @@ std::string Sandboxes::run_steps(PodSpec spec, const conf::Config& config, const
   r.state = State::ready;
   save(records_dir_, r);
   undo.add([this, id] { erase_record(records_dir_, id); });
+  crash_point("RunPodSandbox/after-record");
 
   auto e = std::make_shared<Entry>();
   e->rec = std::move(r);
@@ -293,6 +300,7 @@ void Sandboxes::stop_locked(Entry& e, const conf::Config& config) {
   Record next = e.rec;
   if (next.cni_attached) {
     cni_.del(config.network, next.id);
+    crash_point("StopPodSandbox/after-cni-del");
     next.cni_attached = false;
     next.ips.clear();
   }
@@ -338,6 +346,7 @@ void Sandboxes::remove(const std::string& id, const conf::Config& config) {
   // The pins' own directory: a record may come from a daemon with another state dir.
   unpin_all(r.namespaces,
             r.namespaces.empty() ? std::string() : fs::path(r.namespaces.begin()->second).parent_path().string());
+  crash_point("RemovePodSandbox/after-unpin");
   if (!r.run_dir.empty()) remove_all(r.run_dir);
   if (std::string problems = remove_cgroup_dirs(r.cgroup_created); !problems.empty())
     throw Internal("removing the cgroup of pod sandbox " + r.id + ": " + problems);

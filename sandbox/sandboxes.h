@@ -33,6 +33,10 @@ class Sandboxes {
   Sandboxes(std::string root, std::string state, cni::Cni& cni, std::string pause_binary = "");
   ~Sandboxes();
   void load();
+  // After load() and CNI garbage collection: releases what a crash in the
+  // middle of RunPodSandbox left under <state> for a pod without a record
+  // (sweep.cpp), one log line each.
+  void sweep();
 
   // Creates the pod and returns its ID. Throws crius::Error: InvalidArgument
   // for bad input, AlreadyExists (naming the existing ID) for a duplicate,
@@ -73,6 +77,9 @@ class Sandboxes {
   void stop_locked(Entry& e, const conf::Config& config);
   // A pod's crius-pause died on its own (the pause watch reaped it): the pod is NOTREADY.
   void pause_exited(pid_t pid);
+
+  // In a pod's run dir: the cgroup dirs it created, one a line, for sweep().
+  static constexpr const char* kCgroupsFile = "cgroups";
 
   std::string records_dir_, run_root_, ns_root_, pause_binary_;
   cni::Cni& cni_;

@@ -113,6 +113,7 @@ int run_daemon(const conf::Options& options, conf::Config config) {
   sandbox::Sandboxes sandboxes(config.root, config.state, cni, sandbox::default_pause_binary());
   sandboxes.load();
   cni.gc(config.network, sandboxes.attached_ids());
+  sandboxes.sweep();  // after the CNI DELs, which want the netns pins still there
   image::Images images(config.root,
                        (std::filesystem::path(options.config_file).parent_path() / "certs.d").string(),
                        {.bytes = [&registry](uint64_t n) { registry.add_image_pull_bytes(n); },

@@ -54,6 +54,8 @@ class Daemon {
   ~Daemon();
 
   const TempDir& dir() const { return dir_; }
+  // What the next start()/restart() uses (a test changes its env between runs).
+  DaemonOptions& options() { return options_; }
   std::string socket() const { return dir_ / "state/crius.sock"; }
   std::string metrics_address() const { return "127.0.0.1:" + std::to_string(metrics_port_); }
   pid_t pid() const { return pid_; }

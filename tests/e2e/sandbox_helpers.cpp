@@ -5,11 +5,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -184,8 +186,63 @@ void in_namespace(const std::string& path, int nstype, const std::function<void(
   if (failure) std::rethrow_exception(failure);
 }
 
-Residue snapshot(const std::string& dir, const std::string& cgroup_marker, const std::string& bridge) {
+namespace {
+
+// "<argv0 basename> <args…>" of every crius program (the daemon, monitors,
+// runtimes) whose command line names `dir`, and "crius-pause <pid>" of every
+// crius-pause: nothing of a pause process (no argument, its own root) names
+// its pod, so all count, which holds as ctest runs e2e tests one at a time.
+std::set<std::string> processes_of(const std::string& dir) {
+  std::set<std::string> out;
+  std::error_code ec;
+  for (const auto& p : fs::directory_iterator("/proc", ec)) {
+    const std::string pid = p.path().filename();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(p.path() / "cmdline");
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (cmdline.empty()) continue;  // a kernel thread, or gone
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    const std::string exe = fs::path(cmdline.substr(0, cmdline.find(' '))).filename();
+    if (!exe.starts_with("crius")) continue;
+    if (exe == "crius-pause") {
+      out.insert("crius-pause " + pid);
+    } else if (cmdline.find(dir) != std::string::npos) {
+      out.insert(exe + cmdline.substr(cmdline.find(' ')));
+    }
+  }
+  return out;
+}
+
+// The rules of the nat and filter tables that name `bridge` or a CNI chain.
+std::set<std::string> rules_of(const std::string& bridge) {
+  std::set<std::string> out;
+  for (const char* table : {"nat", "filter"}) {
+    FILE* f = ::popen((std::string("iptables-save -t ") + table + " 2>/dev/null").c_str(), "r");
+    if (!f) continue;
+    char buf[4096];
+    while (std::fgets(buf, sizeof buf, f)) {
+      std::string line(buf);
+      if (line.starts_with("#") || line.starts_with(":")) continue;  // comments and counters change
+      if (line.find(bridge) != std::string::npos || line.find("CNI-") != std::string::npos)
+        out.insert(std::string(table) + ": " + line.substr(0, line.find_last_not_of('\n') + 1));
+    }
+    ::pclose(f);
+  }
+  return out;
+}
+
+}  // namespace
+
+Residue snapshot(const std::string& dir, const std::string& cgroup_marker, const std::string& bridge,
+                 const std::string& ipam_dir) {
   Residue r;
+  r.processes = processes_of(dir);
+  r.rules = rules_of(bridge);
+  std::error_code ipam_ec;
+  if (!ipam_dir.empty())
+    for (auto it = fs::recursive_directory_iterator(ipam_dir, ipam_ec); it != fs::recursive_directory_iterator();
+         it.increment(ipam_ec))
+      r.files.insert(it->path());
   {
     std::ifstream in("/proc/self/mountinfo");
     std::string line;
@@ -228,6 +285,8 @@ std::string describe_difference(const Residue& before, const Residue& after) {
   diff("link", before.links, after.links);
   diff("cgroup", before.cgroups, after.cgroups);
   diff("file", before.files, after.files);
+  diff("process", before.processes, after.processes);
+  diff("rule", before.rules, after.rules);
   return out;
 }
 

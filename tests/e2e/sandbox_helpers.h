@@ -56,12 +56,16 @@ void in_namespace(const std::string& path, int nstype, const std::function<void(
 
 // What a test must leave as it found: netns pins and mounts under `dir`,
 // the interfaces on the test's bridge (its pods' veths; other tests' links
-// come and go in parallel), cgroup dirs named `cgroup_marker`, files under `dir`.
+// come and go in parallel), cgroup dirs named `cgroup_marker`, files under `dir`,
+// the processes that name `dir` (monitors) and every crius-pause, the NAT and
+// filter rules that name the bridge or a CNI chain, and `ipam_dir`'s files
+// (host-local's allocations) when given.
 struct Residue {
-  std::set<std::string> mounts, links, cgroups, files;
+  std::set<std::string> mounts, links, cgroups, files, processes, rules;
   bool operator==(const Residue&) const = default;
 };
-Residue snapshot(const std::string& dir, const std::string& cgroup_marker, const std::string& bridge);
+Residue snapshot(const std::string& dir, const std::string& cgroup_marker, const std::string& bridge,
+                 const std::string& ipam_dir = "");
 std::string describe_difference(const Residue& before, const Residue& after);
 
 }  // namespace crius::test
