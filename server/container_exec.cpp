@@ -1,6 +1,7 @@
 // ExecSync, ReopenContainerLog and UpdateContainerResources: requests to a
 // running container through its pod's monitor.
 #include "base/error.h"
+#include "server/cri_validate.h"
 #include "server/services.h"
 
 namespace crius::server {
@@ -9,6 +10,7 @@ grpc::ServerUnaryReactor* RuntimeService::ExecSync(grpc::CallbackServerContext* 
                                                    v1::ExecSyncResponse* res) {
   return rpc_.blocking(ctx, "ExecSync", [this, req, res] {
     if (req->timeout() < 0) throw InvalidArgument("timeout must not be negative");
+    check_exec_cmd(req->cmd());
     std::vector<std::string> cmd(req->cmd().begin(), req->cmd().end());
     auto out = containers_.exec_sync(req->container_id(), cmd, std::chrono::seconds(req->timeout()));
     res->set_exit_code(out.exit_code);

@@ -2,6 +2,7 @@
 // mount, talk to the pod's monitor and wait for processes, so they run on the
 // work pool.
 #include "base/error.h"
+#include "server/cri_validate.h"
 #include "server/services.h"
 
 namespace crius::server {
@@ -13,6 +14,7 @@ grpc::ServerUnaryReactor* RuntimeService::CreateContainer(grpc::CallbackServerCo
     if (req->pod_sandbox_id().empty()) throw InvalidArgument("pod_sandbox_id is empty");
     if (!req->has_config()) throw InvalidArgument("container config is missing");
     auto config = config_.get();
+    check_container_config(req->config(), *config);
     res->set_container_id(containers_.create(req->pod_sandbox_id(), req->config(), *config));
   });
 }

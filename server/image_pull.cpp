@@ -9,6 +9,7 @@
 #include <chrono>
 
 #include "base/error.h"
+#include "server/cri_validate.h"
 #include "server/services.h"
 
 namespace crius::server {
@@ -40,6 +41,7 @@ grpc::ServerUnaryReactor* ImageService::PullImage(grpc::CallbackServerContext* c
   return rpc_.blocking(ctx, "PullImage", [this, req, res] {
     const std::string& image = req->image().image();
     if (image.empty()) throw InvalidArgument("PullImage: image is empty");
+    check_image_ref(image, "image.image");
     const image::Credentials creds = credentials(req->auth());
     const auto start = std::chrono::steady_clock::now();
     try {

@@ -5,6 +5,7 @@
 #include "base/clock.h"
 #include "base/error.h"
 #include "image/disk_usage.h"
+#include "server/cri_validate.h"
 #include "server/image_convert.h"
 #include "server/services.h"
 
@@ -41,6 +42,7 @@ grpc::ServerUnaryReactor* ImageService::ImageStatus(grpc::CallbackServerContext*
   return rpc_.fast(ctx, "ImageStatus", [&] {
     const std::string& what = req->image().image();
     if (what.empty()) throw InvalidArgument("ImageStatus: image is empty");
+    check_image_ref(what, "image.image");
     const auto config = config_.get();
     auto r = images_.find(what, config->image);
     if (!r) return;  // absent: an empty response, as the CRI asks

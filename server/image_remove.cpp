@@ -1,6 +1,7 @@
 // RemoveImage: by ID, tag or digest; a tag shared with other tags only
 // untags; an absent image is success.
 #include "base/error.h"
+#include "server/cri_validate.h"
 #include "server/services.h"
 
 namespace crius::server {
@@ -10,6 +11,7 @@ grpc::ServerUnaryReactor* ImageService::RemoveImage(grpc::CallbackServerContext*
   return rpc_.blocking(ctx, "RemoveImage", [this, req] {
     const std::string& what = req->image().image();
     if (what.empty()) throw InvalidArgument("RemoveImage: image is empty");
+    check_image_ref(what, "image.image");
     images_.remove(what, config_.get()->image);
   });
 }

@@ -4,6 +4,7 @@
 #include "base/error.h"
 #include "base/id_prefix.h"
 #include "container/handlers.h"
+#include "server/cri_validate.h"
 #include "server/services.h"
 
 namespace crius::server {
@@ -12,6 +13,7 @@ grpc::ServerUnaryReactor* RuntimeService::RunPodSandbox(grpc::CallbackServerCont
                                                         const v1::RunPodSandboxRequest* req,
                                                         v1::RunPodSandboxResponse* res) {
   return rpc_.blocking(ctx, "RunPodSandbox", [this, req, res] {
+    check_pod_config(req->config());
     auto config = config_.get();
     res->set_pod_sandbox_id(sandboxes_.run(to_pod_spec(req->config(), req->runtime_handler()), *config,
                                            [&](const std::string& handler) {

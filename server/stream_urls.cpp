@@ -2,6 +2,7 @@
 // does, then hand out a single-use URL of the streaming server; the session
 // itself starts when the client connects to it.
 #include "base/error.h"
+#include "server/cri_validate.h"
 #include "server/services.h"
 
 namespace crius::server {
@@ -30,6 +31,7 @@ grpc::ServerUnaryReactor* RuntimeService::Exec(grpc::CallbackServerContext* ctx,
   return rpc_.fast(ctx, "Exec", [this, req, res] {
     check_stdio("Exec", req->tty(), req->stdin(), req->stdout(), req->stderr());
     if (req->cmd().empty()) throw InvalidArgument("Exec: cmd is required");
+    check_exec_cmd(req->cmd());
     streaming::ExecRequest r;
     r.container_id = running_container(containers_, "Exec", req->container_id());
     r.cmd.assign(req->cmd().begin(), req->cmd().end());
