@@ -65,6 +65,8 @@ json runtime_config(const json& plugin, const Attachment& a) {
   return rc;
 }
 
+}  // namespace
+
 std::vector<std::string> result_ips(const json& result) {
   std::vector<std::string> v4, v6;
   auto ips = result.find("ips");
@@ -79,7 +81,28 @@ std::vector<std::string> result_ips(const json& result) {
   return v4;
 }
 
-}  // namespace
+json plugin_answer(const std::string& what, const std::string& command, const ExecResult& r) {
+  if (r.exit_code != 0) {
+    // The spec's error: {"code", "msg", "details"} on stdout; else stderr.
+    std::string msg;
+    json err = json::parse(r.out, nullptr, false);
+    if (err.is_object() && err.contains("msg") && err["msg"].is_string()) {
+      msg = err["msg"].get<std::string>();
+      if (err.contains("details") && err["details"].is_string() && !err["details"].get<std::string>().empty())
+        msg += ": " + err["details"].get<std::string>();
+      if (err.contains("code") && err["code"].is_number()) msg += " (code " + err["code"].dump() + ")";
+    } else {
+      msg = !r.err.empty() ? r.err : r.out;
+      while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+      if (msg.empty()) msg = "exit status " + std::to_string(r.exit_code);
+    }
+    throw Internal(what + " failed: " + msg);
+  }
+  if (command != "ADD") return json();
+  json result = json::parse(r.out, nullptr, false);
+  if (result.is_discarded() || !result.is_object()) throw Internal(what + ": the result is not a JSON object: " + r.out);
+  return result;
+}
 
 json Attachment::to_json() const {
   json ports = json::array();
@@ -98,18 +121,41 @@ json Attachment::to_json() const {
 }
 
 Attachment Attachment::from_json(const json& j) {
+  // Read back from the cache, which a disk fault or a hand edit can damage:
+  // every field is type-checked, and a bad one throws InvalidArgument.
+  auto bad = [](const std::string& why) { return InvalidArgument("CNI attachment record: " + why); };
+  if (!j.is_object()) throw bad("not an object");
+  auto text = [&](const json& o, const char* key, const char* fallback) {
+    auto it = o.find(key);
+    if (it == o.end() || it->is_null()) return std::string(fallback);
+    if (!it->is_string()) throw bad(std::string("\"") + key + "\" is not a string");
+    return it->get<std::string>();
+  };
+  auto port = [&](const json& o, const char* key) {
+    auto it = o.find(key);
+    if (it == o.end() || it->is_null()) return int32_t{0};
+    if (!it->is_number_integer() || it->get<int64_t>() < 0 || it->get<int64_t>() > 65535)
+      throw bad(std::string("\"") + key + "\" is not a port number");
+    return static_cast<int32_t>(it->get<int64_t>());
+  };
   Attachment a;
-  a.id = j.value("id", "");
-  a.netns = j.value("netns", "");
-  a.ifname = j.value("ifname", "eth0");
-  a.pod_namespace = j.value("podNamespace", "");
-  a.pod_name = j.value("podName", "");
-  a.pod_uid = j.value("podUid", "");
-  for (const auto& p : j.value("portMappings", json::array()))
-    a.port_mappings.push_back({p.value("protocol", "tcp"), p.value("containerPort", 0), p.value("hostPort", 0),
-                               p.value("hostIP", "")});
-  a.annotations = j.value("annotations", std::map<std::string, std::string>());
-  a.pod_cidrs = j.value("podCidrs", std::vector<std::string>());
+  a.id = text(j, "id", "");
+  a.netns = text(j, "netns", "");
+  a.ifname = text(j, "ifname", "eth0");
+  a.pod_namespace = text(j, "podNamespace", "");
+  a.pod_name = text(j, "podName", "");
+  a.pod_uid = text(j, "podUid", "");
+  try {
+    for (const auto& p : j.value("portMappings", json::array())) {
+      if (!p.is_object()) throw bad("a port mapping is not an object");
+      a.port_mappings.push_back({text(p, "protocol", "tcp"), port(p, "containerPort"), port(p, "hostPort"),
+                                 text(p, "hostIP", "")});
+    }
+    a.annotations = j.value("annotations", std::map<std::string, std::string>());
+    a.pod_cidrs = j.value("podCidrs", std::vector<std::string>());
+  } catch (const json::exception& e) {
+    throw bad(e.what());
+  }
   return a;
 }
 
@@ -222,6 +268,15 @@ std::optional<json> Cni::cached(const std::string& id, const std::string& ifname
     log::warn("ignoring a corrupt CNI cache entry", {{"path", cache_path(id, ifname)}});
     return std::nullopt;
   }
+  // Not what crius writes (a hand edit, a damaged disk): as corrupt.
+  try {
+    NetworkList::from_json(j.at("network"), j.value("file", ""));
+    Attachment::from_json(j.at("attachment"));
+    (void)j.value("pluginDirs", std::vector<std::string>());
+  } catch (const std::exception& e) {
+    log::warn("ignoring a malformed CNI cache entry", {{"path", cache_path(id, ifname)}, {"error", e.what()}});
+    return std::nullopt;
+  }
   return j;
 }
 
@@ -263,26 +318,7 @@ json Cni::invoke(const std::string& command, const NetworkList& net, size_t inde
                                                            .count())}});
   if (r.timed_out)
     throw DeadlineExceeded(what + ": no answer within " + std::to_string(timeout_.count()) + "ms; killed");
-  if (r.exit_code != 0) {
-    // The spec's error: {"code", "msg", "details"} on stdout; else stderr.
-    std::string msg;
-    json err = json::parse(r.out, nullptr, false);
-    if (err.is_object() && err.contains("msg") && err["msg"].is_string()) {
-      msg = err["msg"].get<std::string>();
-      if (err.contains("details") && err["details"].is_string() && !err["details"].get<std::string>().empty())
-        msg += ": " + err["details"].get<std::string>();
-      if (err.contains("code") && err["code"].is_number()) msg += " (code " + std::to_string(err["code"].get<int>()) + ")";
-    } else {
-      msg = !r.err.empty() ? r.err : r.out;
-      while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-      if (msg.empty()) msg = "exit status " + std::to_string(r.exit_code);
-    }
-    throw Internal(what + " failed: " + msg);
-  }
-  if (command != "ADD") return json();
-  json result = json::parse(r.out, nullptr, false);
-  if (result.is_discarded() || !result.is_object()) throw Internal(what + ": the result is not a JSON object: " + r.out);
-  return result;
+  return plugin_answer(what, command, r);
 }
 
 void Cni::del_chain(const NetworkList& net, const Attachment& a, const std::vector<std::string>& dirs,
@@ -375,7 +411,19 @@ void Cni::gc(const conf::NetworkConfig& config, const std::set<std::string>& liv
     auto text = read_file_if_exists(e.path());
     json entry = text ? json::parse(*text, nullptr, false) : json();
     if (!entry.is_object() || !entry.contains("attachment")) continue;
-    Attachment a = Attachment::from_json(entry["attachment"]);
+    Attachment a;
+    try {
+      a = Attachment::from_json(entry["attachment"]);
+    } catch (const Error& ex) {
+      log::warn("ignoring a malformed CNI cache entry", {{"path", e.path().string()}, {"error", ex.what()}});
+      continue;
+    }
+    // Only the entry's own file: an ID or interface name that names another
+    // path is not one crius wrote.
+    if (e.path().filename() != a.id + "-" + a.ifname + ".json") {
+      log::warn("ignoring a CNI cache entry that does not match its file name", {{"path", e.path().string()}});
+      continue;
+    }
     if (live_ids.count(a.id)) {
       valid.push_back({{"containerID", a.id}, {"ifname", a.ifname}});
       continue;

@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/dir_watch.h"
+#include "base/process.h"
 #include "cni/config.h"
 #include "conf/config.h"
 
@@ -59,6 +60,14 @@ struct Readiness {
   bool ready = false;
   std::string message;  // what is missing, when not ready
 };
+
+// What one plugin run answered (Cni's calls go through it; declared here for
+// the fuzz target): a failed run throws Internal naming `what`, with the
+// spec's error ({"code", "msg", "details"} on stdout) or else its stderr;
+// ADD returns the result, which must be a JSON object; other commands null.
+nlohmann::json plugin_answer(const std::string& what, const std::string& command, const ProcessResult& r);
+// The pod IPs in an ADD result: IPv4 first, then IPv6, without prefix length.
+std::vector<std::string> result_ips(const nlohmann::json& result);
 
 // "10M", "1Gi", "500k" → bits per second, as Kubernetes quantities are read.
 // Throws crius::Error (InvalidArgument).

@@ -7,6 +7,9 @@
 #include <fstream>
 #include <sstream>
 
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/yaml.h>
+
 #include "base/strings.h"
 #include "conf/keys.h"
 #include "conf/layer.h"
@@ -17,19 +20,104 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Whether `s` is well-formed UTF-8 (no overlong forms, surrogates or code
+// points above U+10FFFF).
+bool valid_utf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    size_t n = 0;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c < 0x80) n = 0;
+    else if (c >= 0xC2 && c <= 0xDF) n = 1;
+    else if (c >= 0xE0 && c <= 0xEF) {
+      n = 2;
+      if (c == 0xE0) lo = 0xA0;
+      if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      n = 3;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
+    } else {
+      return false;
+    }
+    for (size_t k = 1; k <= n; ++k) {
+      if (i + k >= s.size()) return false;
+      const auto b = static_cast<unsigned char>(s[i + k]);
+      if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF)) return false;
+    }
+    i += n + 1;
+  }
+  return true;
+}
+
+// YAML is Unicode text: every key and scalar must be UTF-8 (raw bytes and
+// escaped lone surrogates are refused), so that the config always prints,
+// as YAML and as JSON. Nesting is bounded, aliases included.
+void require_utf8(const YAML::Node& n, const std::string& source, int depth = 0) {
+  if (depth > 64) throw ConfigError(source + ": nested too deeply");
+  switch (n.Type()) {
+    case YAML::NodeType::Scalar:
+      if (!valid_utf8(n.Scalar())) throw ConfigError(source + ": " + in_quotes(n.Scalar()) + ": not valid UTF-8");
+      break;
+    case YAML::NodeType::Sequence:
+      for (const auto& item : n) require_utf8(item, source, depth + 1);
+      break;
+    case YAML::NodeType::Map:
+      for (const auto& kv : n) {
+        require_utf8(kv.first, source, depth + 1);
+        require_utf8(kv.second, source, depth + 1);
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+// Sees a document's events and keeps nothing: counting documents only.
+struct DocumentCounter : YAML::EventHandler {
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+// How many documents `text` holds, counted up to `cap`. Not YAML::LoadAll:
+// on some input (a stray "," at the start) yaml-cpp's parser yields empty
+// documents forever, and LoadAll never returns.
+size_t count_documents(const std::string& text, size_t cap) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentCounter counter;
+  size_t n = 0;
+  while (n < cap && parser.HandleNextDocument(counter)) ++n;
+  return n;
+}
+
 YAML::Node parse_yaml(const std::string& text, const std::string& source) {
-  std::vector<YAML::Node> docs;
+  constexpr size_t kCap = 16;
+  size_t docs = 0;
+  YAML::Node doc;
   try {
-    docs = YAML::LoadAll(text);
+    docs = count_documents(text, kCap);
+    if (docs == 1) doc = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     std::string where = e.mark.is_null() ? source
                                          : source + ":" + std::to_string(e.mark.line + 1) + ":" +
                                                std::to_string(e.mark.column + 1);
     throw ConfigError(where + ": invalid YAML: " + e.msg);
   }
-  if (docs.size() > 1)
-    throw ConfigError(source + ": expected one YAML document, found " + std::to_string(docs.size()));
-  return docs.empty() ? YAML::Node() : docs.front();
+  if (docs > 1)
+    throw ConfigError(source + ": expected one YAML document, found " + (docs == kCap ? "at least " : "") +
+                      std::to_string(docs));
+  if (docs == 0) return YAML::Node();
+  require_utf8(doc, source);
+  return doc;
 }
 
 void apply_file(const fs::path& file, Config& config, Origins& origins) {
@@ -85,6 +173,7 @@ YAML::Node flag_layer(const std::string& flag, const std::string& value) {
     }
     if (v.IsNull()) throw ConfigError(flag + ": missing value");
   }
+  require_utf8(v, flag);
   YAML::Node top;
   std::string path(key->path);
   if (auto dot = path.find('.'); dot != std::string::npos)

@@ -2,6 +2,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+
 #include "conf/load.h"
 
 namespace crius::conf {
@@ -52,13 +54,22 @@ Tree config_tree(const Config& c) {
 
 namespace {
 
+// yaml-cpp writes some control characters plain (a trailing CR), which do
+// not read back the same: such strings are written double-quoted, escaped.
+void emit_string(YAML::Emitter& out, const std::string& s) {
+  if (std::any_of(s.begin(), s.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; })) out << YAML::DoubleQuoted;
+  out << s;
+}
+
 void emit(YAML::Emitter& out, const Tree& v) {
   switch (v.type()) {
     case Tree::value_t::object:
       if (v.empty()) out << YAML::Flow;  // "handlers: {}" rather than a lone "{}" line
       out << YAML::BeginMap;
       for (const auto& [k, x] : v.items()) {
-        out << YAML::Key << k << YAML::Value;
+        out << YAML::Key;
+        emit_string(out, k);
+        out << YAML::Value;
         emit(out, x);
       }
       out << YAML::EndMap;
@@ -72,7 +83,7 @@ void emit(YAML::Emitter& out, const Tree& v) {
     case Tree::value_t::boolean: out << v.get<bool>(); break;
     case Tree::value_t::number_integer:
     case Tree::value_t::number_unsigned: out << v.get<long long>(); break;
-    case Tree::value_t::string: out << v.get_ref<const std::string&>(); break;
+    case Tree::value_t::string: emit_string(out, v.get_ref<const std::string&>()); break;
     default: out << YAML::Null; break;
   }
 }

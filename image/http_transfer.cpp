@@ -41,15 +41,6 @@ struct Transfer {
   bool body_started = false;
 };
 
-// "bytes START-END/TOTAL" -> START, or -1.
-int64_t content_range_start(const std::string& v) {
-  if (!v.starts_with("bytes ")) return -1;
-  int64_t start = -1;
-  const char* first = v.data() + 6;
-  if (std::from_chars(first, v.data() + v.size(), start).ec != std::errc()) return -1;
-  return start;
-}
-
 size_t on_header(char* data, size_t size, size_t n, void* p) {
   auto* t = static_cast<Transfer*>(p);
   std::string line(data, size * n);
@@ -161,6 +152,27 @@ bool exists(const std::string& path) {
 }
 
 }  // namespace
+
+int64_t content_range_start(std::string_view v) {
+  if (!v.starts_with("bytes ")) return -1;
+  v.remove_prefix(6);
+  // One number, as from_chars reads it, but digits only (no sign).
+  auto number = [&v](int64_t& out) {
+    if (v.empty() || v[0] < '0' || v[0] > '9') return false;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+    if (ec != std::errc()) return false;
+    v.remove_prefix(static_cast<size_t>(end - v.data()));
+    return true;
+  };
+  int64_t start = 0, last = 0, total = 0;
+  if (!number(start) || !v.starts_with('-')) return -1;
+  v.remove_prefix(1);
+  if (!number(last) || last < start || !v.starts_with('/')) return -1;
+  v.remove_prefix(1);
+  if (v == "*") return start;
+  if (!number(total) || !v.empty() || last >= total) return -1;
+  return start;
+}
 
 struct HttpPool::Handle {
   CURL* curl = curl_easy_init();

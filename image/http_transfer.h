@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace crius::image {
@@ -74,6 +75,10 @@ class HttpPool {
   std::mutex mu_;
   std::vector<std::unique_ptr<Handle>> idle_;
 };
+
+// The first byte of a 206 answer's Content-Range, "bytes FIRST-LAST/TOTAL"
+// (TOTAL may be "*"), or -1 when the value is not of that form.
+int64_t content_range_start(std::string_view value);
 
 // "CODE: message (detail)" from a registry error body (the distribution
 // spec's {"errors": [...]}), or its first bytes when it is not one.

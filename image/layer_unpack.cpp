@@ -26,6 +26,13 @@ namespace {
 constexpr const char* kWhiteoutPrefix = ".wh.";
 constexpr const char* kOpaqueMarker = ".wh..wh..opq";
 
+// libarchive's message for the last failure; it may have none (a truncated
+// gzip header fails without one).
+std::string archive_error(struct archive* a) {
+  const char* s = archive_error_string(a);
+  return s ? s : "malformed data";
+}
+
 std::string entry_error(const std::string& entry, const std::string& what, int err) {
   return "layer entry \"" + entry + "\": " + errno_text(what, err);
 }
@@ -216,7 +223,7 @@ class Decompressed {
   }
   [[noreturn]] void fail(const char* step) {
     source_.rethrow();
-    throw InvalidArgument(std::string("layer: ") + step + " the blob: " + archive_error_string(raw_.get()));
+    throw InvalidArgument(std::string("layer: ") + step + " the blob: " + archive_error(raw_.get()));
   }
 
   Source source_;
@@ -258,7 +265,7 @@ UnpackStats unpack_layer(const std::string& dir, const ChunkSource& next) {
   archive_read_support_format_empty(a.get());
   if (archive_read_open(a.get(), &source, nullptr, &Decompressed::read, nullptr) != ARCHIVE_OK) {
     source.rethrow();
-    throw InvalidArgument(std::string("layer is not a tar archive: ") + archive_error_string(a.get()));
+    throw InvalidArgument(std::string("layer is not a tar archive: ") + archive_error(a.get()));
   }
 
   UnpackStats stats;
@@ -269,7 +276,7 @@ UnpackStats unpack_layer(const std::string& dir, const ChunkSource& next) {
     if (rc == ARCHIVE_EOF) break;
     if (rc < ARCHIVE_WARN) {
       source.rethrow();
-      throw InvalidArgument(std::string("reading layer tar: ") + archive_error_string(a.get()));
+      throw InvalidArgument(std::string("reading layer tar: ") + archive_error(a.get()));
     }
     ++stats.entries;
     const std::string entry = archive_entry_pathname(e) ? archive_entry_pathname(e) : "";
@@ -341,7 +348,7 @@ UnpackStats unpack_layer(const std::string& dir, const ChunkSource& next) {
           if (r == ARCHIVE_EOF) break;
           if (r < ARCHIVE_WARN) {
             source.rethrow();
-            throw InvalidArgument("layer entry \"" + entry + "\": " + archive_error_string(a.get()));
+            throw InvalidArgument("layer entry \"" + entry + "\": " + archive_error(a.get()));
           }
           const char* p = static_cast<const char*>(buf);
           while (size) {

@@ -16,7 +16,11 @@ Descriptor descriptor(const json& j, const char* what) {
   Descriptor d;
   d.media_type = j.value("mediaType", "");
   d.digest = j.at("digest").get<std::string>();
-  d.size = j.value("size", int64_t{-1});
+  if (auto s = j.find("size"); s != j.end()) {
+    // Integers only: a float is never cast (1e300 does not fit).
+    if (!s->is_number_integer()) throw InvalidArgument(std::string(what) + " " + d.digest + ": size is not an integer");
+    d.size = s->get<int64_t>();
+  }
   check_digest(d.digest);
   if (d.size < 0) throw InvalidArgument(std::string(what) + " " + d.digest + " has no size");
   if (auto p = j.find("platform"); p != j.end() && p->is_object()) {
@@ -37,8 +41,17 @@ Manifest parse_manifest(const std::string& body, const std::string& content_type
     throw InvalidArgument(std::string("manifest is not JSON: ") + e.what());
   }
   if (!j.is_object()) throw InvalidArgument("manifest is not a JSON object");
-  const int version = j.value("schemaVersion", 0);
-  std::string type = j.value("mediaType", "");
+  int64_t version = 0;
+  std::string type;
+  try {
+    if (auto v = j.find("schemaVersion"); v != j.end() && !v->is_null()) {
+      if (!v->is_number_integer()) throw InvalidArgument("malformed manifest: schemaVersion is not an integer");
+      version = v->get<int64_t>();
+    }
+    type = j.value("mediaType", "");
+  } catch (const json::exception& e) {
+    throw InvalidArgument(std::string("malformed manifest: ") + e.what());
+  }
   if (type.empty()) type = content_type;
   if (version == 1 || type.find("distribution.manifest.v1") != std::string::npos)
     throw FailedPrecondition("the registry served a Docker schema 1 manifest (" + type +

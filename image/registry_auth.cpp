@@ -63,6 +63,7 @@ std::map<std::string, std::string> parse_challenge(const std::string& header) {
     size_t eq = header.find('=', i);
     if (eq == std::string::npos) break;
     std::string key = lower(header.substr(i, eq - i));
+    while (!key.empty() && key.back() == ' ') key.pop_back();
     std::string value;
     i = eq + 1;
     if (i < header.size() && header[i] == '"') {
@@ -77,7 +78,8 @@ std::map<std::string, std::string> parse_challenge(const std::string& header) {
       value = header.substr(i, end == std::string::npos ? std::string::npos : end - i);
       i = end;
     }
-    out[key] = value;
+    // A parameter without a name is dropped: "" holds the scheme.
+    if (!key.empty()) out[key] = value;
   }
   return out;
 }
@@ -125,21 +127,40 @@ std::string TokenCache::token(HttpPool& http, const Endpoint& endpoint, const Ta
     if (res.status == 403) throw PermissionDenied(what);
     throw FailedPrecondition(what);
   }
-  std::string token;
-  int64_t expires_in = 60;
+  TokenAnswer answer;
   try {
-    auto j = nlohmann::json::parse(res.body);
-    token = j.value("token", "");
-    if (token.empty()) token = j.value("access_token", "");
-    expires_in = std::max<int64_t>(j.value("expires_in", int64_t{60}), 10);
-  } catch (const std::exception& e) {
-    throw FailedPrecondition("registry " + target.host + ": token server " + realm + ": bad response: " + e.what());
+    answer = parse_token_answer(res.body);
+  } catch (const Error& e) {
+    throw FailedPrecondition("registry " + target.host + ": token server " + realm + ": " + e.what());
   }
-  if (token.empty()) throw FailedPrecondition("registry " + target.host + ": token server " + realm + " gave no token");
   std::lock_guard lock(mu_);
   // Renew a little early so a token never expires mid-request.
-  tokens_[key] = {token, std::chrono::steady_clock::now() + std::chrono::seconds(expires_in - 5)};
-  return token;
+  tokens_[key] = {answer.token, std::chrono::steady_clock::now() + std::chrono::seconds(answer.expires_in - 5)};
+  return answer.token;
+}
+
+TokenAnswer parse_token_answer(const std::string& body) {
+  const auto j = nlohmann::json::parse(body, nullptr, false);
+  if (!j.is_object()) throw FailedPrecondition("bad response: not a JSON object");
+  auto text = [&](const char* key) {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) return std::string();
+    if (!it->is_string()) throw FailedPrecondition(std::string("bad response: \"") + key + "\" is not a string");
+    return it->get<std::string>();
+  };
+  TokenAnswer a;
+  a.token = text("token");
+  if (a.token.empty()) a.token = text("access_token");
+  if (a.token.empty()) throw FailedPrecondition("gave no token");
+  if (auto e = j.find("expires_in"); e != j.end() && !e->is_null()) {
+    if (!e->is_number()) throw FailedPrecondition("bad response: \"expires_in\" is not a number");
+    // Compared as a double first: a huge or fractional value must not
+    // overflow the conversion or the clock arithmetic.
+    const double v = e->get<double>();
+    constexpr int64_t kMin = 10, kMax = 24 * 3600;
+    a.expires_in = v <= kMin ? kMin : v >= kMax ? kMax : static_cast<int64_t>(v);
+  }
+  return a;
 }
 
 }  // namespace crius::image

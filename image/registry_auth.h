@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <string>
@@ -31,6 +32,15 @@ struct Credentials {
 // Parses `Bearer realm="…",service="…",scope="…"` (or Basic) into its
 // parameters, with the scheme under key "" in lowercase.
 std::map<std::string, std::string> parse_challenge(const std::string& header);
+
+// A token server's answer: the token ("token", else "access_token") and
+// how long to keep it ("expires_in", 60 s when absent, held to 10 s..1 day).
+// Throws FailedPrecondition saying what is wrong with the body.
+struct TokenAnswer {
+  std::string token;
+  int64_t expires_in = 60;
+};
+TokenAnswer parse_token_answer(const std::string& body);
 
 // Bearer tokens, cached by realm, service, scope and credentials until
 // shortly before they expire.

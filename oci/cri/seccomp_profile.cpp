@@ -3,6 +3,7 @@
 #include <sys/utsname.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 
@@ -89,11 +90,36 @@ json load(const std::string& path, const Defaults& d, const std::vector<std::str
   return seccomp_from_profile(doc, caps, path);
 }
 
+// An unsigned integer field of `o` (0 when absent), at most `max`; a float,
+// a negative or a larger number is refused, never cast.
+uint64_t unsigned_field(const json& o, const char* key, uint64_t max, const std::string& field) {
+  auto it = o.find(key);
+  if (it == o.end() || it->is_null()) return 0;
+  if (!it->is_number_unsigned() && !(it->is_number_integer() && it->get<int64_t>() >= 0))
+    throw InvalidArgument(field + "." + key + ": must be a non-negative integer");
+  const uint64_t v = it->get<uint64_t>();
+  if (v > max) throw InvalidArgument(field + "." + key + ": must be at most " + std::to_string(max));
+  return v;
+}
+
+json convert_profile(const json& p, const std::vector<std::string>& caps_in, const std::string& where);
+
 }  // namespace
 
 json seccomp_from_profile(const json& p, const std::vector<std::string>& caps_in, const std::string& source) {
   const std::string where = "seccomp profile " + source;
   if (!p.is_object()) throw InvalidArgument(where + ": must be a JSON object");
+  // A field of the wrong type anywhere is the profile's fault.
+  try {
+    return convert_profile(p, caps_in, where);
+  } catch (const json::exception& e) {
+    throw InvalidArgument(where + ": " + e.what());
+  }
+}
+
+namespace {
+
+json convert_profile(const json& p, const std::vector<std::string>& caps_in, const std::string& where) {
   const auto caps = normalized_caps(caps_in);
   const auto native = native_arch_names();
   auto action = [&](const json& a, const std::string& field) {
@@ -113,6 +139,7 @@ json seccomp_from_profile(const json& p, const std::vector<std::string>& caps_in
   std::vector<std::string> arches;
   if (p.contains("archMap") && p["archMap"].is_array()) {
     for (const auto& m : p["archMap"]) {
+      if (!m.is_object()) throw InvalidArgument(where + ": archMap: entries must be objects");
       const std::string a = m.value("architecture", "");
       if (std::find(native.begin(), native.end(), a) == native.end()) continue;
       arches.push_back(a);
@@ -135,6 +162,9 @@ json seccomp_from_profile(const json& p, const std::vector<std::string>& caps_in
     if (!s.is_object()) throw InvalidArgument(where + ": " + field + ": must be an object");
     // Docker's conditions: every included cap held, an included arch native,
     // no excluded cap held, no excluded arch native, a recent enough kernel.
+    for (const char* cond : {"includes", "excludes"})
+      if (s.contains(cond) && !s[cond].is_object())
+        throw InvalidArgument(where + ": " + field + "." + cond + ": must be an object");
     if (s.contains("includes")) {
       const json& inc = s["includes"];
       auto need = normalized_caps(strings(inc.value("caps", json()), where + ": " + field + ".includes.caps"));
@@ -163,11 +193,14 @@ json seccomp_from_profile(const json& p, const std::vector<std::string>& caps_in
     if (s.contains("args") && !s["args"].is_null()) {
       if (!s["args"].is_array()) throw InvalidArgument(where + ": " + field + ".args: must be a list");
       json args = json::array();
-      for (const auto& a : s["args"])
-        args.push_back({{"index", a.value("index", 0u)},
-                        {"value", a.value("value", uint64_t{0})},
-                        {"valueTwo", a.value("valueTwo", uint64_t{0})},
+      for (const auto& a : s["args"]) {
+        const std::string af = where + ": " + field + ".args";
+        if (!a.is_object()) throw InvalidArgument(af + ": entries must be objects");
+        args.push_back({{"index", unsigned_field(a, "index", 5, af)},  // a syscall has six arguments
+                        {"value", unsigned_field(a, "value", UINT64_MAX, af)},
+                        {"valueTwo", unsigned_field(a, "valueTwo", UINT64_MAX, af)},
                         {"op", a.value("op", "")}});
+      }
       if (!args.empty()) r["args"] = args;
     }
     syscalls.push_back(r);
@@ -175,6 +208,8 @@ json seccomp_from_profile(const json& p, const std::vector<std::string>& caps_in
   out["syscalls"] = syscalls;
   return out;
 }
+
+}  // namespace
 
 json seccomp_for(const ::runtime::v1::LinuxContainerSecurityContext& sc, const Defaults& d,
                  const std::vector<std::string>& caps, bool privileged) {

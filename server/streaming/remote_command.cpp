@@ -1,5 +1,7 @@
 #include "server/streaming/remote_command.h"
 
+#include <cstdint>
+
 #include <nlohmann/json.hpp>
 
 #include "base/log.h"
@@ -117,7 +119,14 @@ void RemoteCommand::resize_data(std::string_view data) {
     resize_buf_.erase(0, close + 1);
     auto j = nlohmann::json::parse(object, nullptr, false);
     if (!j.is_object()) continue;
-    const int w = j.value("Width", j.value("width", 0)), h = j.value("Height", j.value("height", 0));
+    // Integers only: a string, a float or a huge number is no size (and
+    // must neither throw here, in the event loop, nor be cast blindly).
+    auto dimension = [&j](const char* key, const char* alt) -> int64_t {
+      auto it = j.find(key);
+      if (it == j.end()) it = j.find(alt);
+      return it != j.end() && it->is_number_integer() ? it->get<int64_t>() : 0;
+    };
+    const int64_t w = dimension("Width", "width"), h = dimension("Height", "height");
     if (w <= 0 || h <= 0 || w > 65535 || h > 65535) continue;
     if (io_) io_->resize(static_cast<uint16_t>(w), static_cast<uint16_t>(h));
     else pending_size_ = {static_cast<uint16_t>(w), static_cast<uint16_t>(h)};

@@ -2,11 +2,8 @@
 // inflater: whatever the bytes, both must refuse cleanly (ProtocolError),
 // never crash, and never hold more than one bounded frame.
 //
-// Not wired into CMake (clang may be absent). To fuzz, from the tree root:
-//   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -I. tests/fuzz/spdy_frame_fuzz.cpp
-//     server/streaming/spdy/frame.cpp server/streaming/spdy/header_block.cpp -lz -o spdy_frame_fuzz
-// (one command line)
-//   ./spdy_frame_fuzz -max_len=70000
+// Built by tests/fuzz/CMakeLists.txt when CRIUS_FUZZ=ON (clang), with a seed
+// corpus in corpus/spdy_frame_fuzz/.
 // unit_spdy_tests runs the same entry over a generated corpus
 // (fuzz_corpus_test.cpp), so CI exercises it without clang.
 #include <cstddef>

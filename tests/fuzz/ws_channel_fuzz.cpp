@@ -4,10 +4,9 @@
 // WebSocket frames themselves are Beast's, whose limit (1 MiB a message)
 // the streaming server's tests check.
 //
-// Not wired into CMake (clang may be absent). To fuzz, from the tree root:
-//   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -I. tests/fuzz/ws_channel_fuzz.cpp
-//     server/streaming/ws_channels.cpp -lcrypto -o ws_channel_fuzz
-// (one command line). unit_streaming_tests runs the same entry over a
+// Built by tests/fuzz/CMakeLists.txt when CRIUS_FUZZ=ON (clang), with a seed
+// corpus in corpus/ws_channel_fuzz/.
+// unit_streaming_tests runs the same entry over a
 // generated corpus (ws_fuzz_corpus_test.cpp), so CI exercises it.
 #include <cstddef>
 #include <cstdint>
