@@ -307,6 +307,15 @@ StreamConn Client::attach_stream(const std::string& id, bool stdin) {
 
 void Client::reopen_log(const std::string& id) { call({{"op", "reopen_log"}, {"id", id}}); }
 
-void Client::shutdown() { call({{"op", "shutdown"}}); }
+void Client::shutdown() {
+  // Opened before the request, so that the PID cannot have been reused.
+  const Fd gone(pid_ > 0 ? static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0)) : -1);
+  call({{"op", "shutdown"}});
+  if (!gone) return;  // gone already (or a monitor too old to say its PID)
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  struct pollfd p = {gone.get(), POLLIN, 0};
+  while (::poll(&p, 1, remaining_ms(deadline)) < 0 && errno == EINTR) {
+  }
+}
 
 }  // namespace crius::oci::monitor

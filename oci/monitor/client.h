@@ -141,7 +141,9 @@ class Client {
   StreamConn attach_stream(const std::string& id, bool stdin);
   // Reopens the container's log file (after kubelet rotated it).
   void reopen_log(const std::string& id);
-  // Asks the monitor to exit; FailedPrecondition while it still has containers.
+  // Asks the monitor to exit and waits (bounded) until it has: it sits in
+  // the pod's cgroups, which the pod's removal deletes next.
+  // FailedPrecondition while it still has containers.
   void shutdown();
 
  private:

@@ -10,6 +10,7 @@
 #include <string>
 #include <utility>
 #include <variant>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/post.hpp>
@@ -20,6 +21,10 @@
 
 namespace crius::streaming {
 
+namespace spdy {
+class Session;
+}
+
 struct Context {
   boost::asio::any_io_executor io;
   boost::asio::thread_pool* pool;
@@ -27,6 +32,9 @@ struct Context {
   ServerOptions opts;
   std::atomic<size_t> sessions{0};
   std::atomic<size_t> sessions_by_kind[3] = {0, 0, 0};  // by Request's index: exec, attach, port-forward
+  // The SPDY sessions made (io thread only), for ~Server to release those
+  // still open: a session and its handler hold each other until it ends.
+  std::vector<std::weak_ptr<spdy::Session>> spdy_sessions;
 
   // Runs work() on the pool, then done(result, error text) on the io thread.
   template <class T>

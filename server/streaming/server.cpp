@@ -34,6 +34,13 @@ const std::vector<std::string> kWsRemoteCommand = {"v5.channel.k8s.io",        "
 const char* const kTunnel = "SPDY/3.1+portforward.k8s.io";
 const std::vector<std::string> kWsPortForward = {kTunnel, "v4.channel.k8s.io", "v4.base64.channel.k8s.io", ""};
 
+// A new SPDY session, noted for ~Server (Context::spdy_sessions).
+std::shared_ptr<spdy::Session> tracked(Context& ctx, std::shared_ptr<spdy::Session> s) {
+  std::erase_if(ctx.spdy_sessions, [](const auto& w) { return w.expired(); });
+  ctx.spdy_sessions.push_back(s);
+  return s;
+}
+
 std::string lower(std::string_view s) {
   std::string r(s);
   for (auto& c : r) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -140,7 +147,7 @@ class HttpConn : public std::enable_shared_from_this<HttpConn<S>> {
                  if (ec) return log::warn("streaming: WebSocket handshake failed", {{"error", ec.message()}});
                  if (auto* pf = std::get_if<PortForwardRequest>(&request)) {
                    if (proto == kTunnel) {
-                     auto session = spdy::Session::make(tunnel_transport(ws, ctx->io), "");
+                     auto session = tracked(*ctx, spdy::Session::make(tunnel_transport(ws, ctx->io), ""));
                      return serve_spdy_port_forward(session, std::move(*pf), ctx, slot);
                    }
                    return serve_ws_port_forward(ws, proto, std::move(*pf), ctx, slot);
@@ -174,7 +181,7 @@ class HttpConn : public std::enable_shared_from_this<HttpConn<S>> {
                         std::string rest = beast::buffers_to_string(self->buf_.data());
                         auto t = std::make_unique<StreamTransport<S>>(std::move(self->stream_),
                                                                       self->ctx_->opts.idle_timeout);
-                        auto session = spdy::Session::make(std::move(t), std::move(rest));
+                        auto session = tracked(*self->ctx_, spdy::Session::make(std::move(t), std::move(rest)));
                         if (auto* pf = std::get_if<PortForwardRequest>(&request))
                           return serve_spdy_port_forward(session, std::move(*pf), self->ctx_, slot);
                         serve_spdy_remote_command(session, remotecommand_version(proto), std::move(request),
@@ -288,6 +295,12 @@ Server::~Server() {
   m.ioc.stop();
   if (m.thread.joinable()) m.thread.join();
   m.pool.join();
+  // Sessions still open never end now: drop their handlers, which own them.
+  for (const auto& w : m.ctx->spdy_sessions)
+    if (auto s = w.lock()) {
+      s->on_stream = nullptr;
+      s->on_closed = nullptr;
+    }
 }
 
 std::string Server::url(Request r) {

@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -127,10 +129,45 @@ Daemon::Daemon(DaemonOptions options) : options_(std::move(options)), metrics_po
   start();
 }
 
+// Under sanitizers (CRIUS_SANITIZE), the daemon and what inherits its
+// environment (crius-monitor, whose stderr is a log under the pod's state,
+// crius-pause) write their reports to <dir>/sanitizer.<pid>; the reports fail
+// the test in ~Daemon. The options given to the test runner are kept.
+namespace {
+
+std::map<std::string, std::string> with_sanitizer_log(std::map<std::string, std::string> env,
+                                                      [[maybe_unused]] const std::string& prefix) {
+#ifdef CRIUS_SANITIZE
+  for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS"}) {
+    std::string& v = env[name];
+    if (v.empty() && std::getenv(name)) v = std::getenv(name);
+    v += (v.empty() ? "" : ":") + std::string("log_path=") + prefix;
+  }
+#endif
+  return env;
+}
+
+// The sanitizer reports under dir that name an error (not a warning).
+[[maybe_unused]] std::string sanitizer_errors(const std::string& dir) {
+  std::string out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (!e.path().filename().string().starts_with("sanitizer.")) continue;
+    const std::string text = read_file(e.path());
+    if (text.find("ERROR: ") != std::string::npos || text.find("runtime error") != std::string::npos ||
+        text.find("WARNING: ThreadSanitizer") != std::string::npos)
+      out += "--- " + e.path().string() + "\n" + text;
+  }
+  return out;
+}
+
+}  // namespace
+
 void Daemon::start() {
   auto argv = args();
   argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());
-  pid_ = spawn(argv, options_.env, dir_ / "stdout", dir_ / "stderr", options_.hide_cgroup_v2_controllers);
+  pid_ = spawn(argv, with_sanitizer_log(options_.env, dir_ / "sanitizer"), dir_ / "stdout", dir_ / "stderr",
+               options_.hide_cgroup_v2_controllers);
   if (!options_.wait_ready) return;
   if (!wait_for_log("crius is serving the CRI")) {
     stop(SIGKILL);
@@ -147,6 +184,12 @@ void Daemon::restart() {
 }
 
 Daemon::~Daemon() {
+#ifdef CRIUS_SANITIZE
+  // A clean exit, so that LeakSanitizer looks at the daemon's heap.
+  if (pid_ > 0) stop(SIGTERM);
+  if (const std::string errors = sanitizer_errors(dir_.path()); !errors.empty())
+    ADD_FAILURE() << "sanitizer reports of crius or its helpers:\n" << errors;
+#endif
   if (pid_ > 0) stop(SIGKILL);
 }
 
