@@ -16,6 +16,34 @@
 
 namespace crius {
 
+namespace {
+
+// A write to a pipe whose reader has gone gives EPIPE here, not a SIGPIPE
+// that would end the whole calling process (a hook may exit without reading
+// its stdin; neither the tests nor crius-runtime ignore SIGPIPE). The signal
+// is directed at the writing thread, so blocking it here is enough; one this
+// write raised is consumed before the mask is restored.
+ssize_t write_without_sigpipe(int fd, const char* data, size_t n) {
+  sigset_t pipe_set, old, pending;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  ::pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+  sigpending(&pending);
+  const bool was_pending = sigismember(&pending, SIGPIPE);
+  const ssize_t w = ::write(fd, data, n);
+  const int saved = errno;
+  if (w < 0 && saved == EPIPE && !was_pending) {
+    const timespec zero{0, 0};
+    while (::sigtimedwait(&pipe_set, nullptr, &zero) < 0 && errno == EINTR) {
+    }
+  }
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  errno = saved;
+  return w;
+}
+
+}  // namespace
+
 ProcessResult run_process(const std::vector<std::string>& args, const std::vector<std::string>& env,
                           const std::string& input, std::chrono::milliseconds timeout, const std::string& program) {
   if (args.empty()) throw Internal("run_process: no program given");
@@ -96,7 +124,7 @@ ProcessResult run_process(const std::vector<std::string>& args, const std::vecto
     for (int i = 0; i < n; ++i) {
       if (!fds[i].revents) continue;
       if (owners[i] == &in_w) {
-        ssize_t w = ::write(in_w.get(), input.data() + written, input.size() - written);
+        ssize_t w = write_without_sigpipe(in_w.get(), input.data() + written, input.size() - written);
         if (w > 0) written += static_cast<size_t>(w);
         if (w < 0 && errno != EAGAIN) in_w.reset();
         if (written == input.size()) in_w.reset();
