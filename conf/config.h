@@ -73,8 +73,10 @@ struct RuntimeConfig {
   // CDI spec directories, watched; for the same device a later one wins over an earlier one.
   std::vector<std::string> cdi_spec_dirs = {"/etc/cdi", "/var/run/cdi"};
   // How often the stats List RPCs' samples are refreshed while somebody lists;
-  // 0: every List samples every cgroup itself.
-  std::chrono::milliseconds stats_period = std::chrono::seconds(10);
+  // 0 (the default, as containerd and cri-o): every List samples every cgroup
+  // itself. Not on by default: `crictl stats` lists twice a second apart and
+  // fails when the CPU sample has not moved in between.
+  std::chrono::milliseconds stats_period{0};
 
   bool operator==(const RuntimeConfig&) const = default;
 };

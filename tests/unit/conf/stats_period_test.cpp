@@ -7,16 +7,16 @@ namespace {
 
 using ConfStatsPeriod = ConfFixture;
 
-TEST_F(ConfStatsPeriod, DefaultsToTenSeconds) {
-  EXPECT_EQ(load_with().runtime.stats_period, std::chrono::seconds(10));
+TEST_F(ConfStatsPeriod, DefaultsToSamplingOnEveryCall) {
+  EXPECT_EQ(load_with().runtime.stats_period, std::chrono::milliseconds(0));
 }
 
 TEST_F(ConfStatsPeriod, SetByFileOrFlagAndPrinted) {
   write(main_, "runtime:\n  stats_period: 2s\n");
   EXPECT_EQ(load_with().runtime.stats_period, std::chrono::seconds(2));
-  const Config c = load_with({"--runtime-stats-period=0"});
-  EXPECT_EQ(c.runtime.stats_period, std::chrono::milliseconds(0));
-  EXPECT_EQ(to_json(c)["runtime"]["stats_period"], "0s");
+  const Config c = load_with({"--runtime-stats-period=10s"});
+  EXPECT_EQ(c.runtime.stats_period, std::chrono::seconds(10));
+  EXPECT_EQ(to_json(c)["runtime"]["stats_period"], "10s");
 }
 
 TEST_F(ConfStatsPeriod, MustNotBeNegative) {
