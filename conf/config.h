@@ -72,11 +72,10 @@ struct RuntimeConfig {
   std::int64_t shm_size = 64 << 20;  // bytes of each pod's /dev/shm tmpfs
   // CDI spec directories, watched; for the same device a later one wins over an earlier one.
   std::vector<std::string> cdi_spec_dirs = {"/etc/cdi", "/var/run/cdi"};
-  // How often the stats List RPCs' samples are refreshed while somebody lists;
-  // 0 (the default, as containerd and cri-o): every List samples every cgroup
-  // itself. Not on by default: `crictl stats` lists twice a second apart and
-  // fails when the CPU sample has not moved in between.
-  std::chrono::milliseconds stats_period{0};
+  // How often the writable layers' usage behind the stats List RPCs and pod
+  // metrics is walked again while somebody lists (cgroups are read on every
+  // call); 0: every call walks every layer itself.
+  std::chrono::milliseconds disk_usage_period{std::chrono::seconds(10)};
 
   bool operator==(const RuntimeConfig&) const = default;
 };

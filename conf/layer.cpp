@@ -260,7 +260,7 @@ class Layer {
       else if (k == "pids_limit") set(r.pids_limit, fv, fp);
       else if (k == "shm_size") set_size(r.shm_size, fv, fp);
       else if (k == "cdi_spec_dirs") set(r.cdi_spec_dirs, fv, fp);
-      else if (k == "stats_period") set(r.stats_period, fv, fp);
+      else if (k == "disk_usage_period") set(r.disk_usage_period, fv, fp);
       else return false;
       return true;
     });

@@ -41,7 +41,7 @@ Tree config_tree(const Config& c) {
                   {"pids_limit", c.runtime.pids_limit},
                   {"shm_size", c.runtime.shm_size},
                   {"cdi_spec_dirs", c.runtime.cdi_spec_dirs},
-                  {"stats_period", format_duration(c.runtime.stats_period)}};
+                  {"disk_usage_period", format_duration(c.runtime.disk_usage_period)}};
   t["streaming"] = {{"address", c.streaming.address},
                     {"port", c.streaming.port},
                     {"tls_cert", c.streaming.tls_cert},

@@ -234,8 +234,8 @@ class Checker {
       bad("runtime.shm_size", "must be at least 4096 bytes, got " + std::to_string(r.shm_size));
     for (std::size_t i = 0; i < r.cdi_spec_dirs.size(); ++i)
       absolute("runtime.cdi_spec_dirs[" + std::to_string(i) + "]", r.cdi_spec_dirs[i]);
-    if (r.stats_period < std::chrono::milliseconds(0))
-      bad("runtime.stats_period", "must not be negative, got " + in_quotes(format_duration(r.stats_period)));
+    if (r.disk_usage_period < std::chrono::milliseconds(0))
+      bad("runtime.disk_usage_period", "must not be negative, got " + in_quotes(format_duration(r.disk_usage_period)));
   }
 
   void metrics_address(const std::string& address) {

@@ -84,6 +84,7 @@ std::optional<WritableLayer> writable_layer(const std::string& upper) {
   if (!fs::is_directory(upper, ec)) return std::nullopt;
   const image::Usage u = image::disk_usage(upper);
   WritableLayer w;
+  w.at = now_ns();
   w.mountpoint = mountpoint_of(upper);
   w.bytes = u.bytes;
   w.inodes = u.inodes;
@@ -184,6 +185,14 @@ void StatsSampler::keep_only(const std::vector<Record>& containers, const std::v
 }
 
 ContainerUsage StatsSampler::container(const Record& r, const conf::Config& config) {
+  ContainerUsage u = cgroup(r, config);
+  u.writable_layer = layer(r);
+  return u;
+}
+
+std::optional<WritableLayer> StatsSampler::layer(const Record& r) { return writable_layer(images_.writable_dir(r.id)); }
+
+ContainerUsage StatsSampler::cgroup(const Record& r, const conf::Config& config) {
   auto sample = container_cgroup(r, config);
   ContainerUsage u;
   u.at = now_ns();
@@ -191,7 +200,6 @@ ContainerUsage StatsSampler::container(const Record& r, const conf::Config& conf
     const uint64_t total = sample->cpu.total_ns;
     u.cgroup = CgroupUsage{std::move(*sample), rate(r.id, u.at, total)};
   }
-  u.writable_layer = writable_layer(images_.writable_dir(r.id));
   return u;
 }
 

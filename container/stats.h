@@ -28,6 +28,7 @@ struct CgroupUsage {
 };
 
 struct WritableLayer {
+  int64_t at = 0;          // when it was walked, nanoseconds since the epoch
   std::string mountpoint;  // of the filesystem that holds it
   uint64_t bytes = 0, inodes = 0;
   std::string device;           // that filesystem's source ("/dev/vda1"), "" when unknown
@@ -62,7 +63,9 @@ class StatsSampler {
  public:
   // The image store says where each container's writable layer is.
   explicit StatsSampler(const image::Images& images) : images_(images) {}
-  ContainerUsage container(const Record&, const conf::Config&);
+  ContainerUsage container(const Record&, const conf::Config&);  // cgroup() and layer()
+  ContainerUsage cgroup(const Record&, const conf::Config&);     // without the writable layer
+  std::optional<WritableLayer> layer(const Record&);             // walks it
   // The pod's own figures (its cgroup, or without one its containers' added
   // up; its network) over samples of its containers, which it keeps.
   PodUsage pod(const sandbox::Record&, std::vector<ContainerUsage> containers);

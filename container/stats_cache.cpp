@@ -48,48 +48,42 @@ StatsCache::Pass StatsCache::begin() {
   return pass;
 }
 
-// While the refresh runs, any sample is answered, however late the refresh
-// is with it (that is the point: a slow cgroup delays the refresh, not the
-// List). Otherwise only one younger than two periods.
+// While the refresh runs, any layer sample is answered, however late the
+// refresh is with it (that is the point: a deep layer delays the refresh,
+// not the List). Otherwise only one younger than two periods.
 bool StatsCache::usable(const Pass& pass, int64_t sampled_at) const {
   return pass.refreshing || now_ns() - sampled_at <= 2 * ns(pass.period);
 }
 
 ContainerUsage StatsCache::container(const Pass& pass, const Record& r) {
-  if (pass.period.count() <= 0) return source_.container(r);
+  ContainerUsage u = source_.cgroup(r);
+  if (pass.period.count() <= 0) {
+    u.writable_layer = source_.layer(r);
+    return u;
+  }
   {
     std::lock_guard lock(mu_);
-    if (auto it = containers_.find(r.id); it != containers_.end() && usable(pass, it->second.at)) return it->second;
+    if (auto it = layers_.find(r.id); it != layers_.end() && usable(pass, it->second.at)) {
+      u.writable_layer = it->second.layer;
+      return u;
+    }
   }
-  ContainerUsage u = source_.container(r);
+  LayerSample walked{now_ns(), source_.layer(r)};
+  u.writable_layer = walked.layer;
   std::lock_guard lock(mu_);
-  containers_[r.id] = u;
+  layers_[r.id] = std::move(walked);
   return u;
 }
 
 PodUsage StatsCache::pod(const Pass& pass, const sandbox::Record& pod, const std::vector<Record>& containers) {
   std::vector<ContainerUsage> samples;
   for (const auto& c : containers) samples.push_back(container(pass, c));
-  if (pass.period.count() <= 0) return source_.pod(pod, std::move(samples));
-  {
-    std::lock_guard lock(mu_);
-    if (auto it = pods_.find(pod.id); it != pods_.end() && usable(pass, it->second.at)) {
-      PodUsage u = it->second;
-      u.containers = std::move(samples);
-      return u;
-    }
-  }
-  PodUsage u = source_.pod(pod, std::move(samples));
-  PodUsage own = u;
-  own.containers.clear();
-  std::lock_guard lock(mu_);
-  pods_[pod.id] = std::move(own);
-  return u;
+  return source_.pod(pod, std::move(samples));
 }
 
-// Sleeps until somebody lists, then refreshes once a period until a quiet
-// spell; the first refresh comes a period after the List that woke it, which
-// sampled inline itself.
+// Sleeps until somebody lists, then walks the layers once a period until a
+// quiet spell; the first walk comes a period after the List that woke it,
+// which walked inline itself.
 void StatsCache::run() {
   std::unique_lock lock(mu_);
   while (true) {
@@ -102,35 +96,23 @@ void StatsCache::run() {
     try {
       refresh();
     } catch (const std::exception& e) {  // the next period tries again; Lists sample what is missing
-      log::warn("refreshing stats samples", {{"error", e.what()}});
+      log::warn("walking writable layers for stats", {{"error", e.what()}});
     }
     lock.lock();
   }
 }
 
-// Every container once, then every pod over its containers' new samples, so
-// that no cgroup is read twice in a refresh; what is gone is forgotten.
+// Every container's layer once; what is gone is forgotten.
 void StatsCache::refresh() {
-  auto [containers, pods] = source_.list();
-  std::map<std::string, std::vector<ContainerUsage>> by_pod;
-  std::set<std::string> live_containers, live_pods;
-  for (const auto& c : containers) {
-    ContainerUsage u = source_.container(c);
-    live_containers.insert(c.id);
-    by_pod[c.pod_id].push_back(u);
+  std::set<std::string> live;
+  for (const auto& c : source_.list()) {
+    LayerSample walked{now_ns(), source_.layer(c)};
+    live.insert(c.id);
     std::lock_guard lock(mu_);
-    containers_[c.id] = std::move(u);
-  }
-  for (const auto& p : pods) {
-    PodUsage u = source_.pod(p, std::move(by_pod[p.id]));
-    u.containers.clear();
-    live_pods.insert(p.id);
-    std::lock_guard lock(mu_);
-    pods_[p.id] = std::move(u);
+    layers_[c.id] = std::move(walked);
   }
   std::lock_guard lock(mu_);
-  std::erase_if(containers_, [&](const auto& kv) { return !live_containers.count(kv.first); });
-  std::erase_if(pods_, [&](const auto& kv) { return !live_pods.count(kv.first); });
+  std::erase_if(layers_, [&](const auto& kv) { return !live.count(kv.first); });
 }
 
 }  // namespace crius::container

@@ -1,10 +1,13 @@
-// What the stats List RPCs answer from: the last sample of every container
-// and pod, refreshed in the background once a period for as long as somebody
-// lists (kubelet does every 10-15 s), and left alone when nobody does. A List
-// over many containers then reads no cgroup and never waits on a slow one (a
-// deep writable layer, a cgroup file that blocks): it answers what the last
-// refresh found. Only what has no sample yet, or the first List after a quiet
-// spell, samples inline.
+// What the stats List RPCs and pod metrics answer from. The cgroup figures
+// are read on every call: a few small kernel files per container, and
+// clients compare two calls a second apart (crictl stats fails when the CPU
+// sample has not moved). The writable layer's usage is the slow part, a walk
+// of every file in it, so it comes from a sample renewed in the background
+// once a period for as long as somebody asks (kubelet does every 10-15 s),
+// and left alone when nobody does. A List over many containers then reads
+// each cgroup once and never waits on a deep writable layer: only a
+// container with no layer sample yet, or the first List after a quiet spell,
+// walks inline.
 #pragma once
 
 #include <chrono>
@@ -12,9 +15,9 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
-#include <utility>
 #include <vector>
 
 #include "container/stats.h"
@@ -23,17 +26,18 @@ namespace crius::container {
 
 class StatsCache {
  public:
-  // Where samples come from; the server wires these to the stores and the
+  // Where samples come from; the server wires these to the store and the
   // sampler, tests to fakes.
   struct Source {
-    std::function<std::pair<std::vector<Record>, std::vector<sandbox::Record>>()> list;  // everything now
-    std::function<ContainerUsage(const Record&)> container;
+    std::function<std::vector<Record>()> list;  // every container now
+    std::function<ContainerUsage(const Record&)> cgroup;  // without the writable layer
+    std::function<std::optional<WritableLayer>(const Record&)> layer;
     std::function<PodUsage(const sandbox::Record&, std::vector<ContainerUsage>)> pod;  // keeps the containers
-    std::function<std::chrono::milliseconds()> period;  // <= 0: no cache, every call samples
+    std::function<std::chrono::milliseconds()> period;  // <= 0: every call walks the layers
   };
 
-  // One List call: whether old samples may be answered is decided once, at
-  // its start, so that its own demand does not count.
+  // One List call: whether old layer samples may be answered is decided
+  // once, at its start, so that its own demand does not count.
   struct Pass {
     std::chrono::milliseconds period{0};
     bool refreshing = false;  // the background refresh was running before this call
@@ -47,12 +51,18 @@ class StatsCache {
   // Marks demand (waking the refresh) and starts a List call.
   Pass begin();
   ContainerUsage container(const Pass&, const Record&);
+  // The pod's own figures over its containers' samples, read now.
   PodUsage pod(const Pass&, const sandbox::Record&, const std::vector<Record>& containers);
 
   // A quiet spell this long stops the refresh.
   static std::chrono::milliseconds idle_after(std::chrono::milliseconds period);
 
  private:
+  struct LayerSample {
+    int64_t at = 0;  // now_ns() when walked
+    std::optional<WritableLayer> layer;
+  };
+
   bool usable(const Pass&, int64_t sampled_at) const;
   bool refreshing(int64_t now) const;  // with mu_ held
   void run();
@@ -63,8 +73,7 @@ class StatsCache {
   std::condition_variable cv_;
   bool stopping_ = false;
   int64_t last_demand_ = 0;  // now_ns() of the last List, 0: none yet
-  std::map<std::string, ContainerUsage> containers_;
-  std::map<std::string, PodUsage> pods_;  // the pod's own figures, without its containers
+  std::map<std::string, LayerSample> layers_;  // by container ID
   std::thread thread_;
 };
 

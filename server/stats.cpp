@@ -1,9 +1,10 @@
 // ContainerStats, ListContainerStats, PodSandboxStats, ListPodSandboxStats
-// and their Stream* forms: kubelet's CRI stats provider polls these. The
-// List and Stream forms answer from the cache (container/stats_cache.h),
-// refreshed in the background while they are asked for; the single-item
-// forms (a person's crictl, mostly) sample now. Sampling reads cgroup files
-// and walks writable layers, so all of them run on the work pool.
+// and their Stream* forms: kubelet's CRI stats provider polls these. All
+// read the cgroups now; the List and Stream forms take the writable layers'
+// usage from the cache (container/stats_cache.h), walked in the background
+// while they are asked for, and the single-item forms (a person's crictl,
+// mostly) walk it now. Both are file system work, so all of them run on the
+// work pool.
 #include "server/services.h"
 #include "server/stats_convert.h"
 #include "server/stream_batches.h"
@@ -36,15 +37,12 @@ Everything everything(container::Containers& containers, sandbox::Sandboxes& san
 
 container::StatsCache::Source RuntimeService::stats_source() {
   return {
-      .list =
-          [this] {
-            Everything all = everything(containers_, sandboxes_, stats_);
-            return std::pair{std::move(all.containers), std::move(all.pods)};
-          },
-      .container = [this](const container::Record& r) { return stats_.container(r, *config_.get()); },
+      .list = [this] { return containers_.list(); },
+      .cgroup = [this](const container::Record& r) { return stats_.cgroup(r, *config_.get()); },
+      .layer = [this](const container::Record& r) { return stats_.layer(r); },
       .pod = [this](const sandbox::Record& pod,
                     std::vector<container::ContainerUsage> samples) { return stats_.pod(pod, std::move(samples)); },
-      .period = [this] { return config_.get()->runtime.stats_period; },
+      .period = [this] { return config_.get()->runtime.disk_usage_period; },
   };
 }
 

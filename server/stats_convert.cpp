@@ -75,7 +75,7 @@ void to_stats(const container::Record& r, const container::ContainerUsage& u, v1
   // Present (empty) also without figures, as it always was.
   auto* fsu = out->mutable_writable_layer();
   if (const auto& w = u.writable_layer) {
-    fsu->set_timestamp(u.at);
+    fsu->set_timestamp(w->at);
     fsu->mutable_fs_id()->set_mountpoint(w->mountpoint);
     set(fsu->mutable_used_bytes(), w->bytes);
     set(fsu->mutable_inodes_used(), w->inodes);

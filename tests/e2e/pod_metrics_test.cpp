@@ -105,8 +105,6 @@ TEST(PodMetrics, FollowWhatTheContainersDo) {
   const uint64_t ws0 = sum(first, pod, holder, "container_memory_working_set_bytes");
   auto ex = exec_sync(env.daemon, holder, {"dd", "if=/dev/zero", "of=/dev/shm/blob", "bs=1048576", "count=48"}, 30);
   ASSERT_TRUE(ex.status.ok() && ex.exit_code == 0) << ex.status.error_message() << ex.err;
-  // With runtime.stats_period set, the metrics come from samples refreshed
-  // once a period: the change shows within a period or two.
   auto after = series(list_metrics(env.daemon));
   EXPECT_TRUE(crius::testing::eventually(
       [&] {

@@ -156,6 +156,50 @@ TEST_P(Stats, MemoryCpuProcessesAndWritableLayer) {
 
 INSTANTIATE_TEST_SUITE_P(Stats, Stats, ::testing::Values("crius", "runc"));
 
+v1::ContainerStats listed_container(Daemon& d, const std::string& id) {
+  v1::ListContainerStatsRequest req;
+  req.mutable_filter()->set_id(id);
+  const auto res = call(d, &v1::RuntimeService::Stub::ListContainerStats, req);
+  return res.stats_size() == 1 ? res.stats(0) : v1::ContainerStats{};
+}
+
+v1::PodSandboxStats listed_pod(Daemon& d, const std::string& id) {
+  v1::ListPodSandboxStatsRequest req;
+  req.mutable_filter()->set_id(id);
+  const auto res = call(d, &v1::RuntimeService::Stub::ListPodSandboxStats, req);
+  return res.stats_size() == 1 ? res.stats(0) : v1::PodSandboxStats{};
+}
+
+// crictl stats and statsp list twice, a second apart, and fail ("cpu stat is
+// not updated during sample") unless the CPU sample moved; the writable
+// layer, walked in the background, still shows a write within two periods.
+TEST(Stats, ListsASecondApartAsCrictlDoesWithTheDefaultConfig) {
+  ContainerEnv env;
+  const std::string pod = env.run_pod("stats-crictl");
+  const std::string id = env.create(pod, container_config("busy", env.image, {"sh", "-c", "while :; do :; done"}));
+  const auto c1 = listed_container(env.daemon, id);
+  const auto p1 = listed_pod(env.daemon, pod);
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // crictl's sample interval
+  const auto c2 = listed_container(env.daemon, id);
+  const auto p2 = listed_pod(env.daemon, pod);
+  EXPECT_GT(c2.cpu().timestamp(), c1.cpu().timestamp());
+  EXPECT_GT(c2.cpu().usage_core_nano_seconds().value(), c1.cpu().usage_core_nano_seconds().value());
+  EXPECT_GT(p2.linux().cpu().timestamp(), p1.linux().cpu().timestamp());
+  EXPECT_GT(p2.linux().cpu().usage_core_nano_seconds().value(), p1.linux().cpu().usage_core_nano_seconds().value());
+  ASSERT_EQ(p2.linux().containers_size(), 1);
+  EXPECT_GT(p2.linux().containers(0).cpu().timestamp(), p1.linux().containers(0).cpu().timestamp());
+
+  const uint64_t before = c2.writable_layer().used_bytes().value();
+  EXPECT_FALSE(c2.writable_layer().fs_id().mountpoint().empty());
+  auto ex = exec_sync(env.daemon, id, {"dd", "if=/dev/zero", "of=/written", "bs=1048576", "count=8"});
+  ASSERT_TRUE(ex.status.ok() && ex.exit_code == 0) << ex.status.error_message() << ex.err;
+  EXPECT_TRUE(crius::testing::eventually(
+      [&] { return listed_container(env.daemon, id).writable_layer().used_bytes().value() >= before + 8 * kMiB; },
+      std::chrono::seconds(30)))
+      << "the listed writable layer stayed near " << before;
+  ASSERT_TRUE(remove_pod(env.daemon, pod).ok());
+}
+
 // Sends `count` UDP datagrams of `size` bytes to `ip`:9 (discard) from the
 // network namespace pinned at `netns`.
 void send_udp_from(const std::string& netns, const std::string& ip, int count, size_t size) {

@@ -372,7 +372,7 @@ TEST_F(ConfLoad, ToJsonHasTheSameShape) {
                                            "root", "runtime", "state", "streaming"}));
   EXPECT_EQ(j["image"].size(), 5u);
   EXPECT_EQ(j["network"].size(), 3u);
-  EXPECT_EQ(j["runtime"].size(), 7u);  // default_handler, handlers, default_capabilities, pids_limit, shm_size, cdi_spec_dirs, stats_period
+  EXPECT_EQ(j["runtime"].size(), 7u);  // default_handler, handlers, default_capabilities, pids_limit, shm_size, cdi_spec_dirs, disk_usage_period
   EXPECT_EQ(j["streaming"].size(), 6u);  // address, port, tls_cert, tls_key, idle_timeout, max_sessions
   EXPECT_EQ(j["metrics"].size(), 2u);
 }

@@ -1,6 +1,7 @@
-// The stats cache over a fake source that counts what it samples: a List
-// reads each cgroup once, later Lists answer from the samples, the background
-// refresh keeps them new, and a List does not wait on a sample that blocks.
+// The stats cache over a fake source that counts what it reads: every List
+// reads each cgroup once, later Lists answer the writable layers from the
+// last walk, the background refresh keeps those new, and a List does not
+// wait on a walk that blocks.
 #include "container/stats_cache.h"
 
 #include <gtest/gtest.h>
@@ -45,17 +46,24 @@ class FakeSource {
         .list =
             [this] {
               std::lock_guard lock(mu_);
-              return std::pair{containers, pods};
+              return containers;
             },
-        .container =
+        .cgroup =
             [this](const Record& r) {
-              wait_if_blocked(r.id);
               std::lock_guard lock(mu_);
               ContainerUsage u;
               u.at = now_ns();
               u.cgroup = CgroupUsage{};
-              u.cgroup->stats.cpu.total_ns = static_cast<uint64_t>(++samples_[r.id]);  // which sample this is
+              u.cgroup->stats.cpu.total_ns = static_cast<uint64_t>(++samples_[r.id]);  // which read this is
               return u;
+            },
+        .layer =
+            [this](const Record& r) {
+              wait_if_blocked(r.id);
+              std::lock_guard lock(mu_);
+              WritableLayer l;
+              l.bytes = static_cast<uint64_t>(++samples_["layer:" + r.id]);  // which walk this is
+              return std::optional<WritableLayer>(l);
             },
         .pod =
             [this](const sandbox::Record& p, std::vector<ContainerUsage> cs) {
@@ -112,44 +120,48 @@ class FakeSource {
   int waiting_ = 0;
 };
 
-// A List over every container, as ListContainerStats makes it.
-std::map<std::string, uint64_t> list(StatsCache& cache, FakeSource& fake) {
+// A List over every container, as ListContainerStats makes it: which
+// cgroup read and which layer walk each answer came from.
+struct Answer {
+  uint64_t cgroup = 0, layer = 0;
+  bool operator==(const Answer&) const = default;
+};
+std::map<std::string, Answer> list(StatsCache& cache, FakeSource& fake) {
   const auto pass = cache.begin();
-  std::map<std::string, uint64_t> out;
-  for (const auto& r : fake.containers) out[r.id] = cache.container(pass, r).cgroup->stats.cpu.total_ns;
+  std::map<std::string, Answer> out;
+  for (const auto& r : fake.containers) {
+    const ContainerUsage u = cache.container(pass, r);
+    out[r.id] = {u.cgroup->stats.cpu.total_ns, u.writable_layer->bytes};
+  }
   return out;
 }
 
-TEST(StatsCache, AListReadsEachCgroupOnceAndTheNextAnswersFromTheSamples) {
+TEST(StatsCache, EveryListReadsEachCgroupOnceAndWalksLayersOnlyWhenStale) {
   FakeSource fake;
   StatsCache cache(fake.source());
-  EXPECT_EQ(list(cache, fake), (std::map<std::string, uint64_t>{{"a", 1}, {"b", 1}, {"c", 1}}));
-  EXPECT_EQ(list(cache, fake), (std::map<std::string, uint64_t>{{"a", 1}, {"b", 1}, {"c", 1}}));
-  EXPECT_EQ(fake.samples("a"), 1);
+  EXPECT_EQ(list(cache, fake), (std::map<std::string, Answer>{{"a", {1, 1}}, {"b", {1, 1}}, {"c", {1, 1}}}));
+  // The next List reads the cgroups again (the CPU figure moves, as crictl
+  // stats needs) but answers the layers from the walk before.
+  EXPECT_EQ(list(cache, fake), (std::map<std::string, Answer>{{"a", {2, 1}}, {"b", {2, 1}}, {"c", {2, 1}}}));
 
-  // A pod List reads its containers once, and its own cgroup once.
-  const auto pass = cache.begin();
-  const PodUsage p = cache.pod(pass, fake.pods[0], {fake.containers[0], fake.containers[1]});
+  // A pod List reads each of its containers once, and its own figures once.
+  const PodUsage p = cache.pod(cache.begin(), fake.pods[0], {fake.containers[0], fake.containers[1]});
   ASSERT_EQ(p.containers.size(), 2u);
-  EXPECT_EQ(fake.samples("a"), 1);
-  EXPECT_EQ(fake.samples("pod:p"), 1);
-  cache.pod(cache.begin(), fake.pods[0], {fake.containers[0], fake.containers[1]});
+  EXPECT_EQ(fake.samples("a"), 3);
+  EXPECT_EQ(fake.samples("layer:a"), 1);
   EXPECT_EQ(fake.samples("pod:p"), 1);
 }
 
-TEST(StatsCache, TheRefreshKeepsSamplesNewWhileListsCome) {
+TEST(StatsCache, TheRefreshWalksTheLayersAgainWhileListsCome) {
   FakeSource fake;
   fake.period_ms = 20;
   StatsCache cache(fake.source());
   list(cache, fake);
-  // Lists keep coming; the refresh samples every container and pod again,
-  // each pod over its containers' new samples.
-  EXPECT_TRUE(crius::testing::eventually([&] { return list(cache, fake).at("c") >= 3; }));
-  EXPECT_GE(fake.samples("pod:q"), 2);
-  EXPECT_GE(fake.samples("pod:p"), 2);
+  EXPECT_TRUE(crius::testing::eventually([&] { return list(cache, fake).at("c").layer >= 3; }));
+  EXPECT_GE(fake.samples("layer:a"), 3);
 }
 
-TEST(StatsCache, AListDoesNotWaitOnASampleThatBlocks) {
+TEST(StatsCache, AListDoesNotWaitOnAWalkThatBlocks) {
   FakeSource fake;
   fake.period_ms = 20;
   StatsCache cache(fake.source());
@@ -159,20 +171,24 @@ TEST(StatsCache, AListDoesNotWaitOnASampleThatBlocks) {
     list(cache, fake);  // keeps the refresh going
     return fake.someone_blocked();
   }));
-  // The refresh is stuck on b; a List still answers, from b's last sample.
+  // The refresh is stuck on b's layer; a List still answers, with b's cgroup
+  // read now and its layer from the last walk.
   auto answered = std::async(std::launch::async, [&] { return list(cache, fake); });
   const bool done = answered.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
   fake.release();
-  ASSERT_TRUE(done) << "the List waited on the blocked sample";
-  EXPECT_EQ(answered.get().count("b"), 1u);
+  ASSERT_TRUE(done) << "the List waited on the blocked walk";
+  const Answer b = answered.get().at("b");
+  EXPECT_EQ(b.cgroup, static_cast<uint64_t>(fake.samples("b")));
+  EXPECT_GE(b.layer, 1u);
 }
 
-TEST(StatsCache, PeriodZeroSamplesOnEveryCall) {
+TEST(StatsCache, PeriodZeroWalksOnEveryCall) {
   FakeSource fake;
   fake.period_ms = 0;
   StatsCache cache(fake.source());
   list(cache, fake);
   list(cache, fake);
+  EXPECT_EQ(fake.samples("layer:a"), 2);
   EXPECT_EQ(fake.samples("a"), 2);
 }
 
@@ -182,17 +198,16 @@ TEST(StatsCache, WhatIsGoneIsForgottenByTheRefresh) {
   StatsCache cache(fake.source());
   list(cache, fake);
   const Record gone = fake.remove_last();
-  const int before = fake.samples("c");
+  const int before = fake.samples("layer:c");
   EXPECT_TRUE(crius::testing::eventually([&] {
     list(cache, fake);
-    return fake.samples("a") >= before + 2;
+    return fake.samples("layer:a") >= before + 2;
   }));
-  // c was not sampled by the refresh any more (a refresh that listed it
-  // before it went may have); asked for again, it is sampled anew.
-  EXPECT_LE(fake.samples("c"), before + 1);
-  const auto pass = cache.begin();
-  const int now = fake.samples("c");
-  EXPECT_EQ(cache.container(pass, gone).cgroup->stats.cpu.total_ns, static_cast<uint64_t>(now + 1));
+  // c was not walked by the refresh any more (a refresh that listed it
+  // before it went may have); asked for again, it is walked anew.
+  EXPECT_LE(fake.samples("layer:c"), before + 1);
+  const int now = fake.samples("layer:c");
+  EXPECT_EQ(cache.container(cache.begin(), gone).writable_layer->bytes, static_cast<uint64_t>(now + 1));
 }
 
 }  // namespace
