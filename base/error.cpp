@@ -20,8 +20,16 @@ Error errno_error(const std::string& what, int err) {
     case EEXIST: return AlreadyExists(msg);
     case EPERM:
     case EACCES: return FailedPrecondition(msg);
+    case ENOSPC:
+    case EDQUOT: return ResourceExhausted(msg);
     default: return Internal(msg);
   }
+}
+
+Error write_error(const std::string& what, int err) {
+  if (err < 0) err = errno;
+  std::string msg = errno_text(what, err);
+  return err == ENOSPC || err == EDQUOT ? ResourceExhausted(msg) : Internal(msg);
 }
 
 void throw_errno(const std::string& what, int err) { throw errno_error(what, err); }

@@ -38,6 +38,7 @@ inline Error FailedPrecondition(const std::string& m) { return {ErrorCode::faile
 inline Error DeadlineExceeded(const std::string& m) { return {ErrorCode::deadline_exceeded, m}; }
 inline Error Unimplemented(const std::string& m) { return {ErrorCode::unimplemented, m}; }
 inline Error Unavailable(const std::string& m) { return {ErrorCode::unavailable, m}; }
+inline Error ResourceExhausted(const std::string& m) { return {ErrorCode::resource_exhausted, m}; }
 inline Error PermissionDenied(const std::string& m) { return {ErrorCode::permission_denied, m}; }
 inline Error Unauthenticated(const std::string& m) { return {ErrorCode::unauthenticated, m}; }
 inline Error Internal(const std::string& m) { return {ErrorCode::internal, m}; }
@@ -47,10 +48,15 @@ std::string errno_text(const std::string& what, int err);
 
 // The error for a failed system call, "<what>: <strerror(err)>" (err < 0:
 // errno). The code says what the client can do about it: ENOENT is
-// NotFound, EEXIST AlreadyExists, EPERM and EACCES FailedPrecondition, and
+// NotFound, EEXIST AlreadyExists, EPERM and EACCES FailedPrecondition,
+// ENOSPC and EDQUOT ResourceExhausted (free space and retry), and
 // everything else (EINVAL among it) Internal: a kernel that refuses a call
 // is the runtime's problem, not bad input, which is refused before any call.
 Error errno_error(const std::string& what, int err = -1);
 [[noreturn]] void throw_errno(const std::string& what, int err = -1);
+// For a failed write of the runtime's own files, where a missing directory
+// is no fault of the client's: ResourceExhausted when the disk or the quota
+// is full, else Internal.
+Error write_error(const std::string& what, int err = -1);
 
 }  // namespace crius

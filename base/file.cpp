@@ -76,15 +76,16 @@ void write_file_atomic(const std::string& path, std::string_view content, unsign
   const std::string dir = std::filesystem::path(path).parent_path();
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec) throw Internal("creating directory " + dir + ": " + ec.message());
+  if (ec) throw write_error("creating directory " + dir, ec.value());
   std::string tmp = path + ".tmp-XXXXXX";
   Fd fd(::mkostemp(tmp.data(), O_CLOEXEC));
-  if (!fd) throw Internal(errno_text("creating temporary file for " + path, errno));
+  if (!fd) throw write_error("creating a temporary file for " + path);
+  // The old record stays as it was; the temporary file goes.
   auto fail = [&](const char* step) {
     const int err = errno;
     fd.reset();
     ::unlink(tmp.c_str());
-    throw Internal(errno_text(std::string(step) + " " + tmp, err));
+    throw write_error(std::string(step) + " " + tmp, err);
   };
   if (::fchmod(fd.get(), static_cast<mode_t>(mode)) != 0) fail("setting the mode of");
   if (!write_all(fd.get(), content.data(), content.size())) fail("writing");
@@ -93,13 +94,13 @@ void write_file_atomic(const std::string& path, std::string_view content, unsign
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     const int err = errno;
     ::unlink(tmp.c_str());
-    throw Internal(errno_text("renaming " + tmp + " to " + path, err));
+    throw write_error("renaming " + tmp + " to " + path, err);
   }
   if (!durable) return;
   // The rename is only durable once the directory is: a failure here means
   // a machine crash may bring back the old record, so it is reported.
   Fd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!dfd || ::fsync(dfd.get()) != 0) throw Internal(errno_text("syncing directory " + dir, errno));
+  if (!dfd || ::fsync(dfd.get()) != 0) throw write_error("syncing directory " + dir);
 }
 
 void mkdir_all(const std::string& path, mode_t mode) {

@@ -26,10 +26,12 @@ std::string read_file_or_empty(const std::string& path);
 bool write_all(int fd, const void* data, size_t len);
 // open(path, O_WRONLY|flags, 0644) and write_all; throws naming the path.
 void write_file(const std::string& path, std::string_view data, int flags = 0);
-// Creates missing parent directories. Throws crius::Error (Internal) naming
-// the path and errno text. `durable` false skips the fsyncs, for files that a
-// machine crash makes meaningless anyway (the rename still makes the switch
-// atomic for readers).
+// Creates missing parent directories. Throws crius::Error naming the path
+// and errno text: ResourceExhausted when the disk is full (ENOSPC, EDQUOT),
+// else Internal; the file keeps its old content and no temporary file is
+// left. `durable` false skips the fsyncs, for files that a machine crash
+// makes meaningless anyway (the rename still makes the switch atomic for
+// readers).
 void write_file_atomic(const std::string& path, std::string_view content, unsigned mode = 0600,
                        bool durable = true);
 

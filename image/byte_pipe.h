@@ -15,14 +15,16 @@ class BytePipe {
  public:
   explicit BytePipe(size_t limit = 8 << 20) : limit_(limit) {}
 
-  // Producer: blocks while the queue is full. Dropped once the reader quit.
-  void push(const char* data, size_t n) {
+  // Producer: blocks while the queue is full. Dropped once the reader quit;
+  // false once it quit asking for no more (the rest would be wasted).
+  bool push(const char* data, size_t n) {
     std::unique_lock lock(mu_);
     can_push_.wait(lock, [&] { return queued_ < limit_ || reader_gone_; });
-    if (reader_gone_) return;
+    if (reader_gone_) return !stop_producer_;
     chunks_.emplace_back(data, n);
     queued_ += n;
     can_pop_.notify_one();
+    return true;
   }
   // Producer: no more bytes; `error` set when the transfer failed.
   void close(std::exception_ptr error = nullptr) {
@@ -45,10 +47,12 @@ class BytePipe {
     can_push_.notify_one();
     return true;
   }
-  // Consumer: stops reading (done or failed); the producer no longer blocks.
-  void reader_done() {
+  // Consumer: stops reading (done or failed); the producer no longer blocks,
+  // and with `stop_producer` is told to stop.
+  void reader_done(bool stop_producer = false) {
     std::lock_guard lock(mu_);
     reader_gone_ = true;
+    stop_producer_ = stop_producer;
     chunks_.clear();
     queued_ = 0;
     can_push_.notify_all();
@@ -60,7 +64,7 @@ class BytePipe {
   std::condition_variable can_push_, can_pop_;
   std::deque<std::string> chunks_;
   size_t queued_ = 0;
-  bool closed_ = false, reader_gone_ = false;
+  bool closed_ = false, reader_gone_ = false, stop_producer_ = false;
   std::exception_ptr error_;
 };
 

@@ -54,7 +54,7 @@ ContentStore::Writer::Writer(ContentStore& store, std::string digest, int64_t ex
   check_digest(digest_);
   tmp_ = store_.dir_ + "/ingest/" + digest_.substr(7, 16) + "-" + random_hex(6);
   fd_ = Fd(::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
-  if (!fd_) throw Internal(errno_text("creating " + tmp_, errno));
+  if (!fd_) throw write_error("creating " + tmp_);
 }
 
 ContentStore::Writer::~Writer() {
@@ -65,7 +65,7 @@ ContentStore::Writer::~Writer() {
 
 void ContentStore::Writer::write(const void* data, size_t n) {
   hash_.update(data, n);
-  if (!write_all(fd_.get(), data, n)) throw Internal(errno_text("writing blob " + digest_ + " to " + tmp_, errno));
+  if (!write_all(fd_.get(), data, n)) throw write_error("writing blob " + digest_ + " to " + tmp_);
   written_ += n;
 }
 
@@ -75,11 +75,15 @@ void ContentStore::Writer::commit() {
                              std::to_string(written_));
   const std::string actual = hash_.digest();
   if (actual != digest_) throw FailedPrecondition("blob digest mismatch: expected " + digest_ + ", got " + actual);
-  if (::fsync(fd_.get()) != 0) throw Internal(errno_text("fsync " + tmp_, errno));
+  if (::fsync(fd_.get()) != 0) throw write_error("fsync " + tmp_);
   fd_.reset();
   const std::string dst = store_.blob_path(digest_);
-  if (::rename(tmp_.c_str(), dst.c_str()) != 0) throw Internal(errno_text("renaming " + tmp_ + " to " + dst, errno));
+  if (::rename(tmp_.c_str(), dst.c_str()) != 0) throw write_error("renaming " + tmp_ + " to " + dst);
   committed_ = true;
+  // An image record saved next names this blob: its name must outlive a crash too.
+  const std::string dir = store_.dir_ + "/blobs/sha256";
+  Fd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dfd || ::fsync(dfd.get()) != 0) throw write_error("syncing directory " + dir);
 }
 
 }  // namespace crius::image

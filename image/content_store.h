@@ -34,6 +34,7 @@ class ContentStore {
     Writer(const Writer&) = delete;
     Writer& operator=(const Writer&) = delete;
 
+    // Throws naming the temporary file: ResourceExhausted when the disk is full.
     void write(const void* data, size_t n);
     uint64_t written() const { return written_; }
     // Checks size and digest, then renames into place. Throws naming the

@@ -158,10 +158,11 @@ ImageStore::ImageStore(std::string dir) : path_(dir + "/images.json") {
   log::info("image records loaded", {{"path", path_}, {"images", std::to_string(images_.size())}});
 }
 
-void ImageStore::save() const {
+void ImageStore::save(std::map<std::string, ImageRecord> images) {
   json list = json::array();
-  for (const auto& [_, r] : images_) list.push_back(to_json(r));
+  for (const auto& [_, r] : images) list.push_back(to_json(r));
   write_file_atomic(path_, json{{"images", list}}.dump());
+  images_ = std::move(images);
 }
 
 std::vector<ImageRecord> ImageStore::list() const {
@@ -216,21 +217,22 @@ std::optional<ImageRecord> ImageStore::find(const std::string& what, const std::
 
 void ImageStore::add(ImageRecord r, const std::string& tag, const std::string& repo_digest) {
   std::lock_guard lock(mu_);
-  auto it = images_.find(r.id);
-  if (it != images_.end()) {
+  auto images = images_;
+  auto it = images.find(r.id);
+  if (it != images.end()) {
     r.repo_tags = it->second.repo_tags;
     r.repo_digests = it->second.repo_digests;
   }
   if (!tag.empty()) {
-    for (auto& [id, other] : images_)
+    for (auto& [id, other] : images)
       if (id != r.id) erase_value(other.repo_tags, tag);
     if (std::find(r.repo_tags.begin(), r.repo_tags.end(), tag) == r.repo_tags.end()) r.repo_tags.push_back(tag);
   }
   if (!repo_digest.empty() &&
       std::find(r.repo_digests.begin(), r.repo_digests.end(), repo_digest) == r.repo_digests.end())
     r.repo_digests.push_back(repo_digest);
-  images_[r.id] = std::move(r);
-  save();
+  images[r.id] = std::move(r);
+  save(std::move(images));
 }
 
 ImageStore::Removal ImageStore::remove(const std::string& what, const std::vector<std::string>& search,
@@ -239,7 +241,8 @@ ImageStore::Removal ImageStore::remove(const std::string& what, const std::vecto
   Removal out;
   auto id = find_id(what, search);
   if (!id) return out;
-  ImageRecord& r = images_.at(*id);
+  auto images = images_;
+  ImageRecord& r = images.at(*id);
   // A tag reference untags when the image keeps other tags.
   if (r.repo_tags.size() > 1 && !is_sha256_digest(what) && what != *id) {
     try {
@@ -248,8 +251,8 @@ ImageStore::Removal ImageStore::remove(const std::string& what, const std::vecto
         auto t = std::find(r.repo_tags.begin(), r.repo_tags.end(), ref.tagged());
         if (t != r.repo_tags.end()) {
           r.repo_tags.erase(t);
+          save(std::move(images));
           out.untagged = true;
-          save();
           return out;
         }
       }
@@ -259,9 +262,10 @@ ImageStore::Removal ImageStore::remove(const std::string& what, const std::vecto
     }
   }
   if (check) check(r);
-  out.removed = std::move(r);
-  images_.erase(*id);
-  save();
+  ImageRecord removed = std::move(r);
+  images.erase(*id);
+  save(std::move(images));
+  out.removed = std::move(removed);
   return out;
 }
 

@@ -57,6 +57,7 @@ class ImageStore {
 
   // Adds or updates the image and points `tag` (if any) and `repo_digest` at
   // it; a tag that named another image moves here, leaving that one untagged.
+  // A failed write of the records (a full disk) throws and changes nothing.
   void add(ImageRecord r, const std::string& tag, const std::string& repo_digest);
 
   // What RemoveImage did.
@@ -75,7 +76,9 @@ class ImageStore {
 
  private:
   std::optional<std::string> find_id(const std::string& what, const std::vector<std::string>& search) const;
-  void save() const;  // with mu_ held
+  // Writes `images` and only then makes them the store's (a failed write,
+  // a full disk, changes nothing); with mu_ held.
+  void save(std::map<std::string, ImageRecord> images);
 
   std::string path_;
   mutable std::mutex mu_;

@@ -250,15 +250,33 @@ void Images::fetch_layer(const RegistryClient::Call& call, const Descriptor& d, 
     std::exception_ptr unpack_error;
     UnpackStats unpacked;
     std::thread unpacker([&] {
+      bool stop_transfer = false;
       try {
         unpacked = unpack_layer(tmp + "/diff", [&](std::string& chunk) { return pipe.pop(chunk); });
+      } catch (const Error& e) {
+        unpack_error = std::current_exception();
+        // Malformed data may be a corrupted transfer, which the digest check
+        // below names; after any other failure (a full disk) the rest of the
+        // layer would only be thrown away.
+        stop_transfer = e.code() != ErrorCode::invalid_argument;
       } catch (...) {
         unpack_error = std::current_exception();
+        stop_transfer = true;
       }
-      pipe.reader_done();
+      pipe.reader_done(stop_transfer);
     });
+    // The unpacker's failure, saying which layer and where it was going.
+    auto rethrow_unpack_error = [&] {
+      if (!unpack_error) return;
+      try {
+        std::rethrow_exception(unpack_error);
+      } catch (const Error& e) {
+        throw Error(e.code(), "unpacking layer " + d.digest + " into " + tmp + "/diff: " + e.what());
+      }
+    };
     Sha256 hash;
     uint64_t received = 0;
+    bool unpacker_quit = false;
     try {
       client_.blob(call, d.digest, [&](const char* p, size_t n) {
         received += n;
@@ -268,12 +286,16 @@ void Images::fetch_layer(const RegistryClient::Call& call, const Descriptor& d, 
         hash.update(p, n);
         progress.add(n);
         if (observer_.bytes) observer_.bytes(n);
-        pipe.push(p, n);
+        if (!pipe.push(p, n)) {
+          unpacker_quit = true;
+          throw Internal("layer " + d.digest + ": unpacking stopped");  // replaced by the unpacker's error below
+        }
         if (received < static_cast<uint64_t>(d.size)) crash_point("PullImage/mid-layer");
       });
     } catch (...) {
       pipe.close(std::current_exception());
       unpacker.join();
+      if (unpacker_quit) rethrow_unpack_error();
       throw;
     }
     pipe.close();
@@ -286,18 +308,12 @@ void Images::fetch_layer(const RegistryClient::Call& call, const Descriptor& d, 
     if (received != static_cast<uint64_t>(d.size))
       throw FailedPrecondition("layer " + d.digest + ": expected " + std::to_string(d.size) + " bytes, got " +
                                std::to_string(received));
-    if (unpack_error) {
-      try {
-        std::rethrow_exception(unpack_error);
-      } catch (const Error& e) {
-        throw Error(e.code(), "unpacking layer " + d.digest + ": " + e.what());
-      }
-    }
+    rethrow_unpack_error();
     if (!diff_id.empty() && unpacked.diff_id != diff_id)
       throw FailedPrecondition("layer " + d.digest + ": diff_id mismatch: the image config says " + diff_id +
                                ", the uncompressed layer is " + unpacked.diff_id + "; nothing was stored");
     write_file_atomic(tmp + "/diff_id", unpacked.diff_id, 0644);
-    if (::rename(tmp.c_str(), final_dir.c_str()) != 0) throw Internal(errno_text("committing layer " + final_dir, errno));
+    if (::rename(tmp.c_str(), final_dir.c_str()) != 0) throw write_error("committing layer " + final_dir);
     undo.commit();
     crash_point("PullImage/after-layer");
   });

@@ -33,8 +33,10 @@ std::string archive_error(struct archive* a) {
   return s ? s : "malformed data";
 }
 
-std::string entry_error(const std::string& entry, const std::string& what, int err) {
-  return "layer entry \"" + entry + "\": " + errno_text(what, err);
+// A failed call on an entry: ResourceExhausted when the disk is full (the
+// caller names the layer directory), else Internal.
+Error entry_error(const std::string& entry, const std::string& what, int err) {
+  return write_error("layer entry \"" + entry + "\": " + what, err);
 }
 
 // Opens `rel` (cleaned, relative) below `root`, resolving every symlink as if
@@ -60,14 +62,14 @@ void ensure_dir(int root, const std::string& rel, const std::string& entry, int 
     const std::string path = prefix.empty() ? comp : prefix + "/" + comp;
     Fd probe = open_in_root(root, path, O_PATH | O_DIRECTORY);
     if (!probe) {
-      if (errno != ENOENT) throw Internal(entry_error(entry, "opening directory " + path, errno));
+      if (errno != ENOENT) throw entry_error(entry, "opening directory " + path, errno);
       Fd dir = open_in_root(root, prefix, O_RDONLY | O_DIRECTORY);
-      if (!dir) throw Internal(entry_error(entry, "opening directory " + prefix, errno));
+      if (!dir) throw entry_error(entry, "opening directory " + prefix, errno);
       if (::mkdirat(dir.get(), comp.c_str(), 0755) != 0) {
-        if (errno != EEXIST) throw Internal(entry_error(entry, "creating directory " + path, errno));
+        if (errno != EEXIST) throw entry_error(entry, "creating directory " + path, errno);
         char target[4096];
         ssize_t n = ::readlinkat(dir.get(), comp.c_str(), target, sizeof target - 1);
-        if (n < 0) throw Internal(entry_error(entry, "creating directory " + path, EEXIST));
+        if (n < 0) throw entry_error(entry, "creating directory " + path, EEXIST);
         const std::string t(target, static_cast<size_t>(n));
         ensure_dir(root, clean_entry_path(t[0] == '/' ? t : prefix + "/" + t), entry, depth + 1);
       }
@@ -83,10 +85,10 @@ Fd open_parent(int root, const std::string& rel, const std::string& entry) {
   const std::string parent = slash == std::string::npos ? "" : rel.substr(0, slash);
   Fd fd = open_in_root(root, parent, O_RDONLY | O_DIRECTORY);
   if (fd) return fd;
-  if (errno != ENOENT) throw Internal(entry_error(entry, "opening parent directory " + parent, errno));
+  if (errno != ENOENT) throw entry_error(entry, "opening parent directory " + parent, errno);
   ensure_dir(root, parent, entry);
   fd = open_in_root(root, parent, O_RDONLY | O_DIRECTORY);
-  if (!fd) throw Internal(entry_error(entry, "opening parent directory " + parent, errno));
+  if (!fd) throw entry_error(entry, "opening parent directory " + parent, errno);
   return fd;
 }
 
@@ -100,7 +102,7 @@ void clear_slot(int parent, const std::string& name, bool new_is_dir, const std:
   struct stat st;
   if (::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     if (errno == ENOENT) return;
-    throw Internal(entry_error(entry, "stat", errno));
+    throw entry_error(entry, "stat", errno);
   }
   if (S_ISDIR(st.st_mode)) {
     if (new_is_dir) return;
@@ -110,7 +112,7 @@ void clear_slot(int parent, const std::string& name, bool new_is_dir, const std:
     remove_all(proc_path(parent, name));
     return;
   }
-  if (::unlinkat(parent, name.c_str(), 0) != 0) throw Internal(entry_error(entry, "replacing existing entry", errno));
+  if (::unlinkat(parent, name.c_str(), 0) != 0) throw entry_error(entry, "replacing existing entry", errno);
 }
 
 void set_xattrs(archive_entry* e, int parent, const std::string& name, bool is_symlink, const std::string& entry) {
@@ -122,7 +124,7 @@ void set_xattrs(archive_entry* e, int parent, const std::string& name, bool is_s
     if (::lsetxattr(proc_path(parent, name).c_str(), key, value, size, 0) != 0) {
       // Symlinks cannot carry user.* attributes; drop those as tar does.
       if (is_symlink && (errno == EPERM || errno == ENOTSUP)) continue;
-      throw Internal(entry_error(entry, std::string("setting xattr ") + key, errno));
+      throw entry_error(entry, std::string("setting xattr ") + key, errno);
     }
   }
 }
@@ -292,7 +294,7 @@ UnpackStats unpack_layer(const std::string& dir, const ChunkSource& next) {
     if (rel.empty()) {  // the layer's root directory itself
       if (type == AE_IFDIR) {
         if (::fchown(root.get(), uid, gid) != 0 || ::fchmod(root.get(), perm) != 0)
-          throw Internal(entry_error(entry, "setting owner and mode of the layer root", errno));
+          throw entry_error(entry, "setting owner and mode of the layer root", errno);
         dir_times.push_back({rel, {times[0], times[1]}});
       }
       continue;
@@ -304,15 +306,15 @@ UnpackStats unpack_layer(const std::string& dir, const ChunkSource& next) {
     if (name.starts_with(kWhiteoutPrefix)) {
       if (name == kOpaqueMarker) {
         if (::fsetxattr(parent.get(), "trusted.overlay.opaque", "y", 1, 0) != 0)
-          throw Internal(entry_error(entry, "marking directory opaque", errno));
+          throw entry_error(entry, "marking directory opaque", errno);
       } else {
         const std::string hidden = name.substr(4);
         if (hidden.empty() || hidden == "." || hidden == "..") throw InvalidArgument("layer entry \"" + entry + "\": bad whiteout");
         clear_slot(parent.get(), hidden, false, entry);
         if (::mknodat(parent.get(), hidden.c_str(), S_IFCHR | 0000, makedev(0, 0)) != 0)
-          throw Internal(entry_error(entry, "creating whiteout", errno));
+          throw entry_error(entry, "creating whiteout", errno);
         if (::fchownat(parent.get(), hidden.c_str(), 0, 0, AT_SYMLINK_NOFOLLOW) != 0)
-          throw Internal(entry_error(entry, "owning whiteout", errno));
+          throw entry_error(entry, "owning whiteout", errno);
       }
       continue;
     }
@@ -324,7 +326,7 @@ UnpackStats unpack_layer(const std::string& dir, const ChunkSource& next) {
       const std::string tname = target.substr(target.rfind('/') == std::string::npos ? 0 : target.rfind('/') + 1);
       clear_slot(parent.get(), name, false, entry);
       if (::linkat(tparent.get(), tname.c_str(), parent.get(), name.c_str(), 0) != 0)
-        throw Internal(entry_error(entry, "hard linking to " + target, errno));
+        throw entry_error(entry, "hard linking to " + target, errno);
       continue;
     }
 
@@ -333,13 +335,13 @@ UnpackStats unpack_layer(const std::string& dir, const ChunkSource& next) {
     switch (type) {
       case AE_IFDIR: {
         if (::mkdirat(parent.get(), name.c_str(), 0700) != 0 && errno != EEXIST)
-          throw Internal(entry_error(entry, "creating directory", errno));
+          throw entry_error(entry, "creating directory", errno);
         dir_times.push_back({rel, {times[0], times[1]}});
         break;
       }
       case AE_IFREG: {
         Fd f(::openat(parent.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-        if (!f) throw Internal(entry_error(entry, "creating file", errno));
+        if (!f) throw entry_error(entry, "creating file", errno);
         const void* buf;
         size_t size;
         la_int64_t offset;
@@ -355,7 +357,7 @@ UnpackStats unpack_layer(const std::string& dir, const ChunkSource& next) {
             ssize_t w = ::pwrite(f.get(), p, size, offset);
             if (w < 0) {
               if (errno == EINTR) continue;
-              throw Internal(entry_error(entry, "writing", errno));
+              throw entry_error(entry, "writing", errno);
             }
             p += w;
             size -= static_cast<size_t>(w);
@@ -364,13 +366,13 @@ UnpackStats unpack_layer(const std::string& dir, const ChunkSource& next) {
           }
         }
         // Sparse files end in a hole that was never written.
-        if (::ftruncate(f.get(), archive_entry_size(e)) != 0) throw Internal(entry_error(entry, "sizing", errno));
+        if (::ftruncate(f.get(), archive_entry_size(e)) != 0) throw entry_error(entry, "sizing", errno);
         break;
       }
       case AE_IFLNK: {
         const char* target = archive_entry_symlink(e);
         if (!target || ::symlinkat(target, parent.get(), name.c_str()) != 0)
-          throw Internal(entry_error(entry, "creating symlink", target ? errno : EINVAL));
+          throw entry_error(entry, "creating symlink", target ? errno : EINVAL);
         is_symlink = true;
         break;
       }
@@ -378,7 +380,7 @@ UnpackStats unpack_layer(const std::string& dir, const ChunkSource& next) {
       case AE_IFBLK:
       case AE_IFIFO: {
         if (::mknodat(parent.get(), name.c_str(), type | perm, archive_entry_rdev(e)) != 0)
-          throw Internal(entry_error(entry, "creating device node", errno));
+          throw entry_error(entry, "creating device node", errno);
         break;
       }
       default:
@@ -386,12 +388,12 @@ UnpackStats unpack_layer(const std::string& dir, const ChunkSource& next) {
     }
     // Owner before mode: chown clears set-id bits.
     if (::fchownat(parent.get(), name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
-      throw Internal(entry_error(entry, "setting owner", errno));
+      throw entry_error(entry, "setting owner", errno);
     if (!is_symlink && ::fchmodat(parent.get(), name.c_str(), perm, 0) != 0)
-      throw Internal(entry_error(entry, "setting mode", errno));
+      throw entry_error(entry, "setting mode", errno);
     set_xattrs(e, parent.get(), name, is_symlink, entry);
     if (type != AE_IFDIR && ::utimensat(parent.get(), name.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
-      throw Internal(entry_error(entry, "setting times", errno));
+      throw entry_error(entry, "setting times", errno);
   }
   source.rethrow();
   stats.diff_id = source.finish();

@@ -24,7 +24,9 @@ struct UnpackStats {
   std::string diff_id;  // "sha256:<hex>" of the uncompressed tar stream
 };
 
-// Unpacks into `dir`, which must exist. Throws naming the layer entry on failure.
+// Unpacks into `dir`, which must exist. Throws naming the layer entry on
+// failure: ResourceExhausted when the disk is full, InvalidArgument for
+// malformed data.
 UnpackStats unpack_layer(const std::string& dir, const ChunkSource& source);
 
 // "/a/../b/./c" -> "b/c": the path an entry names, as if `dir` were "/".

@@ -143,8 +143,13 @@ std::string Images::short_link(const std::string& digest) {
   const std::string id = short_id();
   const std::string link = dir_ + "/layers/l/" + id;
   if (::symlink(("../" + digest.substr(7) + "/diff").c_str(), link.c_str()) != 0)
-    throw Internal(errno_text("creating layer link " + link, errno));
-  write_file_atomic(layer + "/link", id, 0644);
+    throw write_error("creating layer link " + link);
+  try {
+    write_file_atomic(layer + "/link", id, 0644);
+  } catch (...) {
+    ::unlink(link.c_str());  // nothing names it: it would stay until the layer goes
+    throw;
+  }
   return id;
 }
 
