@@ -94,6 +94,8 @@ void set_output(int fd, Format format) {
 
 bool to_stderr() { return g_fd == STDERR_FILENO; }
 
+int output_fd() { return g_fd; }
+
 void open_output(const std::string& path, Format format) {
   int fd = -1;
   if (!path.empty()) {

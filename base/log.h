@@ -32,6 +32,8 @@ enum class Format { logfmt, runc_text, runc_json };
 // once at start, before other threads log.
 void set_output(int fd, Format format);
 bool to_stderr();
+// The fd lines go to (2 for stderr).
+int output_fd();
 // Opens path for appending (empty: stderr) and set_output()s it. Throws naming the path.
 void open_output(const std::string& path, Format format);
 

@@ -13,6 +13,7 @@
 #include "base/self_exe.h"
 #include "base/wait.h"
 #include "container/cdi_requests.h"
+#include "container/direct_runtime.h"
 #include "container/handlers.h"
 #include "container/pod_context.h"
 #include "oci/cri/spec_builder.h"
@@ -45,6 +46,23 @@ void apply_exit(Record& rec, const oci::monitor::ExitInfo& e) {
   }
 }
 
+// The end of a container whose monitor had died: nobody reaped it for us,
+// so its status is not known; what the daemon did to it is.
+void apply_lost_exit(Record& rec, int signal) {
+  rec.state = State::exited;
+  rec.finished_at = now_ns();
+  rec.pid = 0;
+  rec.reason = "Error";
+  if (signal) {
+    rec.exit_code = 128 + signal;
+    rec.message = "the pod's monitor had died, so the exit status was not recorded; the container was stopped "
+                  "with signal " + std::to_string(signal);
+  } else {
+    rec.exit_code = 255;
+    rec.message = "the pod's monitor died, and with it the container's exit status";
+  }
+}
+
 }  // namespace
 
 std::string default_monitor_binary() { return sibling_executable(kMonitorName); }
@@ -63,6 +81,27 @@ Containers::Containers(const std::string& root, const std::string& state, sandbo
 
 void Containers::load() {
   std::vector<Record> stopped_while_down;
+  std::vector<std::string> orphans;  // created or running, their monitor gone
+  // Each pod's monitor, asked once: its pid and the containers it holds.
+  struct Held {
+    std::optional<oci::monitor::Client> client;
+    std::map<std::string, oci::monitor::ContainerInfo> containers;
+  };
+  std::map<std::string, Held> monitors;
+  auto monitor_in = [&](const std::string& dir) -> Held& {
+    auto [it, fresh] = monitors.try_emplace(dir);
+    if (!fresh) return it->second;
+    try {
+      it->second.client = oci::monitor::Client::connect(dir);
+      if (it->second.client) {
+        for (auto& info : it->second.client->list()) it->second.containers[info.id] = info;
+        watch_monitor(dir, it->second.client->pid());
+      }
+    } catch (const Error& e) {
+      log::warn("asking a pod's monitor for its containers", {{"monitor", dir}, {"error", e.what()}});
+    }
+    return it->second;
+  };
   for (Record rec : load_all(records_dir_)) {
     if (!rec.monitor_dir.empty() && rec.state != State::exited) {
       try {
@@ -71,44 +110,37 @@ void Containers::load() {
         log::warn("watching a monitor's exits", {{"id", rec.id}, {"error", e.what()}});
       }
     }
+    // -1: no live monitor holds it (it died, or a later one runs the pod).
+    pid_t held_by = -1;
+    const oci::monitor::ContainerInfo* info = nullptr;
+    if (!rec.monitor_dir.empty()) {
+      Held& m = monitor_in(rec.monitor_dir);
+      if (auto it = m.containers.find(rec.id); it != m.containers.end()) {
+        held_by = m.client->pid();
+        info = &it->second;
+      }
+    }
     if (rec.state == State::created || rec.state == State::running) {
+      // No exit recorded: the monitor must still hold the container; when
+      // none does, it is adopted below.
       if (!refresh(rec)) {
-        // No exit recorded: the monitor must still hold the container.
-        auto m = oci::monitor::Client::connect(rec.monitor_dir);
-        if (!m) {
-          rec.state = State::exited;
-          rec.exit_code = 255;
-          rec.finished_at = now_ns();
-          rec.reason = "Error";
-          rec.message = "the pod's monitor is gone; the container's exit was not recorded";
-          rec.pid = 0;
-        } else {
-          try {
-            auto info = m->status(rec.id);
-            if (info.exit) apply_exit(rec, *info.exit);
-            else if (info.status == "created") rec.state = State::created;
-            else rec.state = State::running;
-          } catch (const Error& e) {
-            log::warn("container unknown to its monitor", {{"id", rec.id}, {"error", e.what()}});
-            rec.state = State::exited;
-            rec.exit_code = 255;
-            rec.finished_at = now_ns();
-            rec.reason = "Error";
-            rec.message = std::string("the pod's monitor does not know the container: ") + e.what();
-          }
-        }
+        if (!info) orphans.push_back(rec.id);
+        else if (info->exit) apply_exit(rec, *info->exit);
+        else rec.state = info->status == "created" ? State::created : State::running;
       }
       persist(rec);
       if (rec.state == State::exited) stopped_while_down.push_back(rec);
     }
     auto e = std::make_shared<Entry>();
     names_[name_key(rec.pod_id, rec.name, rec.attempt)] = rec.id;
+    e->monitor_pid = held_by;
     e->rec = std::move(rec);
     containers_[e->rec.id] = e;
   }
   sweep();
   log::info("container records loaded", {{"count", std::to_string(containers_.size())}});
   for (const auto& rec : stopped_while_down) report(Event::stopped, rec);
+  for (const auto& id : orphans) adopt(*containers_.at(id));
 }
 
 void Containers::report(Event kind, const Record& rec) {
@@ -148,12 +180,18 @@ std::vector<Record> Containers::peek(const std::string& pod_id) const {
 
 void Containers::persist(const Record& rec) { save(records_dir_, rec); }
 
-bool Containers::refresh(Record& rec) {
+bool Containers::refresh(Record& rec) { return refresh(rec, Orphan{}); }
+
+bool Containers::refresh(Record& rec, const Orphan& orphan) {
   if (rec.state != State::created && rec.state != State::running) return false;
-  if (rec.monitor_dir.empty()) return false;
-  auto e = oci::monitor::read_exit(rec.monitor_dir, rec.id);
-  if (!e) return false;
-  apply_exit(rec, *e);
+  if (!rec.monitor_dir.empty()) {
+    if (auto e = oci::monitor::read_exit(rec.monitor_dir, rec.id)) {
+      apply_exit(rec, *e);
+      return true;
+    }
+  }
+  if (!orphan.gone) return false;
+  apply_lost_exit(rec, orphan.signal);
   return true;
 }
 
@@ -164,7 +202,7 @@ Record Containers::snapshot(Entry& e) {
   {
     std::lock_guard lock(e.mu);
     before = e.rec.state;
-    if (refresh(e.rec)) persist(e.rec);
+    if (refresh(e.rec, e.orphan)) persist(e.rec);
     out = e.rec;
   }
   if (auto kind = transition(before, out.state)) report(*kind, out);
@@ -203,7 +241,10 @@ oci::monitor::Client Containers::monitor_for(const sandbox::Record& pod, const c
   std::lock_guard lock(monitors_mu_);
   const std::string dir = pod.run_dir + "/monitor";
   exit_watch_.watch(dir);  // before any container of it can exit
-  if (auto m = oci::monitor::Client::connect(dir)) return *m;
+  if (auto m = oci::monitor::Client::connect(dir)) {
+    watch_monitor(dir, m->pid());
+    return *m;
+  }
   if (monitor_binary_.empty())
     throw FailedPrecondition(std::string("the ") + kMonitorName + " binary is missing (looked beside the crius binary)");
   oci::monitor::StartOptions o;
@@ -212,12 +253,34 @@ oci::monitor::Client Containers::monitor_for(const sandbox::Record& pod, const c
   o.pod_id = pod.id;
   o.handler = handler_for(pod.runtime_handler, conf, runtime_state_);
   o.cgroup_dirs = pod_cgroup_dirs(pod);
-  return oci::monitor::Client::start(o);
+  auto m = oci::monitor::Client::start(o);
+  watch_monitor(dir, m.pid());
+  return m;
 }
 
 std::optional<oci::monitor::Client> Containers::monitor_of(const Record& rec) {
   if (rec.monitor_dir.empty()) return std::nullopt;
   return oci::monitor::Client::connect(rec.monitor_dir);
+}
+
+std::optional<oci::monitor::Client> Containers::monitor_of(Entry& e) {
+  Record rec;
+  pid_t held_by;
+  {
+    std::lock_guard lock(e.mu);
+    rec = e.rec;
+    held_by = e.monitor_pid;
+  }
+  auto m = monitor_of(rec);
+  // A later monitor of the pod (the one that held it died) does not know it.
+  if (held_by == -1 || (m && held_by != 0 && m->pid() != held_by)) return std::nullopt;
+  return m;
+}
+
+oci::monitor::Client Containers::held_monitor(const Record& rec) {
+  if (auto m = monitor_of(rec)) return *m;
+  throw Unavailable("the monitor of pod sandbox " + rec.pod_id + " does not answer; container " + rec.id +
+                    " can only be stopped and removed");
 }
 
 void Containers::check_image_volumes(const runtime::v1::ContainerConfig& config, const conf::ImageConfig& conf) const {
@@ -282,6 +345,7 @@ std::string Containers::create(const std::string& pod_id, const runtime::v1::Con
   rec.image_ref = image->repo_digests.empty() ? image->id : image->repo_digests.front();
   rec.created_at = now_ns();
   rec.handler = pod.runtime_handler;
+  rec.runtime = handler_for(pod.runtime_handler, conf, runtime_state_);
   rec.bundle = bundles_dir_ + "/" + id;
   rec.monitor_dir = pod.run_dir + "/monitor";
   rec.resources = config.linux().resources();
@@ -354,6 +418,7 @@ std::string Containers::create(const std::string& pod_id, const runtime::v1::Con
   log::info("container created", {{"id", id}, {"pod", pod.id}, {"name", rec.name}});
   auto e = std::make_shared<Entry>();
   e->rec = std::move(rec);
+  e->monitor_pid = monitor.pid();
   std::lock_guard ev(e->ev);  // created comes before anything else of it
   {
     std::lock_guard lock(mu_);
@@ -370,13 +435,12 @@ void Containers::start(const std::string& id) {
   Record rec = snapshot(*e);
   if (rec.state != State::created)
     throw FailedPrecondition("container " + rec.id + " is not in the created state; it cannot be started");
-  auto m = monitor_of(rec);
-  if (!m) throw Unavailable("the monitor of pod sandbox " + rec.pod_id + " does not answer");
-  m->start(rec.id);
+  auto m = held_monitor(rec);
+  m.start(rec.id);
   crash_point("StartContainer/after-start");
   rec.state = State::running;
   rec.started_at = now_ns();
-  if (auto info = m->status(rec.id); info.started_at) rec.started_at = info.started_at;
+  if (auto info = m.status(rec.id); info.started_at) rec.started_at = info.started_at;
   refresh(rec);  // it may have exited already
   store(*e, rec);
 }
@@ -384,8 +448,18 @@ void Containers::start(const std::string& id) {
 void Containers::stop_locked(Entry& e, std::chrono::seconds timeout) {
   Record rec = snapshot(e);
   if (rec.state == State::exited || rec.state == State::unknown) return;
-  auto m = monitor_of(rec);
-  if (!m) throw Unavailable("the monitor of pod sandbox " + rec.pod_id + " does not answer");
+  bool adopted;
+  {
+    std::lock_guard lock(e.mu);
+    adopted = e.orphan.adopted;
+  }
+  std::optional<oci::monitor::Client> m;
+  if (!adopted) m = monitor_of(e);
+  if (!m) {  // gone before its watch said so, or adopted already
+    adopt(e);
+    stop_orphan(e, timeout);
+    return;
+  }
   auto exited = [&](std::chrono::milliseconds within) { return wait_until([&] { return refresh(rec); }, within, 1ms); };
   auto send = [&](int sig) {
     try {
@@ -420,7 +494,15 @@ void Containers::stop(const std::string& id, std::chrono::seconds timeout) {
 void Containers::remove_locked(Entry& e) {
   stop_locked(e, 0s);  // returns at once when it is not running
   const Record rec = snapshot(e);
-  if (auto m = monitor_of(rec)) m->remove(rec.id);
+  bool adopted;
+  {
+    std::lock_guard lock(e.mu);
+    adopted = e.orphan.adopted;
+  }
+  std::optional<oci::monitor::Client> m;
+  if (!adopted) m = monitor_of(e);
+  if (m) m->remove(rec.id);
+  else runtime_delete(runtime_of(rec), rec.id);  // the runtime's state and the container's cgroup
   crash_point("RemoveContainer/after-monitor-remove");
   images_.remove_rootfs(rec.id);
   remove_all(rec.bundle);
@@ -468,10 +550,8 @@ ExecOutput Containers::exec_sync(const std::string& id, const std::vector<std::s
   Record rec = get(id);
   if (rec.state != State::running)
     throw FailedPrecondition("container " + rec.id + " is not running; cannot exec in it");
-  auto m = monitor_of(rec);
-  if (!m) throw Unavailable("the monitor of pod sandbox " + rec.pod_id + " does not answer");
   nlohmann::json process = exec_process_for(rec, cmd);
-  auto r = m->exec_sync(rec.id, process, timeout, kExecOutputCap);
+  auto r = held_monitor(rec).exec_sync(rec.id, process, timeout, kExecOutputCap);
   if (r.timed_out)
     throw DeadlineExceeded("ExecSync of " + cmd.front() + " in container " + rec.id + " timed out after " +
                            std::to_string(timeout.count()) + "s; the process was killed");
@@ -482,9 +562,7 @@ void Containers::reopen_log(const std::string& id) {
   Record rec = get(id);
   if (rec.state != State::running)
     throw FailedPrecondition("container " + rec.id + " is not running; its log cannot be reopened");
-  auto m = monitor_of(rec);
-  if (!m) throw Unavailable("the monitor of pod sandbox " + rec.pod_id + " does not answer");
-  m->reopen_log(rec.id);
+  held_monitor(rec).reopen_log(rec.id);
 }
 
 void Containers::update_resources(const std::string& id, const runtime::v1::LinuxContainerResources& resources) {
@@ -493,9 +571,7 @@ void Containers::update_resources(const std::string& id, const runtime::v1::Linu
   Record rec = snapshot(*e);
   if (rec.state == State::exited || rec.state == State::unknown)
     throw FailedPrecondition("container " + rec.id + " is not running; its resources cannot be updated");
-  auto m = monitor_of(rec);
-  if (!m) throw Unavailable("the monitor of pod sandbox " + rec.pod_id + " does not answer");
-  m->update_resources(rec.id, oci::cri::linux_resources(resources));
+  held_monitor(rec).update_resources(rec.id, oci::cri::linux_resources(resources));
   rec.resources = resources;
   store(*e, rec);
 }

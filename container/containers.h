@@ -104,14 +104,23 @@ class Containers {
  private:
   // From load(): releases what a crash in CreateContainer left (sweep.cpp).
   void sweep();
+  // A container whose monitor died while it was created or running: the
+  // daemon watches its init and drives its runtime itself (orphans.cpp).
+  struct Orphan {
+    bool adopted = false;
+    bool gone = false;  // its init has ended (its exit status is lost)
+    int signal = 0;     // the last signal the daemon sent it
+  };
   struct Entry {
     std::mutex op;          // one lifecycle operation at a time per container
     std::mutex ev;          // a state change and its event, in order
-    std::mutex mu;          // guards rec; held briefly, never across a wait, so
-    Record rec;             // Status and List never queue behind a Stop
+    std::mutex mu;          // guards the rest; held briefly, never across a
+    Record rec;             // wait, so Status and List never queue behind a Stop
+    pid_t monitor_pid = 0;  // of the monitor that holds it; 0: unknown, -1: none
+    Orphan orphan;
   };
-  // The record brought up to date from the monitor's exit file (and saved
-  // when that changed it).
+  // The record brought up to date from the monitor's exit file, or from
+  // the end of an orphan (and saved when that changed it).
   Record snapshot(Entry& e);
   // Saves `rec` and makes it the entry's record.
   void store(Entry& e, const Record& rec);
@@ -126,8 +135,22 @@ class Containers {
   std::vector<std::shared_ptr<Entry>> entries_of(const std::string& pod_id) const;
   oci::monitor::Client monitor_for(const sandbox::Record& pod, const conf::Config& conf);
   std::optional<oci::monitor::Client> monitor_of(const Record& rec);
-  // Updates rec from the monitor's exit record; true when it changed.
-  bool refresh(Record& rec);
+  // The monitor that holds it, if that one still answers.
+  std::optional<oci::monitor::Client> monitor_of(Entry& e);
+  // The monitor that holds the running container; Unavailable when it does not answer.
+  oci::monitor::Client held_monitor(const Record& rec);
+  // Updates rec from the monitor's exit record, or from the end of an
+  // orphan; true when it changed.
+  bool refresh(Record& rec, const Orphan& orphan);
+  bool refresh(Record& rec);  // of a container that is no orphan
+  // orphans.cpp: a pidfd on each monitor; when one ends, its containers are
+  // adopted: those still alive are watched, the others are stopped now.
+  void watch_monitor(const std::string& dir, pid_t pid);
+  void monitor_gone(const std::string& dir, pid_t pid);
+  void adopt(Entry& e);
+  void orphan_ended(const std::string& id);
+  void stop_orphan(Entry& e, std::chrono::seconds timeout);
+  oci::monitor::Handler runtime_of(const Record& rec) const;
   void stop_locked(Entry& e, std::chrono::seconds timeout);
   void remove_locked(Entry& e);
   void persist(const Record& rec);
@@ -140,6 +163,8 @@ class Containers {
   std::map<std::string, std::shared_ptr<Entry>> containers_;
   std::map<std::string, std::string> names_;  // "<pod>/<name>/<attempt>" → ID
   std::mutex monitors_mu_;                    // starting a pod's monitor
+  std::mutex monitor_pids_mu_;
+  std::map<std::string, pid_t> monitor_pids_;  // monitor dir → the pid watched
   oci::cdi::Registry cdi_;
   EventListener listener_;
   ExitWatch exit_watch_{[this](const std::string& id) { exited(id); }};  // last: its thread uses the rest

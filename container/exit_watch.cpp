@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -25,9 +26,35 @@ ExitWatch::ExitWatch(std::function<void(const std::string&)> on_exit)
 }
 
 ExitWatch::~ExitWatch() {
+  wake(true);
+  thread_.join();
+}
+
+void ExitWatch::wake(bool stop) {
+  if (stop) {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
   const uint64_t one = 1;
   (void)!::write(wake_.get(), &one, sizeof one);
-  thread_.join();
+}
+
+bool ExitWatch::watch_process(pid_t pid, std::function<void()> on_gone) {
+  Fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  if (!pidfd) {
+    if (errno == ESRCH) return false;
+    throw_errno("pidfd_open of pid " + std::to_string(pid));
+  }
+  // An ended process that nobody has reaped yet still opens; its pidfd reads as ended.
+  pollfd p = {pidfd.get(), POLLIN, 0};
+  if (::poll(&p, 1, 0) > 0) return false;
+  {
+    std::lock_guard lock(mu_);
+    const int fd = pidfd.get();
+    processes_[fd] = {std::move(pidfd), std::move(on_gone)};
+  }
+  wake(false);
+  return true;
 }
 
 void ExitWatch::watch(const std::string& monitor_dir) {
@@ -45,13 +72,39 @@ void ExitWatch::watch(const std::string& monitor_dir) {
 void ExitWatch::run() {
   std::vector<char> buf(64 * 1024);
   for (;;) {
-    pollfd fds[2] = {{inotify_.get(), POLLIN, 0}, {wake_.get(), POLLIN, 0}};
-    if (::poll(fds, 2, -1) < 0) {
+    std::vector<pollfd> fds = {{inotify_.get(), POLLIN, 0}, {wake_.get(), POLLIN, 0}};
+    {
+      std::lock_guard lock(mu_);
+      for (const auto& [fd, entry] : processes_) fds.push_back({fd, POLLIN, 0});
+    }
+    if (::poll(fds.data(), fds.size(), -1) < 0) {
       if (errno == EINTR) continue;
       log::error("the exit watch stopped", {{"error", errno_text("poll", errno)}});
       return;
     }
-    if (fds[1].revents) return;
+    if (fds[1].revents) {
+      uint64_t count;
+      (void)!::read(wake_.get(), &count, sizeof count);
+      std::lock_guard lock(mu_);
+      if (stopping_) return;
+    }
+    std::vector<std::function<void()>> gone;
+    for (size_t i = 2; i < fds.size(); ++i) {
+      if (!fds[i].revents) continue;
+      std::lock_guard lock(mu_);
+      auto it = processes_.find(fds[i].fd);
+      if (it == processes_.end()) continue;
+      gone.push_back(std::move(it->second.second));
+      processes_.erase(it);
+    }
+    for (auto& on_gone : gone) {
+      try {
+        on_gone();
+      } catch (const std::exception& e) {
+        log::warn("taking a process's end", {{"error", e.what()}});
+      }
+    }
+    if (!fds[0].revents) continue;
     const ssize_t n = ::read(inotify_.get(), buf.data(), buf.size());
     if (n <= 0) continue;
     std::vector<std::string> exited;

@@ -60,6 +60,11 @@ json Record::to_json() const {
           {"username", username},
           {"resources", proto_json(resources)},
           {"monitorDir", monitor_dir},
+          {"runtime",
+           {{"name", runtime.name},
+            {"binary", runtime.binary},
+            {"root", runtime.root},
+            {"systemdCgroup", runtime.systemd_cgroup}}},
           {"imageVolumeRefs", volume_refs}};
 }
 
@@ -94,6 +99,12 @@ Record Record::from_json(const json& j) {
   r.username = j.value("username", "");
   from_proto_json(j.value("resources", ""), r.resources);
   r.monitor_dir = j.value("monitorDir", "");
+  if (auto it = j.find("runtime"); it != j.end() && it->is_object()) {
+    r.runtime.name = it->value("name", "");
+    r.runtime.binary = it->value("binary", "");
+    r.runtime.root = it->value("root", "");
+    r.runtime.systemd_cgroup = it->value("systemdCgroup", false);
+  }
   if (auto it = j.find("imageVolumeRefs"); it != j.end() && it->is_object())
     for (const auto& [i, ref] : it->items()) r.image_volume_refs[std::stoi(i)] = ref.get<std::string>();
   return r;

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/cri.pb.h"
+#include "oci/monitor/client.h"
 
 namespace crius::container {
 
@@ -47,6 +48,9 @@ struct Record {
   std::string username;
   runtime::v1::LinuxContainerResources resources;  // as last applied
   std::string monitor_dir;  // the pod monitor's directory (its exit records)
+  // The OCI runtime the monitor was given, for the daemon to drive itself
+  // when the monitor is gone (direct_runtime.h).
+  oci::monitor::Handler runtime;
   // config.mounts[i] that are image volumes → the mounted image's repo
   // digest (or ID), for ContainerStatus.mounts[i].image.image_ref.
   std::map<int, std::string> image_volume_refs;

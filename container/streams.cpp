@@ -40,23 +40,19 @@ oci::monitor::StreamConn Containers::open_exec(const std::string& id, const std:
   const Record rec = get(id);
   if (rec.state != State::running)
     throw FailedPrecondition("container " + rec.id + " is not running; cannot exec in it");
-  auto m = monitor_of(rec);
-  if (!m) throw Unavailable("the monitor of pod sandbox " + rec.pod_id + " does not answer");
   nlohmann::json process = exec_process_for(rec, cmd);
   if (tty) {
     process["terminal"] = true;
     set_term(process);
   }
-  return m->exec_stream(rec.id, process, tty, stdin);
+  return held_monitor(rec).exec_stream(rec.id, process, tty, stdin);
 }
 
 oci::monitor::StreamConn Containers::open_attach(const std::string& id, bool stdin) {
   const Record rec = get(id);
   if (rec.state != State::running)
     throw FailedPrecondition("container " + rec.id + " is not running; cannot attach to it");
-  auto m = monitor_of(rec);
-  if (!m) throw Unavailable("the monitor of pod sandbox " + rec.pod_id + " does not answer");
-  return m->attach_stream(rec.id, stdin);
+  return held_monitor(rec).attach_stream(rec.id, stdin);
 }
 
 }  // namespace crius::container

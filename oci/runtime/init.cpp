@@ -13,8 +13,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -81,6 +83,27 @@ void switch_user(const User& u) {
 
 namespace {
 
+// A runtime that lives on (the pod's monitor runs the builtin in process)
+// hands its init every fd it has open: its listening socket, the pipes of
+// other containers. They close at exec (all are CLOEXEC), but a created
+// container waits for its start before exec, maybe for long, and would keep
+// the monitor's socket answering after the monitor died and another
+// container's pipe from ever reaching EOF. Only what the init uses stays.
+void close_inherited(const InitConfig& c) {
+  std::vector<int> keep = {c.sync_fd, c.fifo_fd, c.console_fd, log::output_fd()};
+  for (const auto& j : c.ns->joins) keep.push_back(j.fd.get());
+  if (c.mount_fds) keep.insert(keep.end(), c.mount_fds->begin(), c.mount_fds->end());
+  for (int fd = 3; fd < 3 + c.preserve_fds; ++fd) keep.push_back(fd);
+  std::sort(keep.begin(), keep.end());
+  unsigned next = 3;
+  for (int fd : keep) {
+    if (fd < static_cast<int>(next)) continue;
+    if (static_cast<unsigned>(fd) > next) ::syscall(SYS_close_range, next, static_cast<unsigned>(fd) - 1, 0U);
+    next = static_cast<unsigned>(fd) + 1;
+  }
+  ::syscall(SYS_close_range, next, ~0U, 0U);
+}
+
 struct Init {
   InitConfig& c;
   bool ready = false;  // the runtime has returned from create
@@ -117,6 +140,7 @@ struct Init {
     if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) throw_errno("prctl(PR_SET_DUMPABLE)");
     for (int i = 0; i < 3; ++i)
       if (c.stdio[i] >= 0 && c.stdio[i] != i && ::dup2(c.stdio[i], i) < 0) throw_errno("dup2 stdio " + std::to_string(i));
+    close_inherited(c);
 
     if (c.wait_for_go) wait_go();  // pid known, uid_map and gid_map written
     // New or joined: become the namespace's root (the host's root is not

@@ -211,4 +211,17 @@ std::vector<std::string> mounts_under(const std::string& part) {
   return out;
 }
 
+std::vector<int> monitors_of(const std::string& part) {
+  std::vector<int> out;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    const std::string name = e.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(e.path() / "cmdline", std::ios::binary);
+    std::string cmd(std::istreambuf_iterator<char>(in), {});
+    if (cmd.find("crius-monitor") != std::string::npos && cmd.find(part) != std::string::npos)
+      out.push_back(std::stoi(name));
+  }
+  return out;
+}
+
 }  // namespace crius::test

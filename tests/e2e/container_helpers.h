@@ -64,6 +64,9 @@ bool wait_log(Daemon& d, const std::string& id, const std::string& needle, int t
 // Mount points (of the test's own mount namespace) whose path contains `part`.
 std::vector<std::string> mounts_under(const std::string& part);
 
+// crius-monitor processes whose command line mentions `part` (a pod ID).
+std::vector<int> monitors_of(const std::string& part);
+
 // A field of /proc/<pid>/status ("CapEff", "NoNewPrivs", "Seccomp"…).
 std::string proc_status_field(int pid, const std::string& field);
 

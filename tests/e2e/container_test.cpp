@@ -30,20 +30,6 @@ std::string ns_link(int pid, const char* kind) {
 }
 
 
-// crius-monitor processes whose command line mentions `part`.
-std::vector<int> monitors_of(const std::string& part) {
-  std::vector<int> out;
-  for (const auto& e : fs::directory_iterator("/proc")) {
-    const std::string name = e.path().filename();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream in(e.path() / "cmdline", std::ios::binary);
-    std::string cmd(std::istreambuf_iterator<char>(in), {});
-    if (cmd.find("crius-monitor") != std::string::npos && cmd.find(part) != std::string::npos)
-      out.push_back(std::stoi(name));
-  }
-  return out;
-}
-
 int pid_of(Daemon& d, const std::string& id) { return container_info(d, id).value("pid", 0); }
 
 TEST(Container, KubeletFlowFromPullToRemoval) {
