@@ -94,7 +94,9 @@ json plugin_answer(const std::string& what, const std::string& command, const Ex
     } else {
       msg = !r.err.empty() ? r.err : r.out;
       while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-      if (msg.empty()) msg = "exit status " + std::to_string(r.exit_code);
+      // Killed half-way (the OOM killer, an operator): say so, with what it printed.
+      if (r.signal) msg = "killed by signal " + std::to_string(r.signal) + (msg.empty() ? "" : ": " + msg);
+      else if (msg.empty()) msg = "exit status " + std::to_string(r.exit_code);
     }
     throw Internal(what + " failed: " + msg);
   }

@@ -100,6 +100,12 @@ cat >/dev/null
 [ "$CNI_COMMAND" = ADD ] && exec sleep 600
 exit 0
 )");
+  // Dies by SIGKILL in the middle of ADD, as an OOM-killed plugin would.
+  write_script(dir / "crius-killed", R"(#!/bin/sh
+cat >/dev/null
+[ "$CNI_COMMAND" = ADD ] && kill -9 $$
+exit 0
+)");
   write_script(dir / "crius-record", "#!/bin/sh\ncat >/dev/null\necho \"$CNI_COMMAND $CNI_CONTAINERID $CNI_ARGS\" >> " +
                                          (dir / "calls") + R"(
 [ "$CNI_COMMAND" = ADD ] && echo '{"cniVersion":"1.0.0"}'

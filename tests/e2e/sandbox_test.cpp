@@ -521,6 +521,34 @@ TEST(PodSandbox, FailingPluginLeavesNothingBehind) {
   EXPECT_EQ(list.items_size(), 0);
 }
 
+// The bridge plugin has made its veth and allocated an address when the
+// next plugin of the chain is killed: the error says so, and the chain's DEL
+// undoes what was made.
+TEST(PodSandbox, PluginKilledMidAddLeavesNothingBehind) {
+  PodEnv env;
+  env.use(env.net.conflist({R"({"type":"crius-killed"})"}, false));
+  const auto before = snapshot(env.daemon.dir().path(), env.net.bridge, env.net.bridge);
+  auto s = run_pod(env.daemon, pod_config("killed"), nullptr);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.error_message().find("crius-killed"), std::string::npos) << s.error_message();
+  EXPECT_NE(s.error_message().find("signal 9"), std::string::npos) << "[" << s.error_message() << "]";
+  const auto after = snapshot(env.daemon.dir().path(), env.net.bridge, env.net.bridge);
+  EXPECT_TRUE(before.mounts == after.mounts && before.files == after.files && before.links == after.links)
+      << describe_difference(before, after);
+  std::error_code ec;
+  for (const auto& e : fs::recursive_directory_iterator(env.net.ipam.path(), ec))
+    EXPECT_EQ(e.path().filename().string().rfind(env.net.subnet_prefix, 0), std::string::npos)
+        << "address still allocated: " << e.path();
+  // Without the killed plugin (the daemon picks the new config up), the
+  // next pod on the same network works.
+  env.use(env.net.conflist({}, false));
+  std::string id;
+  EXPECT_TRUE(crius::testing::eventually([&] { return run_pod(env.daemon, pod_config("after"), &id).ok(); }));
+  if (!id.empty()) {
+    EXPECT_TRUE(remove_pod(env.daemon, id).ok());
+  }
+}
+
 TEST(PodSandbox, HangingPluginTimesOutAndLeavesNothingBehind) {
   PodEnv env({}, {"--network-cni-plugin-timeout", "1s"});
   env.use(env.net.conflist({R"({"type":"crius-hang"})"}, false));
