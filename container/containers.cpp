@@ -202,7 +202,15 @@ Record Containers::snapshot(Entry& e) {
   {
     std::lock_guard lock(e.mu);
     before = e.rec.state;
-    if (refresh(e.rec, e.orphan)) persist(e.rec);
+    // An exit that cannot be saved (a full disk) is still reported: the
+    // monitor's exit record stays the truth on disk until it can be.
+    if (refresh(e.rec, e.orphan)) {
+      try {
+        persist(e.rec);
+      } catch (const Error& err) {
+        log::warn("saving a container's exit", {{"id", e.rec.id}, {"error", err.what()}});
+      }
+    }
     out = e.rec;
   }
   if (auto kind = transition(before, out.state)) report(*kind, out);
