@@ -14,11 +14,14 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+
+#include "tests/fixtures/registry/image_builder.h"
 
 namespace crius::bench {
 namespace fs = std::filesystem;
@@ -508,6 +511,8 @@ class Crius : public CriDaemon {
 
   size_t layer_count() const override { return dirs_in(dir_ + "/root/images/layers", "tmp-"); }
 
+  std::vector<std::string> dirs() const override { return {dir_, state_}; }
+
  private:
   std::string state_;
 };
@@ -551,6 +556,37 @@ std::vector<pid_t> children_of(pid_t parent) {
     if (ppid == parent) out.push_back(pid);
   }
   return out;
+}
+
+int open_fds(pid_t pid) {
+  std::error_code ec;
+  int n = 0;
+  for (fs::directory_iterator it("/proc/" + std::to_string(pid) + "/fd", ec), end; !ec && it != end; it.increment(ec))
+    ++n;
+  return ec ? -1 : n;
+}
+
+int threads_of(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("Threads:", 0) == 0) return std::atoi(line.c_str() + 8);
+  return -1;
+}
+
+void note_pod_outside_run(const RunDir& run, const CriDaemon& d, const v1::PodSandboxStatusResponse& status) {
+  const std::string& pod_id = status.status().id();
+  if (d.name() != "containerd" || pod_id.empty()) return;
+  if (!status.info().count("info")) return;
+  try {
+    auto info = nlohmann::json::parse(status.info().at("info"));
+    for (const auto& ns : info.at("runtimeSpec").at("linux").at("namespaces"))
+      if (ns.value("type", "") == "network" && ns.contains("path")) run.note("netns.list", ns["path"]);
+  } catch (const std::exception&) {
+  }
+  // The shim's socket is named by the sha256 of <address>/<namespace>/<pod id>.
+  const std::string sock =
+      "/run/containerd/s/" + fixtures::sha256_of(d.dir() + "/containerd.sock/k8s.io/" + pod_id).substr(7);
+  if (fs::exists(sock)) run.note("shim-sockets.list", sock);
 }
 
 }  // namespace crius::bench

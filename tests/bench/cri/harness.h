@@ -78,6 +78,8 @@ class CriDaemon {
   virtual bool content_gone(const std::vector<std::string>& digests, std::chrono::seconds timeout) const = 0;
   // Unpacked layers on disk: containerd's overlayfs snapshots, crius's layer dirs.
   virtual size_t layer_count() const = 0;
+  // Every directory the daemon keeps state in (crius's state is outside dir()).
+  virtual std::vector<std::string> dirs() const { return {dir_}; }
   // Stops every pod over the CRI, then the daemon (SIGTERM, then SIGKILL).
   void shutdown();
 
@@ -116,6 +118,16 @@ struct Memory {
 Memory memory_of(pid_t pid);
 // Children (by ppid) of `parent`.
 std::vector<pid_t> children_of(pid_t parent);
+// Open file descriptors of a process (entries of /proc/PID/fd), -1 when unreadable.
+int open_fds(pid_t pid);
+// Its threads (Threads: in /proc/PID/status), -1 when unreadable.
+int threads_of(pid_t pid);
+
+// containerd pins a pod's netns under /run/netns and its shim's socket under
+// /run/containerd/s, outside the run dir: notes both (netns.list,
+// shim-sockets.list) so that the cleanup pass of a crashed run finds them.
+// `status` is the pod's verbose PodSandboxStatus; a no-op for crius.
+void note_pod_outside_run(const RunDir& run, const CriDaemon& d, const v1::PodSandboxStatusResponse& status);
 
 std::unique_ptr<grpc::ClientContext> deadline(std::chrono::seconds s);
 
