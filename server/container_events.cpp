@@ -99,12 +99,18 @@ class ContainerEvents::Subscriber final : public grpc::ServerWriteReactor<v1::Co
 void ContainerEvents::publish(const v1::ContainerEventResponse& event) {
   std::lock_guard lock(mu_);
   if (!subscribed_ever_) {
+    if (started_) return;
     if (backlog_.size() >= queue_) backlog_.pop_front();
     backlog_.push_back(event);
     return;
   }
   for (Subscriber* s : subscribers_)
     if (!s->push(event)) metrics_.add_container_events_dropped();
+}
+
+void ContainerEvents::started() {
+  std::lock_guard lock(mu_);
+  started_ = true;
 }
 
 grpc::ServerWriteReactor<v1::ContainerEventResponse>* ContainerEvents::subscribe() {

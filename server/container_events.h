@@ -3,7 +3,8 @@
 // each has a bounded queue, and one that falls that far behind is ended with
 // RESOURCE_EXHAUSTED (and counted) rather than slowing the runtime. Events of
 // a daemon's start (exits that happened while it was down) wait for the
-// first subscriber, which is kubelet coming back.
+// first subscriber, which is kubelet coming back; later ones without a
+// subscriber go nowhere (kubelet without evented PLEG never subscribes).
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -26,6 +27,9 @@ class ContainerEvents {
   explicit ContainerEvents(metrics::Registry& metrics, size_t queue = kQueue) : metrics_(metrics), queue_(queue) {}
 
   void publish(const ::runtime::v1::ContainerEventResponse& event);
+  // The daemon's start is over: what was published so far waits for the
+  // first subscriber, nothing more does.
+  void started();
   // A new stream, fed until the client goes away or falls behind.
   grpc::ServerWriteReactor<::runtime::v1::ContainerEventResponse>* subscribe();
   size_t subscribers() const;
@@ -39,6 +43,7 @@ class ContainerEvents {
   mutable std::mutex mu_;
   std::set<Subscriber*> subscribers_;
   bool subscribed_ever_ = false;
+  bool started_ = false;
   std::deque<::runtime::v1::ContainerEventResponse> backlog_;  // before the first subscriber
 };
 

@@ -129,6 +129,7 @@ int run_daemon(const conf::Options& options, conf::Config config) {
     events.publish(event);
   });
   containers.load();
+  events.started();
   StreamBackend stream_backend(containers, sandboxes);
   streaming::ServerOptions stream_options;
   stream_options.address = config.streaming.address;

@@ -103,5 +103,22 @@ TEST(ContainerEvents, AnExitWhileTheDaemonWasDownIsReportedAfterTheRestart) {
   ASSERT_TRUE(remove_pod(env.daemon, pod).ok());
 }
 
+// kubelet without evented PLEG never subscribes: what happens after the
+// daemon's start is not kept for a subscriber that may never come (it held
+// up to 4096 events, ~12 MiB), so the first one sees only what follows.
+TEST(ContainerEvents, WithoutASubscriberLaterEventsAreNotKept) {
+  ContainerEnv env;
+  const std::string pod = env.run_pod("unwatched");
+  const std::string before = env.create(pod, container_config("before", env.image, {"sleep", "3600"}));
+  ASSERT_TRUE(stop_container(env.daemon, before, 0).ok());
+  Subscriber kubelet(env.daemon);
+  const std::string after = env.create(pod, container_config("after", env.image, {"sleep", "3600"}));
+  EXPECT_TRUE(crius::testing::eventually([&] { return kubelet.of(after).size() == 2; }));
+  EXPECT_EQ(kubelet.of(after),
+            (std::vector<v1::ContainerEventType>{v1::CONTAINER_CREATED_EVENT, v1::CONTAINER_STARTED_EVENT}));
+  EXPECT_TRUE(kubelet.of(before).empty());
+  ASSERT_TRUE(remove_pod(env.daemon, pod).ok());
+}
+
 }  // namespace
 }  // namespace crius::test
