@@ -276,6 +276,9 @@ std::string Sandboxes::run_steps(PodSpec spec, const conf::Config& config, const
   undo.add([this, id] { erase_record(records_dir_, id); });
   crash_point("RunPodSandbox/after-record");
 
+  // Named before the entry is published: from then on a concurrent Stop or
+  // the pause watch may rewrite e->rec (under op and mu_, neither held here).
+  const std::string pod_name = r.spec.namespace_ + "/" + r.spec.name;
   auto e = std::make_shared<Entry>();
   e->rec = std::move(r);
   {
@@ -286,7 +289,7 @@ std::string Sandboxes::run_steps(PodSpec spec, const conf::Config& config, const
   shm.keep();
   if (pid_t p = pause.release(); p > 0) pause_watch_->add(p);
   undo.commit();
-  log::info("pod sandbox running", {{"id", id}, {"pod", e->rec.spec.namespace_ + "/" + e->rec.spec.name}});
+  log::info("pod sandbox running", {{"id", id}, {"pod", pod_name}});
   return id;
 }
 

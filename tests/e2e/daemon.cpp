@@ -179,7 +179,10 @@ void Daemon::restart() {
   if (pid_ > 0) stop(SIGTERM);
   std::error_code ec;
   fs::rename(dir_ / "stderr", dir_ / "stderr.before-restart", ec);
-  channel_.reset();
+  {
+    std::lock_guard lock(channel_mu_);
+    channel_.reset();
+  }
   start();
 }
 
@@ -226,6 +229,7 @@ bool Daemon::wait_for_log(const std::string& needle, int timeout_ms) const {
 }
 
 std::shared_ptr<grpc::Channel> Daemon::channel() {
+  std::lock_guard lock(channel_mu_);
   if (!channel_) channel_ = grpc::CreateChannel("unix:" + socket(), grpc::InsecureChannelCredentials());
   return channel_;
 }

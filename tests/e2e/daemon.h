@@ -8,6 +8,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -82,6 +83,9 @@ class Daemon {
   int metrics_port_;
   pid_t pid_ = -1;
   int exit_code_ = -1;
+  // Tests call runtime() from many threads at once (SlowRpcsDoNotHoldUpFastOnes):
+  // the lazily made channel is shared under this lock.
+  std::mutex channel_mu_;
   std::shared_ptr<grpc::Channel> channel_;
 };
 
