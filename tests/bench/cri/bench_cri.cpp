@@ -131,27 +131,10 @@ struct Images {
 
 Images push_images(fx::Registry& reg, const std::string& proxy_host, int large_mb, int layers) {
   Images im;
-  {
-    // containerd needs a pause image; crius's own static pause is its entrypoint.
-    fx::TarEntry pause;
-    pause.path = "pause";
-    pause.mode = 0755;
-    std::ifstream in(CRIUS_PAUSE_BINARY, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    pause.data = ss.str();
-    if (pause.data.empty()) throw std::runtime_error("cannot read " + std::string(CRIUS_PAUSE_BINARY));
-    fx::ImageConfig cfg;
-    cfg.entrypoint = {"/pause"};
-    fx::push_image(reg, "bench/pause", "1", {fx::make_layer({pause}, fx::Compression::gzip)}, cfg);
-    im.pause = reg.host() + "/bench/pause:1";
-  }
-  {
-    fx::ImageConfig cfg;
-    cfg.cmd = {"sh"};
-    fx::push_image(reg, "bench/busybox", "1", {fx::busybox_layer(fx::Compression::gzip)}, cfg);
-    im.busybox = reg.host() + "/bench/busybox:1";
-  }
+  // containerd needs the pause image; crius's own static pause is its entrypoint.
+  const BaseImages base = push_base_images(reg, CRIUS_PAUSE_BINARY);
+  im.pause = base.pause;
+  im.busybox = base.busybox;
   {
     // Random bytes: gzip cannot shrink them, so the wire carries all of it.
     std::vector<fx::Layer> ls{fx::busybox_layer(fx::Compression::gzip)};

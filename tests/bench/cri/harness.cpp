@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "tests/fixtures/registry/image_builder.h"
+#include "tests/fixtures/registry/registry.h"
 
 namespace crius::bench {
 namespace fs = std::filesystem;
@@ -42,14 +43,6 @@ void write_text(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::trunc);
   out << text;
   if (!out) throw std::runtime_error("writing " + path + ": " + std::strerror(errno));
-}
-
-std::vector<std::string> lines_of(const std::string& path) {
-  std::vector<std::string> out;
-  std::ifstream in(path);
-  for (std::string l; std::getline(in, l);)
-    if (!l.empty()) out.push_back(l);
-  return out;
 }
 
 bool under(const std::string& path, const std::string& dir) {
@@ -587,6 +580,36 @@ void note_pod_outside_run(const RunDir& run, const CriDaemon& d, const v1::PodSa
   const std::string sock =
       "/run/containerd/s/" + fixtures::sha256_of(d.dir() + "/containerd.sock/k8s.io/" + pod_id).substr(7);
   if (fs::exists(sock)) run.note("shim-sockets.list", sock);
+}
+
+std::vector<std::string> lines_of(const std::string& path) {
+  std::vector<std::string> out;
+  std::ifstream in(path);
+  for (std::string l; std::getline(in, l);)
+    if (!l.empty()) out.push_back(l);
+  return out;
+}
+
+BaseImages push_base_images(fixtures::Registry& reg, const std::string& pause_binary) {
+  namespace fx = crius::fixtures;
+  BaseImages im;
+  fx::TarEntry pause;
+  pause.path = "pause";
+  pause.mode = 0755;
+  std::ifstream in(pause_binary, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  pause.data = ss.str();
+  if (pause.data.empty()) throw std::runtime_error("cannot read " + pause_binary);
+  fx::ImageConfig pc;
+  pc.entrypoint = {"/pause"};
+  fx::push_image(reg, "bench/pause", "1", {fx::make_layer({pause}, fx::Compression::gzip)}, pc);
+  im.pause = reg.host() + "/bench/pause:1";
+  fx::ImageConfig bc;
+  bc.cmd = {"sh"};
+  fx::push_image(reg, "bench/busybox", "1", {fx::busybox_layer(fx::Compression::gzip)}, bc);
+  im.busybox = reg.host() + "/bench/busybox:1";
+  return im;
 }
 
 }  // namespace crius::bench

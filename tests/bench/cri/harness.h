@@ -18,6 +18,10 @@
 #include <string>
 #include <vector>
 
+namespace crius::fixtures {
+class Registry;
+}
+
 namespace crius::bench {
 
 namespace v1 = runtime::v1;
@@ -130,5 +134,15 @@ int threads_of(pid_t pid);
 void note_pod_outside_run(const RunDir& run, const CriDaemon& d, const v1::PodSandboxStatusResponse& status);
 
 std::unique_ptr<grpc::ClientContext> deadline(std::chrono::seconds s);
+
+// The non-empty lines of a file (none when it cannot be read).
+std::vector<std::string> lines_of(const std::string& path);
+
+// The images every bench pushes to its loopback registry: a pause image
+// (containerd needs one; `pause_binary` is crius-pause) and busybox.
+struct BaseImages {
+  std::string pause, busybox;  // "<registry>/bench/…:1"
+};
+BaseImages push_base_images(fixtures::Registry& reg, const std::string& pause_binary);
 
 }  // namespace crius::bench

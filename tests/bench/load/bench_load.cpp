@@ -129,32 +129,6 @@ bool parse(int argc, char** argv, Options& o) {
          o.cycles.checkpoints >= 0 && o.cycles.warmup >= 1 && o.cycles.container_every >= 0;
 }
 
-struct Images {
-  std::string pause, busybox;
-};
-
-Images push_images(fx::Registry& reg) {
-  Images im;
-  // containerd needs a pause image; crius runs no infra process for these pods.
-  fx::TarEntry pause;
-  pause.path = "pause";
-  pause.mode = 0755;
-  std::ifstream in(CRIUS_PAUSE_BINARY, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  pause.data = ss.str();
-  if (pause.data.empty()) throw std::runtime_error("cannot read " + std::string(CRIUS_PAUSE_BINARY));
-  fx::ImageConfig pc;
-  pc.entrypoint = {"/pause"};
-  fx::push_image(reg, "bench/pause", "1", {fx::make_layer({pause}, fx::Compression::gzip)}, pc);
-  im.pause = reg.host() + "/bench/pause:1";
-  fx::ImageConfig bc;
-  bc.cmd = {"sh"};
-  fx::push_image(reg, "bench/busybox", "1", {fx::busybox_layer(fx::Compression::gzip)}, bc);
-  im.busybox = reg.host() + "/bench/busybox:1";
-  return im;
-}
-
 void pull(CriDaemon& d, const std::string& ref) {
   v1::PullImageRequest req;
   req.mutable_image()->set_image(ref);
@@ -313,7 +287,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "run dir %s\n", run.path().c_str());
     fx::Registry reg;
     run.note("dirs.list", fs::path(reg.storage()).parent_path());
-    const Images im = push_images(reg);
+    // containerd needs the pause image; crius runs no infra process for these pods.
+    const BaseImages im = push_base_images(reg, CRIUS_PAUSE_BINARY);
 
     std::map<std::string, Daemon> daemons;
     std::vector<Daemon*> ds;
