@@ -96,6 +96,8 @@ std::string usage() {
       "Commands:\n"
       "  (none)   run the daemon\n"
       "  config   print the effective configuration as YAML and exit\n"
+      "  status   ask the running daemon: info, config, containers [ID], pods [ID], images\n"
+      "           (--json, --socket PATH; see crius status --help)\n"
       "\n"
       "Flags:\n"
       "  -h, --help             print this help and exit\n"

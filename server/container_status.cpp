@@ -2,9 +2,12 @@
 // records, brought up to date from the monitors' exit files; they answer
 // inline (kubelet polls them).
 #include <chrono>
+#include <optional>
 
+#include "base/error.h"
 #include "server/container_convert.h"
 #include "server/services.h"
+#include "server/status_details.h"
 #include "server/stream_batches.h"
 
 namespace crius::server {
@@ -24,7 +27,18 @@ grpc::ServerUnaryReactor* RuntimeService::ContainerStatus(grpc::CallbackServerCo
   return rpc_.fast(ctx, "ContainerStatus", [this, req, res] {
     container::Record r = containers_.get(req->container_id());
     to_status(r, res->mutable_status());
-    if (req->verbose()) (*res->mutable_info())["info"] = verbose_info(r);
+    if (req->verbose()) {
+      // verbose_info's keys, plus what the host says now (for `crius status containers ID`).
+      nlohmann::json info = nlohmann::json::parse(verbose_info(r));
+      std::optional<sandbox::Record> pod;
+      try {
+        pod = sandboxes_.get(r.pod_id);
+      } catch (const Error&) {
+        // A pod removed meanwhile: its namespaces are left out.
+      }
+      add_container_details(r, pod ? &*pod : nullptr, info);
+      (*res->mutable_info())["info"] = info.dump();
+    }
   });
 }
 

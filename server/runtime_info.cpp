@@ -6,6 +6,7 @@
 #include "container/handlers.h"
 #include "oci/cdi/registry.h"
 #include "server/services.h"
+#include "server/status_details.h"
 
 namespace crius::server {
 
@@ -49,6 +50,12 @@ grpc::ServerUnaryReactor* RuntimeService::Status(grpc::CallbackServerContext* ct
     if (req->verbose()) {
       (*res->mutable_info())["config"] = conf::to_json(*config).dump();
       (*res->mutable_info())["cdi"] = oci::cdi::describe(*containers_.cdi().catalog(config->runtime.cdi_spec_dirs)).dump();
+      // For `crius status info`: what the conditions and handler list do not say.
+      (*res->mutable_info())["cgroup"] = cgroup_summary(*config).dump();
+      nlohmann::json cni = cni_summary(config->network);
+      cni["ready"] = network->status();
+      cni["message"] = network->message();
+      (*res->mutable_info())["cni"] = cni.dump();
     }
   });
 }

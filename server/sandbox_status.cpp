@@ -3,6 +3,7 @@
 #include "base/clock.h"
 #include "server/sandbox_convert.h"
 #include "server/services.h"
+#include "server/status_details.h"
 #include "server/stream_batches.h"
 
 namespace crius::server {
@@ -28,6 +29,7 @@ grpc::ServerUnaryReactor* RuntimeService::PodSandboxStatus(grpc::CallbackServerC
       info["config"] = r.spec.config;
       info["spec"].erase("config");
       if (auto cached = cni_.cached(r.id); cached && cached->contains("result")) info["cniResult"] = (*cached)["result"];
+      add_pod_details(r, info);
       (*res->mutable_info())["info"] = info.dump();
     }
   });

@@ -1,6 +1,8 @@
 // crius: the CRI daemon. Parses the command line and hands over to the server.
 #include <iostream>
+#include <string_view>
 
+#include "client/status_command.h"
 #include "conf/load.h"
 #include "base/log.h"
 #include "base/version.h"
@@ -10,6 +12,8 @@ int main(int argc, char** argv) {
   using namespace crius;
   // Before any thread exists, so that every thread inherits the mask.
   server::block_signals();
+  // `crius status …` asks the running daemon; its arguments are its own.
+  if (argc > 1 && std::string_view(argv[1]) == "status") return client::status_main(argc, argv, std::cout, std::cerr);
   try {
     const conf::Options options = conf::parse_args(argc, argv);
     if (options.help) {
