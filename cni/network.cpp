@@ -179,7 +179,7 @@ uint64_t parse_bandwidth(const std::string& q) {
 }
 
 Cni::Cni(std::string cache_dir, std::chrono::milliseconds plugin_timeout)
-    : cache_dir_(std::move(cache_dir)), timeout_(plugin_timeout) {
+    : cache_dir_(std::move(cache_dir)), timeout_ms_(plugin_timeout.count()) {
   mkdir_all(cache_dir_);
   load_pod_cidrs();
 }
@@ -230,7 +230,7 @@ Readiness Cni::plugin_status(const NetworkList& net, const std::vector<std::stri
   Readiness out{true, ""};
   const char* host_path = std::getenv("PATH");
   // STATUS is short by nature; a slow plugin must not hold Status up for long.
-  const auto timeout = std::min<std::chrono::milliseconds>(timeout_, std::chrono::seconds(2));
+  const auto limit = std::min<std::chrono::milliseconds>(timeout(), std::chrono::seconds(2));
   for (const auto& plugin : net.plugins) {
     const std::string type = plugin["type"].get<std::string>();
     json conf = plugin;
@@ -239,7 +239,7 @@ Readiness Cni::plugin_status(const NetworkList& net, const std::vector<std::stri
     ExecResult r = exec_plugin(find_plugin(type, dirs),
                                {"CNI_COMMAND=STATUS", "CNI_PATH=" + join(dirs, ":"),
                                 std::string("PATH=") + (host_path ? host_path : "/usr/sbin:/usr/bin:/sbin:/bin")},
-                               conf.dump(), timeout);
+                               conf.dump(), limit);
     if (r.exit_code == 0) continue;
     std::string msg = r.timed_out ? "no answer to STATUS" : r.err;
     json err = json::parse(r.out, nullptr, false);
@@ -310,7 +310,8 @@ json Cni::invoke(const std::string& command, const NetworkList& net, size_t inde
       std::string("PATH=") + (host_path ? host_path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
   };
   const auto start = std::chrono::steady_clock::now();
-  ExecResult r = exec_plugin(path, env, conf.dump(), timeout_);
+  const std::chrono::milliseconds limit = timeout();
+  ExecResult r = exec_plugin(path, env, conf.dump(), limit);
   log::debug("CNI plugin call", {{"plugin", type},
                                  {"command", command},
                                  {"id", a.id},
@@ -319,7 +320,7 @@ json Cni::invoke(const std::string& command, const NetworkList& net, size_t inde
                                                            std::chrono::steady_clock::now() - start)
                                                            .count())}});
   if (r.timed_out)
-    throw DeadlineExceeded(what + ": no answer within " + std::to_string(timeout_.count()) + "ms; killed");
+    throw DeadlineExceeded(what + ": no answer within " + std::to_string(limit.count()) + "ms; killed");
   return plugin_answer(what, command, r);
 }
 
@@ -452,7 +453,7 @@ void Cni::gc(const conf::NetworkConfig& config, const std::set<std::string>& liv
     ExecResult r = exec_plugin(path,
                                {"CNI_COMMAND=GC", "CNI_PATH=" + join(config.cni_plugin_dirs, ":"),
                                 std::string("PATH=") + (host_path ? host_path : "/usr/sbin:/usr/bin:/sbin:/bin")},
-                               conf.dump(), timeout_);
+                               conf.dump(), timeout());
     if (r.timed_out || r.exit_code != 0)
       log::warn("CNI GC failed", {{"plugin", type}, {"output", r.out.empty() ? r.err : r.out}});
   }

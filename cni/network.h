@@ -5,6 +5,7 @@
 // cached on disk so that DEL works after a daemon restart.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -109,7 +110,9 @@ class Cni {
   // The cached entry ({network, attachment, result}) for an attachment, if any.
   std::optional<nlohmann::json> cached(const std::string& id, const std::string& ifname = "eth0") const;
 
-  std::chrono::milliseconds timeout() const { return timeout_; }
+  std::chrono::milliseconds timeout() const { return std::chrono::milliseconds(timeout_ms_.load()); }
+  // A reloaded network.cni_plugin_timeout: calls that start later use it.
+  void set_timeout(std::chrono::milliseconds t) { timeout_ms_.store(t.count()); }
 
   // The node's pod CIDRs from UpdateRuntimeConfig (pod_cidr.h), kept in
   // <cache_dir>/pod-cidr so that a restart keeps them. Every later ADD hands
@@ -143,7 +146,7 @@ class Cni {
   Loaded current_config(const std::string& dir) const;
 
   std::string cache_dir_;
-  std::chrono::milliseconds timeout_;
+  std::atomic<std::chrono::milliseconds::rep> timeout_ms_;  // changed by a reload while calls run
   std::function<void(const std::string&, double)> observer_;
   // The last STATUS answer: for which network (file + text), and when.
   mutable std::mutex status_mu_;

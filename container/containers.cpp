@@ -259,7 +259,7 @@ oci::monitor::Client Containers::monitor_for(const sandbox::Record& pod, const c
   o.binary = monitor_binary_;
   o.dir = dir;
   o.pod_id = pod.id;
-  o.handler = handler_for(pod.runtime_handler, conf, runtime_state_);
+  o.handler = handler_for(pod, conf, runtime_state_);
   o.cgroup_dirs = pod_cgroup_dirs(pod);
   auto m = oci::monitor::Client::start(o);
   watch_monitor(dir, m.pid());
@@ -353,7 +353,7 @@ std::string Containers::create(const std::string& pod_id, const runtime::v1::Con
   rec.image_ref = image->repo_digests.empty() ? image->id : image->repo_digests.front();
   rec.created_at = now_ns();
   rec.handler = pod.runtime_handler;
-  rec.runtime = handler_for(pod.runtime_handler, conf, runtime_state_);
+  rec.runtime = handler_for(pod, conf, runtime_state_);
   rec.bundle = bundles_dir_ + "/" + id;
   rec.monitor_dir = pod.run_dir + "/monitor";
   rec.resources = config.linux().resources();

@@ -65,6 +65,19 @@ BinaryFeatures binary_features(const std::string& binary) {
   return f;
 }
 
+oci::monitor::Handler resolve(const std::string& n, const conf::Handler& def, const conf::Config& conf,
+                              const std::string& runtime_state) {
+  oci::monitor::Handler h;
+  h.name = n;
+  h.systemd_cgroup = conf.cgroup_driver == "systemd";
+  h.root = runtime_state + "/" + n;
+  if (def.type == "builtin") return h;
+  h.binary = find_binary(def.path);
+  if (h.binary.empty() || ::access(h.binary.c_str(), X_OK) != 0)
+    throw FailedPrecondition("runtime handler \"" + n + "\": OCI runtime binary \"" + def.path + "\" not found");
+  return h;
+}
+
 }  // namespace
 
 oci::monitor::Handler handler_for(const std::string& name, const conf::Config& conf, const std::string& runtime_state) {
@@ -72,18 +85,14 @@ oci::monitor::Handler handler_for(const std::string& name, const conf::Config& c
   auto it = conf.runtime.handlers.find(n);
   if (it == conf.runtime.handlers.end())
     throw InvalidArgument("runtime handler \"" + n + "\" is not configured (runtime.handlers)");
-  oci::monitor::Handler h;
-  h.name = n;
-  h.systemd_cgroup = conf.cgroup_driver == "systemd";
-  if (it->second.type == "builtin") {
-    h.root = runtime_state + "/" + n;
-    return h;
-  }
-  h.binary = find_binary(it->second.path);
-  if (h.binary.empty() || ::access(h.binary.c_str(), X_OK) != 0)
-    throw FailedPrecondition("runtime handler \"" + n + "\": OCI runtime binary \"" + it->second.path + "\" not found");
-  h.root = runtime_state + "/" + n;
-  return h;
+  return resolve(n, it->second, conf, runtime_state);
+}
+
+oci::monitor::Handler handler_for(const sandbox::Record& pod, const conf::Config& conf,
+                                  const std::string& runtime_state) {
+  if (pod.handler.type.empty() || pod.runtime_handler.empty())
+    return handler_for(pod.runtime_handler, conf, runtime_state);
+  return resolve(pod.runtime_handler, pod.handler, conf, runtime_state);
 }
 
 std::vector<HandlerFeatures> handler_features(const conf::Config& conf) {

@@ -8,6 +8,7 @@
 
 #include "conf/config.h"
 #include "oci/monitor/client.h"
+#include "sandbox/record.h"
 
 namespace crius::container {
 
@@ -15,6 +16,11 @@ namespace crius::container {
 // InvalidArgument when it is not configured, FailedPrecondition when its
 // binary is missing. State roots live under `runtime_state`.
 oci::monitor::Handler handler_for(const std::string& name, const conf::Config& conf, const std::string& runtime_state);
+// The OCI runtime of a pod: the handler as it was defined when the pod was
+// made (a reload that changes or removes it leaves the pod's containers on
+// it); for a record without that, as handler_for its name.
+oci::monitor::Handler handler_for(const sandbox::Record& pod, const conf::Config& conf,
+                                  const std::string& runtime_state);
 
 struct HandlerFeatures {
   std::string name;  // "" for the default handler

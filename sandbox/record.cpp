@@ -96,6 +96,7 @@ json Record::to_json() const {
           {"state", state == State::ready ? "ready" : "notready"},
           {"createdAt", created_at},
           {"runtimeHandler", runtime_handler},
+          {"handler", {{"type", handler.type}, {"path", handler.path}}},
           {"network", network},
           {"ips", ips},
           {"cniAttached", cni_attached},
@@ -119,6 +120,10 @@ Record Record::from_json(const json& j) {
   r.state = j.value("state", "notready") == "ready" ? State::ready : State::notready;
   r.created_at = j.value("createdAt", int64_t{0});
   r.runtime_handler = j.value("runtimeHandler", "");
+  if (const auto h = j.value("handler", json::object()); h.is_object()) {
+    r.handler.type = h.value("type", "");
+    r.handler.path = h.value("path", "");
+  }
   r.network = j.value("network", "");
   r.ips = j.value("ips", std::vector<std::string>());
   r.cni_attached = j.value("cniAttached", false);

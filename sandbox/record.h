@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "conf/config.h"
 #include "sandbox/spec.h"
 
 namespace crius::sandbox {
@@ -21,6 +22,10 @@ struct Record {
   State state = State::notready;
   int64_t created_at = 0;  // nanoseconds since the epoch
   std::string runtime_handler;
+  // The handler's definition when the pod was made: its containers keep
+  // this runtime whatever a reload later does to runtime.handlers. Empty
+  // type in a record an older daemon wrote (then the config is asked).
+  conf::Handler handler;
 
   // Network: the CNI network name and the pod's IPs (primary first).
   std::string network;

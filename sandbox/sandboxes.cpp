@@ -184,6 +184,7 @@ std::string Sandboxes::run_steps(PodSpec spec, const conf::Config& config, const
   r.id = id;
   r.created_at = now_ns();
   r.runtime_handler = spec.runtime_handler;
+  r.handler = config.runtime.handlers.at(spec.runtime_handler);  // validated above
   r.run_dir = run_root_ + "/" + id;
   mkdir_all(r.run_dir);
   undo.add([dir = r.run_dir] { remove_all(dir); });

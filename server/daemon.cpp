@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <set>
 
@@ -14,6 +15,7 @@
 #include "base/log.h"
 #include "base/version.h"
 #include "server/metrics/http_server.h"
+#include "server/reload.h"
 #include "server/stream_backend.h"
 #include "sandbox/pause.h"
 #include "server/socket_claim.h"
@@ -46,23 +48,22 @@ void apply_log_level(const conf::Config& c) {
   if (auto l = log::parse_level(c.log_level)) log::set_level(*l);
 }
 
-// SIGHUP: re-read files and flags; keep what only a restart can change.
-void reload(const conf::Options& options, ConfigStore& store) {
+// SIGHUP: re-read files and flags; keep what only a restart can change. RPCs
+// read the store's snapshot once per call, so the next call sees the new
+// config; `apply` hands it to the few parts that keep a copy of their own.
+void reload(const conf::Options& options, ConfigStore& store, const std::function<void(const conf::Config&)>& apply) {
   try {
-    conf::Config next = conf::load(options);
     auto current = store.get();
-    for (auto [key, now, wanted] : {std::tuple{"root", &current->root, &next.root},
-                                    std::tuple{"state", &current->state, &next.state},
-                                    std::tuple{"listen", &current->listen, &next.listen}}) {
-      if (*now != *wanted) {
-        log::warn("config key needs a restart to change; keeping the current value",
-                  {{"key", key}, {"current", *now}, {"wanted", *wanted}});
-        *wanted = *now;
-      }
-    }
-    apply_log_level(next);
-    store.set(std::move(next));
-    log::info("config reloaded", {{"log_level", log::level_name(log::level())}});
+    ReloadPlan plan = plan_reload(*current, conf::load(options));
+    for (const auto& c : plan.kept)
+      log::warn("config key needs a restart to change; keeping the current value",
+                {{"key", c.key}, {"current", c.before}, {"wanted", c.after}});
+    for (const auto& c : plan.applied) log::info("config key changed", {{"key", c.key}, {"old", c.before}, {"new", c.after}});
+    apply_log_level(plan.config);
+    apply(plan.config);
+    store.set(std::move(plan.config));
+    log::info("config reloaded",
+              {{"changed", std::to_string(plan.applied.size())}, {"log_level", log::level_name(log::level())}});
   } catch (const std::exception& e) {
     log::error("config reload failed; keeping the current config", {{"error", e.what()}});
   }
@@ -177,7 +178,7 @@ int run_daemon(const conf::Options& options, conf::Config config) {
   for (;;) {
     if (sigwait(&set, &sig) != 0) continue;
     if (sig != SIGHUP) break;
-    reload(options, store);
+    reload(options, store, [&cni](const conf::Config& c) { cni.set_timeout(c.network.cni_plugin_timeout); });
   }
   log::info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
   server->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);

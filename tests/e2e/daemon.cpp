@@ -228,6 +228,26 @@ bool Daemon::wait_for_log(const std::string& needle, int timeout_ms) const {
   return false;
 }
 
+bool Daemon::reload(const std::string& config_yaml) {
+  // Counted, since every earlier reload left the same lines.
+  auto count = [this](const std::string& needle) {
+    const std::string text = log();
+    size_t n = 0;
+    for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+    return n;
+  };
+  const size_t ok = count("msg=\"config reloaded\""), failed = count("msg=\"config reload failed");
+  write_file(dir_ / "crius.yaml", config_yaml);
+  if (pid_ <= 0 || ::kill(pid_, SIGHUP) != 0) return false;
+  const auto until = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < until) {
+    if (count("msg=\"config reloaded\"") > ok) return true;
+    if (count("msg=\"config reload failed") > failed) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+  return false;
+}
+
 std::shared_ptr<grpc::Channel> Daemon::channel() {
   std::lock_guard lock(channel_mu_);
   if (!channel_) channel_ = grpc::CreateChannel("unix:" + socket(), grpc::InsecureChannelCredentials());

@@ -71,6 +71,10 @@ class Daemon {
   // Everything the daemon wrote to stderr so far.
   std::string log() const;
   bool wait_for_log(const std::string& needle, int timeout_ms = 10000) const;
+  // Rewrites <dir>/crius.yaml, sends SIGHUP and waits (bounded) for the
+  // daemon to log the outcome: true when it took the new config, false when
+  // it refused it (or said nothing).
+  bool reload(const std::string& config_yaml);
 
   std::unique_ptr<runtime::v1::RuntimeService::Stub> runtime();
   std::unique_ptr<runtime::v1::ImageService::Stub> image();

@@ -235,6 +235,23 @@ TEST_F(CniChain, TimeoutIsDeadlineExceeded) {
   EXPECT_FALSE(cni.cached("abc"));
 }
 
+TEST_F(CniChain, ANewTimeoutAppliesToTheNextCall) {
+  plugins.script("slow", "cat >/dev/null\n[ \"$CNI_COMMAND\" = ADD ] && exec sleep 100\nexit 0\n");
+  config(R"({"type":"slow"})");
+  Cni cni(cache.path, 100s);
+  cni.set_timeout(300ms);  // as a reload does
+  EXPECT_EQ(cni.timeout(), 300ms);
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    cni.add(nc, a);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::deadline_exceeded) << e.what();
+    EXPECT_NE(std::string(e.what()).find("300ms"), std::string::npos) << e.what();
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 30s);
+}
+
 TEST_F(CniChain, CheckFromVersion040AndNotWhenDisabled) {
   fake(plugins, "one");
   config(R"({"type":"one"})", "0.4.0");

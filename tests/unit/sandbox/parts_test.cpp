@@ -123,6 +123,8 @@ TEST(SandboxRecord, RoundTripsThroughJsonAndDisk) {
   r.ips = {"10.0.0.2", "fd00::2"};
   r.namespaces = {{"ipc", "/run/x/ipc"}};
   r.cgroup_created = {"/sys/fs/cgroup/memory/x"};
+  r.runtime_handler = "kata";
+  r.handler = {"oci", "/usr/bin/kata-runtime"};
   std::string dir = (fs::temp_directory_path() / "crius-rec-XXXXXX").string();
   ASSERT_TRUE(::mkdtemp(dir.data()));
   save(dir, r);
@@ -134,9 +136,22 @@ TEST(SandboxRecord, RoundTripsThroughJsonAndDisk) {
   EXPECT_EQ(back.spec.port_mappings, r.spec.port_mappings);
   EXPECT_EQ(back.spec.network, NsMode::node);
   EXPECT_EQ(back.spec.reservation_key(), "web_ns_u_2");
+  EXPECT_EQ(back.handler, r.handler) << "the handler the pod started with survives a restart";
   erase_record(dir, r.id);
   EXPECT_TRUE(load_all(dir).empty());
   fs::remove_all(dir);
+}
+
+TEST(SandboxRecord, OneWithoutAHandlerDefinitionReadsAsEmpty) {
+  // Written before the definition was kept: the config is asked instead.
+  Record r;
+  r.id = new_id();
+  r.runtime_handler = "runc";
+  nlohmann::json j = r.to_json();
+  j.erase("handler");
+  const Record back = Record::from_json(j);
+  EXPECT_EQ(back.runtime_handler, "runc");
+  EXPECT_TRUE(back.handler.type.empty());
 }
 
 TEST(SandboxId, SixtyFourHexDigitsAndUnique) {
