@@ -10,7 +10,7 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 
 PACKAGES="
-  build-essential cmake ninja-build pkg-config git
+  build-essential cmake ninja-build pkg-config git dpkg-dev
   protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev
   libyaml-cpp-dev nlohmann-json3-dev libboost-dev
   libcurl4-openssl-dev libssl-dev zlib1g-dev libseccomp-dev libsystemd-dev libarchive-dev openssl
@@ -42,3 +42,16 @@ for svc in docker-registry containerd prometheus; do
   fi
 done
 echo "install-deps: all packages present"
+
+# A first daemon can network pods: the default crius bridge network (the
+# one the Debian package installs) when the machine has no CNI network at
+# all. Never beside or over one the admin chose.
+cni_dir=/etc/cni/net.d
+has_network=""
+for f in "$cni_dir"/*.conf "$cni_dir"/*.conflist "$cni_dir"/*.json; do
+  [ -e "$f" ] && has_network=yes
+done
+if [ -z "$has_network" ]; then
+  install -D -m 0644 "$(dirname "$0")/cni/10-crius-bridge.conflist" "$cni_dir/10-crius-bridge.conflist"
+  echo "install-deps: installed the default CNI network $cni_dir/10-crius-bridge.conflist (bridge crius0, 10.86.0.0/16)"
+fi
