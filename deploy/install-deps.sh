@@ -15,6 +15,7 @@ PACKAGES="
   libyaml-cpp-dev nlohmann-json3-dev libboost-dev
   libcurl4-openssl-dev libssl-dev zlib1g-dev libseccomp-dev libsystemd-dev libarchive-dev openssl
   libgtest-dev libgmock-dev
+  clang libclang-rt-14-dev llvm
   iproute2 iptables procps util-linux curl ca-certificates python3
   containernetworking-plugins busybox-static docker-registry
   runc crun containerd prometheus
