@@ -30,10 +30,45 @@ std::string encode(const nlohmann::json& message) {
   return out;
 }
 
+namespace {
+
+// nlohmann's CBOR reader recurses once per nested array or map, so a hostile
+// body of nested arrays overflowed the stack (found by monitor_protocol_fuzz).
+// Its DOM builder, stopped past a depth no real message comes near.
+constexpr int kMaxDepth = 64;
+
+class BoundedDom : public nlohmann::detail::json_sax_dom_parser<nlohmann::json> {
+  using Base = nlohmann::detail::json_sax_dom_parser<nlohmann::json>;
+
+ public:
+  explicit BoundedDom(nlohmann::json& out) : Base(out, true) {}
+  bool start_object(std::size_t n) { return ++depth_ <= kMaxDepth && Base::start_object(n); }
+  bool start_array(std::size_t n) { return ++depth_ <= kMaxDepth && Base::start_array(n); }
+  bool end_object() {
+    --depth_;
+    return Base::end_object();
+  }
+  bool end_array() {
+    --depth_;
+    return Base::end_array();
+  }
+  bool too_deep() const { return depth_ > kMaxDepth; }
+
+ private:
+  int depth_ = 0;
+};
+
+}  // namespace
+
 nlohmann::json decode(std::string_view body) {
   try {
-    auto j = nlohmann::json::from_cbor(reinterpret_cast<const uint8_t*>(body.data()),
-                                       reinterpret_cast<const uint8_t*>(body.data()) + body.size());
+    nlohmann::json j;
+    BoundedDom dom(j);
+    const auto* first = reinterpret_cast<const uint8_t*>(body.data());
+    const bool whole = nlohmann::json::sax_parse(first, first + body.size(), &dom, nlohmann::json::input_format_t::cbor);
+    if (dom.too_deep())
+      throw InvalidArgument("monitor message nests deeper than " + std::to_string(kMaxDepth) + " levels");
+    if (!whole) throw InvalidArgument("malformed monitor message");
     if (!j.is_object()) throw InvalidArgument("monitor message is not a map");
     return j;
   } catch (const nlohmann::json::exception& e) {

@@ -56,6 +56,12 @@ std::vector<std::string> keys(const M& m) {
 
 uint32_t seccomp_action(const std::string& name, std::optional<uint32_t> errno_ret) {
   const uint32_t ret = errno_ret.value_or(EPERM);
+  // libseccomp refuses an errno past the kernel's MAX_ERRNO (4095) and a
+  // trace value past 16 bits; say so as the input's fault, naming the value.
+  if (name == "SCMP_ACT_ERRNO" && ret > 4095)
+    throw InvalidArgument("seccomp errnoRet " + std::to_string(ret) + " of SCMP_ACT_ERRNO is out of range (at most 4095)");
+  if (name == "SCMP_ACT_TRACE" && ret > 0xffff)
+    throw InvalidArgument("seccomp errnoRet " + std::to_string(ret) + " of SCMP_ACT_TRACE is out of range (at most 65535)");
   if (name == "SCMP_ACT_KILL" || name == "SCMP_ACT_KILL_THREAD") return SCMP_ACT_KILL_THREAD;
   if (name == "SCMP_ACT_KILL_PROCESS") return SCMP_ACT_KILL_PROCESS;
   if (name == "SCMP_ACT_TRAP") return SCMP_ACT_TRAP;

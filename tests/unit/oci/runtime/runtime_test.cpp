@@ -76,6 +76,16 @@ TEST(OciSeccomp, ActionsOperatorsArches) {
   EXPECT_EQ(seccomp_action("SCMP_ACT_TRACE", 5u), SCMP_ACT_TRACE(5));
   EXPECT_EQ(seccomp_action("SCMP_ACT_LOG", std::nullopt), SCMP_ACT_LOG);
   EXPECT_THROW(seccomp_action("SCMP_ACT_BOGUS", std::nullopt), Error);
+  // libseccomp's limits are the input's fault (seccomp_profile_fuzz found 888888).
+  EXPECT_EQ(seccomp_action("SCMP_ACT_ERRNO", 4095u), SCMP_ACT_ERRNO(4095));
+  try {
+    seccomp_action("SCMP_ACT_ERRNO", 888888u);
+    ADD_FAILURE() << "an errnoRet past 4095 was taken";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::invalid_argument);
+    EXPECT_NE(std::string(e.what()).find("888888"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(seccomp_action("SCMP_ACT_TRACE", 65536u), Error);
   EXPECT_EQ(seccomp_action("SCMP_ACT_NOTIFY", std::nullopt), SCMP_ACT_NOTIFY);
   EXPECT_EQ(seccomp_operator("SCMP_CMP_MASKED_EQ"), SCMP_CMP_MASKED_EQ);
   EXPECT_THROW(seccomp_operator("SCMP_CMP_XX"), Error);
