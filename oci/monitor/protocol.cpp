@@ -32,43 +32,55 @@ std::string encode(const nlohmann::json& message) {
 
 namespace {
 
-// nlohmann's CBOR reader recurses once per nested array or map, so a hostile
-// body of nested arrays overflowed the stack (found by monitor_protocol_fuzz).
-// Its DOM builder, stopped past a depth no real message comes near.
-constexpr int kMaxDepth = 64;
+constexpr size_t kMaxDepth = 64;
 
-class BoundedDom : public nlohmann::detail::json_sax_dom_parser<nlohmann::json> {
-  using Base = nlohmann::detail::json_sax_dom_parser<nlohmann::json>;
-
- public:
-  explicit BoundedDom(nlohmann::json& out) : Base(out, true) {}
-  bool start_object(std::size_t n) { return ++depth_ <= kMaxDepth && Base::start_object(n); }
-  bool start_array(std::size_t n) { return ++depth_ <= kMaxDepth && Base::start_array(n); }
-  bool end_object() {
-    --depth_;
-    return Base::end_object();
-  }
-  bool end_array() {
-    --depth_;
-    return Base::end_array();
-  }
-  bool too_deep() const { return depth_ > kMaxDepth; }
-
- private:
-  int depth_ = 0;
-};
+// Walks a body's CBOR item headers without recursion before nlohmann reads
+// it: its reader recurses once per nested array or map and once per chunk of
+// an indefinite-length string, so a hostile body of either kind overflowed
+// the stack (both found by monitor_protocol_fuzz). Our encoder (to_cbor)
+// writes definite lengths only, so indefinite ones are refused outright.
+void check_shape(std::string_view body) {
+  const auto* p = reinterpret_cast<const uint8_t*>(body.data());
+  const size_t n = body.size();
+  auto bad = [](const std::string& why) { throw InvalidArgument("malformed monitor message: " + why); };
+  size_t i = 0;
+  std::vector<uint64_t> open;  // items each open array, map or tag still holds
+  do {
+    if (i >= n) bad("truncated");
+    const uint8_t b = p[i++];
+    const int major = b >> 5, ai = b & 0x1f;
+    if (ai == 31) bad("indefinite length");
+    if (ai >= 28) bad("reserved length encoding");
+    uint64_t v = ai;
+    if (ai >= 24) {
+      const size_t len = size_t{1} << (ai - 24);
+      if (n - i < len) bad("truncated");
+      v = 0;
+      for (size_t k = 0; k < len; ++k) v = (v << 8) | p[i++];
+    }
+    if (!open.empty()) --open.back();
+    if (major == 2 || major == 3) {  // byte and text strings
+      if (v > n - i) bad("truncated");
+      i += v;
+    } else if (major == 4 || major == 5 || major == 6) {  // arrays, maps, tags
+      if (major != 6 && v > n - i) bad("truncated");
+      const uint64_t items = major == 5 ? 2 * v : major == 6 ? 1 : v;
+      if (items > 0) {
+        if (open.size() >= kMaxDepth) bad("nested deeper than " + std::to_string(kMaxDepth) + " levels");
+        open.push_back(items);
+      }
+    }
+    while (!open.empty() && open.back() == 0) open.pop_back();
+  } while (!open.empty());
+}
 
 }  // namespace
 
 nlohmann::json decode(std::string_view body) {
+  check_shape(body);
   try {
-    nlohmann::json j;
-    BoundedDom dom(j);
-    const auto* first = reinterpret_cast<const uint8_t*>(body.data());
-    const bool whole = nlohmann::json::sax_parse(first, first + body.size(), &dom, nlohmann::json::input_format_t::cbor);
-    if (dom.too_deep())
-      throw InvalidArgument("monitor message nests deeper than " + std::to_string(kMaxDepth) + " levels");
-    if (!whole) throw InvalidArgument("malformed monitor message");
+    auto j = nlohmann::json::from_cbor(reinterpret_cast<const uint8_t*>(body.data()),
+                                       reinterpret_cast<const uint8_t*>(body.data()) + body.size());
     if (!j.is_object()) throw InvalidArgument("monitor message is not a map");
     return j;
   } catch (const nlohmann::json::exception& e) {
