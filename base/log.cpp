@@ -17,7 +17,12 @@ namespace {
 
 std::atomic<Level> g_level{Level::info};
 int g_fd = STDERR_FILENO;
-Format g_format = Format::logfmt;
+std::atomic<Format> g_format{Format::logfmt};
+
+// This thread's Scope fields; those of the innermost Scope start at t_inner.
+thread_local std::vector<std::pair<std::string, std::string>> t_context;
+thread_local size_t t_inner = 0;
+thread_local int t_depth = 0;
 
 // logfmt quoting: bare when the value has no space, quote, '=' or control char.
 void append_value(std::string& out, std::string_view v) {
@@ -83,13 +88,43 @@ std::string_view level_name(Level l) {
   return "info";
 }
 
+std::optional<Format> parse_format(std::string_view name) {
+  if (name == "logfmt") return Format::logfmt;
+  if (name == "json") return Format::json;
+  return std::nullopt;
+}
+
 void set_level(Level l) { g_level.store(l, std::memory_order_relaxed); }
 Level level() { return g_level.load(std::memory_order_relaxed); }
 
 void set_output(int fd, Format format) {
   if (g_fd != STDERR_FILENO) ::close(g_fd);
   g_fd = fd < 0 ? STDERR_FILENO : fd;
-  g_format = format;
+  set_format(format);
+}
+
+void set_format(Format f) { g_format.store(f, std::memory_order_relaxed); }
+Format format() { return g_format.load(std::memory_order_relaxed); }
+
+Scope::Scope() : outer_(t_inner) {
+  t_inner = t_context.size();
+  ++t_depth;
+}
+
+Scope::~Scope() {
+  t_context.resize(t_inner);
+  t_inner = outer_;
+  --t_depth;
+}
+
+void annotate(std::string_view key, std::string_view value) {
+  if (t_depth == 0) return;
+  for (size_t i = t_inner; i < t_context.size(); ++i)
+    if (t_context[i].first == key) {
+      t_context[i].second = value;
+      return;
+    }
+  t_context.emplace_back(key, value);
 }
 
 bool to_stderr() { return g_fd == STDERR_FILENO; }
@@ -105,12 +140,37 @@ void open_output(const std::string& path, Format format) {
   set_output(fd, format);
 }
 
-std::string format_line(Level l, std::string_view msg, std::initializer_list<Field> fields, Format format,
-                        const std::string& time) {
+std::string format_line(Level l, std::string_view msg, std::initializer_list<Field> given, Format format,
+                        const std::string& time, const std::vector<std::pair<std::string, std::string>>& context) {
+  // A key given here wins over the context's; an inner Scope's (later) over an outer's.
+  std::vector<Field> fields(given);
+  for (size_t i = 0; i < context.size(); ++i) {
+    const std::string_view k = context[i].first;
+    bool named = false;
+    for (const auto& f : given) named = named || f.first == k;
+    for (size_t j = i + 1; j < context.size(); ++j) named = named || context[j].first == k;
+    if (!named) fields.emplace_back(k, context[i].second);
+  }
   std::string line;
   line.reserve(128);
   // Appended piece by piece: GCC 12 at -O3 sees a false -Wrestrict overlap
   // in `"literal" + std::string` chains.
+  if (format == Format::json) {
+    line += "{\"time\":\"";
+    line += time;
+    line += "\",\"level\":\"";
+    line += level_name(l);
+    line += "\",\"msg\":";
+    line += json_string(msg);
+    for (const auto& [k, v] : fields) {
+      line += ',';
+      line += json_string(k);
+      line += ':';
+      line += json_string(v);
+    }
+    line += "}\n";
+    return line;
+  }
   if (format == Format::runc_json) {
     // Key order as runc writes it: level, msg, then fields, time.
     line += "{\"level\":\"";
@@ -151,7 +211,9 @@ std::string format_line(Level l, std::string_view msg, std::initializer_list<Fie
 }
 
 void write(Level l, std::string_view msg, std::initializer_list<Field> fields) {
-  const std::string line = format_line(l, msg, fields, g_format, now_rfc3339(g_format == Format::logfmt ? 3 : 9));
+  const Format f = format();
+  const bool daemon = f == Format::logfmt || f == Format::json;
+  const std::string line = format_line(l, msg, fields, f, now_rfc3339(daemon ? 3 : 9), t_context);
   // One write(2) per line keeps lines from different threads whole.
   write_all(g_fd, line.data(), line.size());
 }

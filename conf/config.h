@@ -102,6 +102,7 @@ struct Config {
   std::string state = "/run/crius";
   std::string listen;  // empty in the model means <state>/crius.sock; load() fills it in
   std::string log_level = "info";  // trace, debug, info, warn, error
+  std::string log_format = "logfmt";  // logfmt or json
   std::string cgroup_driver;       // "cgroupfs" or "systemd"; load() fills in the default
   NetworkConfig network;
   ImageConfig image;

@@ -15,6 +15,8 @@ constexpr Key kKeys[] = {
      .help = "unix socket of the CRI gRPC API (a unix:// prefix is accepted)",
      .default_note = "<state>/crius.sock"},
     {.path = "log_level", .value = text, .meta = "LEVEL", .help = "trace, debug, info, warn or error"},
+    {.path = "log_format", .value = text, .meta = "FORMAT",
+     .help = "logfmt (key=value) or json (one object per line) for the daemon's log on stderr"},
     {.path = "cgroup_driver", .value = text, .meta = "DRIVER", .help = "cgroupfs or systemd",
      .default_note = "systemd if /run/systemd/system exists, else cgroupfs"},
     {.path = "network.cni_config_dir", .value = text, .meta = "DIR",

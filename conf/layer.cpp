@@ -88,6 +88,7 @@ class Layer {
       else if (k == "state") set(c.state, v, p);
       else if (k == "listen") set(c.listen, v, p);
       else if (k == "log_level") set(c.log_level, v, p);
+      else if (k == "log_format") set(c.log_format, v, p);
       else if (k == "cgroup_driver") set(c.cgroup_driver, v, p);
       else if (k == "network") network(v, p, c.network);
       else if (k == "image") image(v, p, c.image);

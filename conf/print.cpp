@@ -26,6 +26,7 @@ Tree config_tree(const Config& c) {
   t["state"] = c.state;
   t["listen"] = c.listen;
   t["log_level"] = c.log_level;
+  t["log_format"] = c.log_format;
   t["cgroup_driver"] = c.cgroup_driver;
   t["network"] = {{"cni_config_dir", c.network.cni_config_dir},
                   {"cni_plugin_dirs", c.network.cni_plugin_dirs},

@@ -147,6 +147,7 @@ class Checker {
       bad("listen", "a unix socket path must be shorter than " + std::to_string(sizeof(sockaddr_un::sun_path)) +
                         " bytes, got " + std::to_string(c.listen.size()));
     one_of("log_level", c.log_level, {"trace", "debug", "info", "warn", "error"});
+    one_of("log_format", c.log_format, {"logfmt", "json"});
     one_of("cgroup_driver", c.cgroup_driver, {"cgroupfs", "systemd"});
     network(c.network);
     image(c.image);

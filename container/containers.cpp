@@ -144,6 +144,7 @@ void Containers::load() {
 }
 
 void Containers::report(Event kind, const Record& rec) {
+  log_change(kind, rec);
   if (!listener_) return;
   try {
     // The time it is reported (kubelet orders its cache by it), not the exit's.
@@ -229,10 +230,39 @@ void Containers::store(Entry& e, const Record& rec) {
   if (auto kind = transition(before, rec.state)) report(*kind, rec);
 }
 
+void Containers::log_change(Event kind, const Record& rec) const {
+  log::Scope names;  // this line's, also when no RPC named them (an exit)
+  log::annotate("container_id", rec.id);
+  log::annotate("container", rec.name);
+  log::annotate("pod_id", rec.pod_id);
+  log::annotate("pod", pods_.log_name(rec.pod_id));
+  switch (kind) {
+    case Event::created: log::info("container created"); break;
+    case Event::started: log::info("container started", {{"pid", std::to_string(rec.pid)}}); break;
+    case Event::stopped:
+      log::info("container exited", {{"exit_code", std::to_string(rec.exit_code)}, {"reason", rec.reason}});
+      break;
+    case Event::deleted: log::info("container removed"); break;
+  }
+}
+
 std::shared_ptr<Containers::Entry> Containers::find(const std::string& id) const {
-  std::lock_guard lock(mu_);
-  if (id.empty()) throw InvalidArgument("container_id is empty");
-  return find_by_id_or_prefix(containers_, id, "container");
+  std::shared_ptr<Entry> e;
+  {
+    std::lock_guard lock(mu_);
+    if (id.empty()) throw InvalidArgument("container_id is empty");
+    e = find_by_id_or_prefix(containers_, id, "container");
+  }
+  std::string pod_id;
+  {
+    std::lock_guard lock(e->mu);
+    log::annotate("container_id", e->rec.id);
+    log::annotate("container", e->rec.name);
+    pod_id = e->rec.pod_id;
+  }
+  log::annotate("pod_id", pod_id);
+  log::annotate("pod", pods_.log_name(pod_id));
+  return e;
 }
 
 std::vector<std::shared_ptr<Containers::Entry>> Containers::entries_of(const std::string& pod_id) const {
@@ -317,6 +347,7 @@ std::string Containers::create(const std::string& pod_id, const runtime::v1::Con
   if (!config.has_metadata() || config.metadata().name().empty())
     throw InvalidArgument("container config: metadata.name is required");
   if (config.image().image().empty()) throw InvalidArgument("container config: image.image is required");
+  log::annotate("container", config.metadata().name());
   const sandbox::Record pod = pods_.get(pod_id);
   if (pod.state != sandbox::State::ready)
     throw FailedPrecondition("pod sandbox " + pod.id + " is not ready; containers cannot be created in it");
@@ -423,7 +454,6 @@ std::string Containers::create(const std::string& pod_id, const runtime::v1::Con
   rec.state = State::created;
 
   persist(rec);
-  log::info("container created", {{"id", id}, {"pod", pod.id}, {"name", rec.name}});
   auto e = std::make_shared<Entry>();
   e->rec = std::move(rec);
   e->monitor_pid = monitor.pid();
@@ -535,7 +565,6 @@ void Containers::remove(const std::string& id) {
     if (!containers_.count(full_id)) return;  // removed meanwhile
   }
   remove_locked(*e);
-  log::info("container removed", {{"id", full_id}});
 }
 
 Record Containers::get(const std::string& id) { return snapshot(*find(id)); }

@@ -70,6 +70,9 @@ class Containers {
   // By full ID or unique prefix, with its state brought up to date.
   Record get(const std::string& id);
   std::vector<Record> list();
+  // The pid of the live monitor serving `monitor_dir` (a container record's,
+  // or a pod's <run_dir>/monitor) as the daemon watches it; 0 when none.
+  pid_t monitor_pid(const std::string& monitor_dir) const;
 
   // Runs cmd in the container; DeadlineExceeded when it outlives timeout
   // (zero: no timeout), after killing it.
@@ -124,7 +127,10 @@ class Containers {
   Record snapshot(Entry& e);
   // Saves `rec` and makes it the entry's record.
   void store(Entry& e, const Record& rec);
+  // To the listener and the log (log_change).
   void report(Event kind, const Record& rec);
+  // One info line per state change, naming the container and its pod.
+  void log_change(Event kind, const Record& rec) const;
   // The exit the monitor just recorded (from the exit watch).
   void exited(const std::string& id);
   std::shared_ptr<Entry> find(const std::string& id) const;
@@ -163,7 +169,7 @@ class Containers {
   std::map<std::string, std::shared_ptr<Entry>> containers_;
   std::map<std::string, std::string> names_;  // "<pod>/<name>/<attempt>" → ID
   std::mutex monitors_mu_;                    // starting a pod's monitor
-  std::mutex monitor_pids_mu_;
+  mutable std::mutex monitor_pids_mu_;
   std::map<std::string, pid_t> monitor_pids_;  // monitor dir → the pid watched
   oci::cdi::Registry cdi_;
   EventListener listener_;

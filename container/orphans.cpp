@@ -48,6 +48,12 @@ void Containers::watch_monitor(const std::string& dir, pid_t pid) {
   if (!exit_watch_.watch_process(pid, [this, dir, pid] { monitor_gone(dir, pid); })) monitor_gone(dir, pid);
 }
 
+pid_t Containers::monitor_pid(const std::string& monitor_dir) const {
+  std::lock_guard lock(monitor_pids_mu_);
+  auto it = monitor_pids_.find(monitor_dir);
+  return it == monitor_pids_.end() ? 0 : it->second;
+}
+
 void Containers::monitor_gone(const std::string& dir, pid_t pid) {
   {
     std::lock_guard lock(monitor_pids_mu_);

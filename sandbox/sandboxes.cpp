@@ -111,7 +111,8 @@ void Sandboxes::pause_exited(pid_t pid) {
     std::lock_guard lock(mu_);
     e->rec = std::move(next);
   }
-  log::warn("crius-pause of pod sandbox died; the pod is not ready", {{"id", e->rec.id}, {"pid", std::to_string(pid)}});
+  log::warn("crius-pause of pod sandbox died; the pod is not ready",
+            {{"pod_id", e->rec.id}, {"pod", e->rec.spec.log_name()}, {"pid", std::to_string(pid)}});
 }
 
 void Sandboxes::load() {
@@ -145,6 +146,7 @@ void Sandboxes::load() {
 }
 
 std::string Sandboxes::run(PodSpec spec, const conf::Config& config, const HandlerCheck& userns_check) {
+  log::annotate("pod", spec.log_name());
   if (spec.runtime_handler.empty()) spec.runtime_handler = config.runtime.default_handler;
   validate(spec, config);
   if (spec.userns.own() && userns_check) userns_check(spec.runtime_handler);
@@ -279,7 +281,7 @@ std::string Sandboxes::run_steps(PodSpec spec, const conf::Config& config, const
 
   // Named before the entry is published: from then on a concurrent Stop or
   // the pause watch may rewrite e->rec (under op and mu_, neither held here).
-  const std::string pod_name = r.spec.namespace_ + "/" + r.spec.name;
+  const std::string pod_name = r.spec.log_name();
   auto e = std::make_shared<Entry>();
   e->rec = std::move(r);
   {
@@ -290,14 +292,23 @@ std::string Sandboxes::run_steps(PodSpec spec, const conf::Config& config, const
   shm.keep();
   if (pid_t p = pause.release(); p > 0) pause_watch_->add(p);
   undo.commit();
-  log::info("pod sandbox running", {{"id", id}, {"pod", pod_name}});
+  log::info("pod sandbox running", {{"pod_id", id}, {"pod", pod_name}});
   return id;
 }
 
 std::shared_ptr<Sandboxes::Entry> Sandboxes::find(const std::string& id) const {
   std::lock_guard lock(mu_);
   if (id.empty()) throw InvalidArgument("pod_sandbox_id is empty");
-  return find_by_id_or_prefix(sandboxes_, id, "pod sandbox");
+  auto e = find_by_id_or_prefix(sandboxes_, id, "pod sandbox");
+  log::annotate("pod_id", e->rec.id);
+  log::annotate("pod", e->rec.spec.log_name());
+  return e;
+}
+
+std::string Sandboxes::log_name(const std::string& id) const {
+  std::lock_guard lock(mu_);
+  auto it = sandboxes_.find(id);
+  return it == sandboxes_.end() ? std::string() : it->second->rec.spec.log_name();
 }
 
 void Sandboxes::stop_locked(Entry& e, const conf::Config& config) {
@@ -328,7 +339,7 @@ void Sandboxes::stop(const std::string& id, const conf::Config& config) {
   const Record& r = e->rec;
   if (r.state == State::notready && !r.cni_attached && !r.shm_mounted && r.pause_pid == 0) return;
   stop_locked(*e, config);
-  log::info("pod sandbox stopped", {{"id", e->rec.id}});
+  log::info("pod sandbox stopped", {{"pod_id", e->rec.id}, {"pod", e->rec.spec.log_name()}});
 }
 
 void Sandboxes::remove(const std::string& id, const conf::Config& config) {
@@ -358,7 +369,7 @@ void Sandboxes::remove(const std::string& id, const conf::Config& config) {
   std::lock_guard lock(mu_);
   reserved_.erase(r.spec.reservation_key());
   sandboxes_.erase(r.id);
-  log::info("pod sandbox removed", {{"id", r.id}});
+  log::info("pod sandbox removed", {{"pod_id", r.id}, {"pod", r.spec.log_name()}});
 }
 
 Record Sandboxes::get(const std::string& id) const {

@@ -58,8 +58,11 @@ class Sandboxes {
   // that is not ready; a kernel refusal of a value is InvalidArgument.
   void update_resources(const std::string& id, nlohmann::json requested, const nlohmann::json& cgroup);
 
-  // By full ID or unique prefix; NotFound otherwise.
+  // By full ID or unique prefix; NotFound otherwise. The pod is named in
+  // the calling thread's log scope (log::annotate).
   Record get(const std::string& id) const;
+  // The pod's namespace/name for log lines; empty for an unknown ID.
+  std::string log_name(const std::string& id) const;
   std::vector<Record> list() const;
   // IDs of the pods attached to the CNI network now (for CNI garbage collection).
   std::set<std::string> attached_ids() const;

@@ -65,6 +65,9 @@ struct PodSpec {
   std::string runtime_handler;    // empty: the default handler
   nlohmann::json config;          // the full PodSandboxConfig as protobuf JSON
 
+  // How log lines name the pod: namespace/name, as kubectl does.
+  std::string log_name() const { return namespace_ + "/" + name; }
+
   // name_namespace_uid_attempt, unique among live sandboxes.
   std::string reservation_key() const {
     return name + "_" + namespace_ + "_" + uid + "_" + std::to_string(attempt);

@@ -36,7 +36,7 @@ grpc::ServerUnaryReactor* RuntimeService::ContainerStatus(grpc::CallbackServerCo
       } catch (const Error&) {
         // A pod removed meanwhile: its namespaces are left out.
       }
-      add_container_details(r, pod ? &*pod : nullptr, info);
+      add_container_details(r, pod ? &*pod : nullptr, containers_.monitor_pid(r.monitor_dir), info);
       (*res->mutable_info())["info"] = info.dump();
     }
   });

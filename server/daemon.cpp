@@ -44,8 +44,9 @@ void make_private_dir(const std::string& path, const char* key) {
   if (made && ::chmod(path.c_str(), 0711) != 0) throw_errno("chmod 0711 " + path);
 }
 
-void apply_log_level(const conf::Config& c) {
+void apply_logging(const conf::Config& c) {
   if (auto l = log::parse_level(c.log_level)) log::set_level(*l);
+  if (auto f = log::parse_format(c.log_format)) log::set_format(*f);
 }
 
 // SIGHUP: re-read files and flags; keep what only a restart can change. RPCs
@@ -59,7 +60,7 @@ void reload(const conf::Options& options, ConfigStore& store, const std::functio
       log::warn("config key needs a restart to change; keeping the current value",
                 {{"key", c.key}, {"current", c.before}, {"wanted", c.after}});
     for (const auto& c : plan.applied) log::info("config key changed", {{"key", c.key}, {"old", c.before}, {"new", c.after}});
-    apply_log_level(plan.config);
+    apply_logging(plan.config);
     apply(plan.config);
     store.set(std::move(plan.config));
     log::info("config reloaded",
@@ -96,7 +97,7 @@ void block_signals() {
 }
 
 int run_daemon(const conf::Options& options, conf::Config config) {
-  apply_log_level(config);
+  apply_logging(config);
   make_private_dir(config.root, "root");
   make_private_dir(config.state, "state");
 

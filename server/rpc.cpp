@@ -50,6 +50,9 @@ std::string_view code_name(grpc::StatusCode c) {
 
 grpc::Status Rpc::run(std::string_view name, const std::function<void()>& body) {
   const auto start = std::chrono::steady_clock::now();
+  // The pods and containers the body looks up name themselves in it, so
+  // that this call's lines say which ones they are about.
+  log::Scope scope;
   grpc::Status status;
   try {
     body();
@@ -62,9 +65,12 @@ grpc::Status Rpc::run(std::string_view name, const std::function<void()>& body) 
   const auto code = code_name(status.error_code());
   metrics_.observe_operation(name, code, seconds);
 
-  // Every call at debug; a failure the runtime itself caused also at error,
-  // since no client error explains it.
-  const auto lvl = status.error_code() == grpc::StatusCode::INTERNAL ? log::Level::error : log::Level::debug;
+  // Every call at debug, every failure at info for an operator to follow,
+  // and one the runtime itself caused at error, since no client error
+  // explains it.
+  const auto lvl = status.ok()                                         ? log::Level::debug
+                   : status.error_code() == grpc::StatusCode::INTERNAL ? log::Level::error
+                                                                       : log::Level::info;
   if (log::enabled(lvl)) {
     const std::string duration = std::to_string(seconds * 1000.0) + "ms";
     if (status.ok())

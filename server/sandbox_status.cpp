@@ -29,7 +29,7 @@ grpc::ServerUnaryReactor* RuntimeService::PodSandboxStatus(grpc::CallbackServerC
       info["config"] = r.spec.config;
       info["spec"].erase("config");
       if (auto cached = cni_.cached(r.id); cached && cached->contains("result")) info["cniResult"] = (*cached)["result"];
-      add_pod_details(r, info);
+      add_pod_details(r, r.run_dir.empty() ? 0 : containers_.monitor_pid(r.run_dir + "/monitor"), info);
       (*res->mutable_info())["info"] = info.dump();
     }
   });

@@ -4,7 +4,6 @@
 #include "base/mountinfo.h"
 #include "cni/config.h"
 #include "oci/cgroups/hierarchy.h"
-#include "oci/monitor/client.h"
 
 namespace crius::server {
 namespace {
@@ -16,17 +15,6 @@ bool use_unified(const oci::cgroups::Hierarchy& h) {
 }
 
 }  // namespace
-
-int monitor_pid(const std::string& monitor_dir) {
-  if (monitor_dir.empty()) return 0;
-  try {
-    // A hello on its socket: the monitor says its own pid.
-    if (auto c = oci::monitor::Client::connect(monitor_dir)) return c->pid();
-  } catch (const std::exception&) {
-    // Verbose status answers without it rather than failing.
-  }
-  return 0;
-}
 
 std::string process_cgroup_dir(int pid) {
   if (pid <= 0) return "";
@@ -64,16 +52,17 @@ nlohmann::json mount_at(const std::string& target) {
   return found;
 }
 
-void add_container_details(const container::Record& r, const sandbox::Record* pod, nlohmann::json& info) {
+void add_container_details(const container::Record& r, const sandbox::Record* pod, int monitor_pid,
+                           nlohmann::json& info) {
   const bool live = r.state == container::State::created || r.state == container::State::running;
-  info["monitorPid"] = monitor_pid(r.monitor_dir);
+  info["monitorPid"] = monitor_pid;
   info["cgroupPath"] = live ? process_cgroup_dir(r.pid) : "";
   info["rootfsMount"] = mount_at(r.rootfs);
   info["podNamespaces"] = pod ? nlohmann::json(pod->namespaces) : nlohmann::json::object();
 }
 
-void add_pod_details(const sandbox::Record& r, nlohmann::json& info) {
-  info["monitorPid"] = r.run_dir.empty() ? 0 : monitor_pid(r.run_dir + "/monitor");
+void add_pod_details(const sandbox::Record& r, int monitor_pid, nlohmann::json& info) {
+  info["monitorPid"] = monitor_pid;
   info["cgroupPath"] = cgroup_dir(r.cgroup_parent);
 }
 

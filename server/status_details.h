@@ -1,7 +1,8 @@
 // What verbose Status, ContainerStatus and PodSandboxStatus add for an
 // operator (`crius status`, `crictl inspect`): facts read from the host at
-// the moment of the call (the monitor's pid, cgroup directories, the rootfs
-// mount, the cgroup hierarchy, the CNI network), not kept in any record.
+// the moment of the call (cgroup directories, the rootfs mount, the cgroup
+// hierarchy, the CNI network) or that the daemon tracks (the monitor's pid),
+// not kept in any record.
 #pragma once
 
 #include <string>
@@ -13,9 +14,6 @@
 #include "sandbox/record.h"
 
 namespace crius::server {
-
-// The pid of the crius-monitor serving `monitor_dir`, or 0 when none answers.
-int monitor_pid(const std::string& monitor_dir);
 
 // The cgroup directory of a live process (the unified one on a cgroup v2
 // host, else its v1 memory controller's), "" when it is gone.
@@ -29,12 +27,14 @@ std::string cgroup_dir(const std::string& path_in_hierarchy);
 // source, options}; null when nothing is mounted there.
 nlohmann::json mount_at(const std::string& target);
 
-// Keys added to a container's verbose info: monitorPid, cgroupPath,
-// rootfsMount and podNamespaces (the pinned namespaces of `pod`, when known).
-void add_container_details(const container::Record& r, const sandbox::Record* pod, nlohmann::json& info);
+// Keys added to a container's verbose info: monitorPid (that of its pod's
+// monitor, 0 when none lives), cgroupPath, rootfsMount and podNamespaces
+// (the pinned namespaces of `pod`, when known).
+void add_container_details(const container::Record& r, const sandbox::Record* pod, int monitor_pid,
+                           nlohmann::json& info);
 
 // Keys added to a pod's verbose info: monitorPid and cgroupPath.
-void add_pod_details(const sandbox::Record& r, nlohmann::json& info);
+void add_pod_details(const sandbox::Record& r, int monitor_pid, nlohmann::json& info);
 
 // Status' verbose "cgroup": {driver, hierarchy (v1, v2 or hybrid), unifiedMount, v2Controllers}.
 nlohmann::json cgroup_summary(const conf::Config& config);

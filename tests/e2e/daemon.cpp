@@ -236,13 +236,15 @@ bool Daemon::reload(const std::string& config_yaml) {
     for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
     return n;
   };
-  const size_t ok = count("msg=\"config reloaded\""), failed = count("msg=\"config reload failed");
+  // Either format: msg="config reloaded" or "msg":"config reloaded".
+  const std::string reloaded = "config reloaded\"", refused = "\"config reload failed";
+  const size_t ok = count(reloaded), failed = count(refused);
   write_file(dir_ / "crius.yaml", config_yaml);
   if (pid_ <= 0 || ::kill(pid_, SIGHUP) != 0) return false;
   const auto until = std::chrono::steady_clock::now() + 10s;
   while (std::chrono::steady_clock::now() < until) {
-    if (count("msg=\"config reloaded\"") > ok) return true;
-    if (count("msg=\"config reload failed") > failed) return false;
+    if (count(reloaded) > ok) return true;
+    if (count(refused) > failed) return false;
     std::this_thread::sleep_for(10ms);
   }
   return false;

@@ -181,7 +181,7 @@ TEST(HostileInput, ContainerConfigsAreRefusedNamingTheField) {
   // None of the refused ones was ever made, not even for a moment.
   std::istringstream log(env.daemon.log());
   for (std::string line; std::getline(log, line);)
-    EXPECT_FALSE(line.find("container created") != std::string::npos && line.find("name=hostile") != std::string::npos)
+    EXPECT_FALSE(line.find("container created") != std::string::npos && line.find("container=hostile") != std::string::npos)
         << line;
 }
 

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <functional>
 #include <regex>
+#include <thread>
 
 #include "base/log.h"
 
@@ -64,6 +65,58 @@ TEST(Log, RuncTextAndJsonLines) {
             "{\"level\":\"info\",\"msg\":\"x\",\"id\":\"a b\",\"time\":\"T\"}\n");
   EXPECT_EQ(format_line(Level::info, "two words", {{"id", "7"}}, Format::logfmt, "T"),
             "time=T level=info msg=\"two words\" id=7\n");
+}
+
+// The daemon's --log-format json: one object, time, level and msg first.
+TEST(Log, DaemonJsonLines) {
+  EXPECT_EQ(format_line(Level::warn, "say \"hi\"", {{"id", "a b"}, {"n", "7"}}, Format::json, "T"),
+            "{\"time\":\"T\",\"level\":\"warn\",\"msg\":\"say \\\"hi\\\"\",\"id\":\"a b\",\"n\":\"7\"}\n");
+  EXPECT_EQ(parse_format("json"), Format::json);
+  EXPECT_EQ(parse_format("logfmt"), Format::logfmt);
+  EXPECT_FALSE(parse_format("text"));
+  set_format(Format::json);
+  auto out = capture([] { info("x", {{"k", "v"}}); });
+  set_format(Format::logfmt);
+  EXPECT_TRUE(std::regex_match(out, std::regex("\\{\"time\":\"[0-9T:.-]+Z\",\"level\":\"info\",\"msg\":\"x\",\"k\":\"v\"\\}\n")))
+      << out;
+}
+
+// What an RPC names once (annotate) rides on every line it writes, after
+// the line's own fields; the line's own key wins, an inner Scope's over an
+// outer's, and nothing is kept once the Scope ends or without one.
+TEST(Log, ScopeFieldsFollowTheThreadsLines) {
+  set_level(Level::info);
+  annotate("pod", "lost");  // no Scope: dropped
+  auto out = capture([] {
+    info("before");
+    {
+      Scope rpc;
+      annotate("pod", "ns/a");
+      annotate("container", "c1");
+      annotate("pod", "ns/b");  // replaces
+      info("inside", {{"x", "1"}});
+      info("own key", {{"container", "mine"}});
+      {
+        Scope inner;
+        annotate("container", "c2");
+        info("nested");
+      }
+      info("after nested");
+    }
+    info("after");
+  });
+  EXPECT_NE(out.find("msg=before\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("msg=inside x=1 pod=ns/b container=c1\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("msg=\"own key\" container=mine pod=ns/b\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("msg=nested pod=ns/b container=c2\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("msg=\"after nested\" pod=ns/b container=c1\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("msg=after\n"), std::string::npos) << out;
+  EXPECT_EQ(out.find("lost"), std::string::npos) << out;
+  // Another thread's lines do not see this one's fields.
+  Scope mine;
+  annotate("pod", "ns/mine");
+  out = capture([] { std::thread([] { info("elsewhere"); }).join(); });
+  EXPECT_NE(out.find("msg=elsewhere\n"), std::string::npos) << out;
 }
 
 }  // namespace

@@ -368,7 +368,8 @@ TEST_F(ConfLoad, ToJsonHasTheSameShape) {
   EXPECT_EQ(j["metrics"]["enabled"], true);
   std::vector<std::string> top;
   for (const auto& [k, v] : j.items()) top.push_back(k);
-  EXPECT_EQ(top, (std::vector<std::string>{"cgroup_driver", "image", "listen", "log_level", "metrics", "network",
+  EXPECT_EQ(top, (std::vector<std::string>{"cgroup_driver", "image", "listen", "log_format", "log_level", "metrics",
+                                           "network",
                                            "root", "runtime", "state", "streaming"}));
   EXPECT_EQ(j["image"].size(), 5u);
   EXPECT_EQ(j["network"].size(), 3u);

@@ -50,6 +50,8 @@ TEST_F(ConfValidate, LogLevel) {
   EXPECT_EQ(file_error("log_level: verbose\n"),
             main_ + ": log_level: must be one of trace, debug, info, warn, error, got \"verbose\"");
   for (const char* l : {"trace", "debug", "info", "warn", "error"}) EXPECT_EQ(load_with({"--log-level", l}).log_level, l);
+  EXPECT_EQ(file_error("log_format: text\n"), main_ + ": log_format: must be one of logfmt, json, got \"text\"");
+  for (const char* f : {"logfmt", "json"}) EXPECT_EQ(load_with({"--log-format", f}).log_format, f);
 }
 
 TEST_F(ConfValidate, CgroupDriver) {
