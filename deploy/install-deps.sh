@@ -13,10 +13,10 @@ PACKAGES="
   build-essential cmake ninja-build pkg-config git dpkg-dev
   protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev
   libyaml-cpp-dev nlohmann-json3-dev libboost-dev
-  libcurl4-openssl-dev libssl-dev zlib1g-dev libseccomp-dev libsystemd-dev libarchive-dev openssl
+  libcurl4-openssl-dev libssl-dev zlib1g-dev libzstd-dev libisal-dev libseccomp-dev libsystemd-dev libarchive-dev openssl
   libgtest-dev libgmock-dev
   clang libclang-rt-14-dev llvm
-  iproute2 iptables procps util-linux curl ca-certificates python3
+  iproute2 iptables procps util-linux systemd-container curl ca-certificates python3
   containernetworking-plugins busybox-static docker-registry
   runc crun containerd prometheus
 "

@@ -134,53 +134,16 @@ struct DirTimes {
   struct timespec times[2];
 };
 
-class Source {
- public:
-  explicit Source(const ChunkSource& next) : next_(next) {}
-
-  static la_ssize_t read(struct archive* a, void* self, const void** buf) {
-    auto* s = static_cast<Source*>(self);
-    try {
-      if (!s->next_(s->chunk_)) return 0;
-      *buf = s->chunk_.data();
-      return static_cast<la_ssize_t>(s->chunk_.size());
-    } catch (...) {
-      s->error_ = std::current_exception();
-      archive_set_error(a, EIO, "layer stream failed");
-      return -1;
-    }
-  }
-  void rethrow() const {
-    if (error_) std::rethrow_exception(error_);
-  }
-
- private:
-  const ChunkSource& next_;
-  std::string chunk_;
-  std::exception_ptr error_;
-};
-
 struct ArchiveFree {
   void operator()(struct archive* a) const { archive_read_free(a); }
 };
 
-// The layer's tar stream: its bytes through libarchive's decompressors
-// (gzip, zstd or none, detected) with the raw format, hashed as they pass
-// so that the uncompressed digest (the config's diff_id) comes for free.
+// The layer's tar stream: its bytes uncompressed (decompress.h), hashed as
+// they pass so that the uncompressed digest (the config's diff_id) comes for
+// free.
 class Decompressed {
  public:
-  explicit Decompressed(const ChunkSource& next) : source_(next), raw_(archive_read_new()) {
-    archive_read_support_filter_gzip(raw_.get());
-    archive_read_support_filter_zstd(raw_.get());
-    archive_read_support_filter_none(raw_.get());
-    archive_read_support_format_raw(raw_.get());
-    archive_read_support_format_empty(raw_.get());
-    if (archive_read_open(raw_.get(), &source_, nullptr, &Source::read, nullptr) != ARCHIVE_OK) fail("opening");
-    archive_entry* e = nullptr;
-    const int rc = archive_read_next_header(raw_.get(), &e);
-    if (rc == ARCHIVE_EOF) done_ = true;  // an empty blob
-    else if (rc < ARCHIVE_WARN) fail("decompressing");
-  }
+  Decompressed(const ChunkSource& next, GzipEngine gzip) : inflow_(next, gzip) {}
 
   // libarchive read callback for the tar reader.
   static la_ssize_t read(struct archive* tar, void* self, const void** buf) {
@@ -203,35 +166,19 @@ class Decompressed {
   }
   void rethrow() const {
     if (error_) std::rethrow_exception(error_);
-    source_.rethrow();
   }
 
  private:
   size_t next(const void** buf) {
-    if (done_) return 0;
-    size_t size = 0;
-    la_int64_t offset;
-    for (;;) {
-      const int rc = archive_read_data_block(raw_.get(), buf, &size, &offset);
-      if (rc == ARCHIVE_EOF) {
-        done_ = true;
-        return 0;
-      }
-      if (rc < ARCHIVE_WARN) fail("decompressing");
-      if (size == 0) continue;
-      hash_.update(*buf, size);
-      return size;
-    }
-  }
-  [[noreturn]] void fail(const char* step) {
-    source_.rethrow();
-    throw InvalidArgument(std::string("layer: ") + step + " the blob: " + archive_error(raw_.get()));
+    const char* data = nullptr;
+    const size_t n = inflow_.next(&data);
+    if (n) hash_.update(data, n);
+    *buf = data;
+    return n;
   }
 
-  Source source_;
-  std::unique_ptr<struct archive, ArchiveFree> raw_;
+  Inflow inflow_;
   Sha256 hash_;
-  bool done_ = false;
   std::exception_ptr error_;
 };
 
@@ -256,11 +203,11 @@ std::string clean_entry_path(const std::string& name) {
   return out;
 }
 
-UnpackStats unpack_layer(const std::string& dir, const ChunkSource& next) {
+UnpackStats unpack_layer(const std::string& dir, const ChunkSource& next, GzipEngine gzip) {
   Fd root(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!root) throw Internal(errno_text("opening layer directory " + dir, errno));
 
-  Decompressed source(next);
+  Decompressed source(next, gzip);
   std::unique_ptr<struct archive, ArchiveFree> a(archive_read_new());
   archive_read_support_filter_none(a.get());
   archive_read_support_format_tar(a.get());

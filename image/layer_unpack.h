@@ -1,5 +1,5 @@
 // Unpacks one layer tar (gzip, zstd or uncompressed, detected from its
-// bytes) into a directory in overlayfs form: ownership, modes, times, hard
+// bytes: decompress.h) into a directory in overlayfs form: ownership, modes, times, hard
 // links, symlinks, xattrs and device nodes kept; OCI whiteouts turned into
 // overlay whiteouts (".wh.NAME" -> a 0:0 character device NAME,
 // ".wh..wh..opq" -> trusted.overlay.opaque=y on the directory).
@@ -10,13 +10,11 @@
 // resolve inside it too.
 #pragma once
 
-#include <functional>
 #include <string>
 
-namespace crius::image {
+#include "image/decompress.h"
 
-// Fills `chunk` with the next bytes of the layer; false at the end.
-using ChunkSource = std::function<bool(std::string& chunk)>;
+namespace crius::image {
 
 struct UnpackStats {
   uint64_t entries = 0;
@@ -27,7 +25,7 @@ struct UnpackStats {
 // Unpacks into `dir`, which must exist. Throws naming the layer entry on
 // failure: ResourceExhausted when the disk is full, InvalidArgument for
 // malformed data.
-UnpackStats unpack_layer(const std::string& dir, const ChunkSource& source);
+UnpackStats unpack_layer(const std::string& dir, const ChunkSource& source, GzipEngine gzip = best_gzip_engine());
 
 // "/a/../b/./c" -> "b/c": the path an entry names, as if `dir` were "/".
 std::string clean_entry_path(const std::string& name);
