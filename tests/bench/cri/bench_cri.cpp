@@ -13,12 +13,17 @@
 //      bridge network (pod-net) and with host network (pod-host) (issue 6);
 //   6. crius alone: pod start (as 2.) of a pod with a user namespace of its
 //      own (hostUsers: false) against a plain one, interleaved (issue 16;
-//      containerd 1.6 has no user namespaces for pods).
+//      containerd 1.6 has no user namespaces for pods);
+//  11. pull-files (only when asked for): a cold pull of an image made of
+//      this machine's files, beside tar -xzf and gzip -dc of its blobs
+//      (issue 19; pull_files.cpp).
 //
 // Iterations are interleaved (who goes first alternates), so machine noise
 // hits both alike. Not a test: it prints figures. Run it as root:
 //
-//   bench_cri [-n N] [--large-mb MB] [--layers L] [--pods P] [--only pull,pod,exec,memory,pod-net,pod-host,userns]
+//   bench_cri [-n N] [--large-mb MB] [--layers L] [--pods P]
+//             [--only pull,pod,exec,memory,pod-net,pod-host,userns,stats,pull-files]
+//             [--files-trees A,B,C] [--files-cache warm,dropped]
 //             [--print-config] [--crius PATH]
 #include "tests/bench/cri/harness.h"
 #include "tests/support/spdy_client.h"
@@ -42,6 +47,7 @@
 #include <thread>
 
 #include "tests/bench/cri/proxy.h"
+#include "tests/bench/cri/pull_files.h"
 #include "tests/fixtures/registry/image_builder.h"
 #include "tests/fixtures/registry/registry.h"
 
@@ -116,7 +122,13 @@ void usage() {
                "  --pods P        pods running for the memory figure (default 10)\n"
                "  --only LIST     figures to run, comma-separated: pull,pod,exec,memory,pod-net,pod-host,userns,\n"
                "                  stats (100 pods: ListContainerStats, idle CPU, event subscribers)\n"
-               "                  (default all)\n"
+               "                  pull-files (cold pull of an image of this machine's files, with tar -xzf and\n"
+               "                  gzip -dc floors; minutes: not in the default set)\n"
+               "                  (default all but pull-files)\n"
+               "  --files-trees A,B,C  trees of pull-files' layers, one layer each\n"
+               "                  (default /usr/include,/usr/bin,/usr/lib/gcc)\n"
+               "  --files-cache LIST  page cache before each pull-files run: warm,dropped (default both)\n"
+               "                  pull-files runs -n iterations when -n is given, else 3\n"
                "  --print-config  print the containerd config.toml used\n"
                "  --crius PATH    the crius binary (default: the one built with this bench)\n";
 }
@@ -164,29 +176,6 @@ Images push_images(fx::Registry& reg, const std::string& proxy_host, int large_m
     im.large = proxy_host + "/bench/large:1";
   }
   return im;
-}
-
-grpc::Status pull(CriDaemon& d, const std::string& ref, std::string* id = nullptr) {
-  v1::PullImageRequest req;
-  req.mutable_image()->set_image(ref);
-  v1::PullImageResponse res;
-  auto s = d.image().PullImage(deadline(600s).get(), req, &res);
-  if (id) *id = res.image_ref();
-  return s;
-}
-
-grpc::Status remove_image(CriDaemon& d, const std::string& ref) {
-  v1::RemoveImageRequest req;
-  req.mutable_image()->set_image(ref);
-  v1::RemoveImageResponse res;
-  return d.image().RemoveImage(deadline(120s).get(), req, &res);
-}
-
-bool image_present(CriDaemon& d, const std::string& ref) {
-  v1::ImageStatusRequest req;
-  req.mutable_image()->set_image(ref);
-  v1::ImageStatusResponse res;
-  return d.image().ImageStatus(deadline(30s).get(), req, &res).ok() && res.has_image();
 }
 
 // ---- pods ----
@@ -801,6 +790,16 @@ int main(int argc, char** argv) {
   bool print_config = false;
   std::string crius_binary = CRIUS_BINARY;
   std::set<std::string> only{"pull", "pod", "exec", "memory", "pod-net", "pod-host", "userns", "stats"};
+  bool n_given = false;
+  std::vector<std::string> files_trees;
+  std::set<std::string> files_cache{"warm", "dropped"};
+  auto list = [](const std::string& s) {
+    std::vector<std::string> out;
+    std::stringstream ss(s);
+    for (std::string w; std::getline(ss, w, ',');)
+      if (!w.empty()) out.push_back(w);
+    return out;
+  };
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -810,8 +809,14 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (a == "-n") n = std::atoi(next().c_str());
-    else if (a == "--large-mb") large_mb = std::atoi(next().c_str());
+    if (a == "-n") n = std::atoi(next().c_str()), n_given = true;
+    else if (a == "--files-trees") files_trees = list(next());
+    else if (a == "--files-cache") {
+      const auto l = list(next());
+      files_cache = {l.begin(), l.end()};
+      for (const auto& w : files_cache)
+        if (w != "warm" && w != "dropped") return usage(), 2;
+    } else if (a == "--large-mb") large_mb = std::atoi(next().c_str());
     else if (a == "--layers") layers = std::atoi(next().c_str());
     else if (a == "--pods") pods = std::atoi(next().c_str());
     else if (a == "--print-config") print_config = true;
@@ -839,6 +844,10 @@ int main(int argc, char** argv) {
     FirstByteProxy proxy(reg.host());
     std::fprintf(stderr, "building and pushing the images (large: %d MiB)...\n", large_mb);
     const Images im = push_images(reg, proxy.host(), only.count("pull") ? large_mb : 1, layers);
+    std::unique_ptr<FilesImage> files;
+    if (only.count("pull-files"))
+      files = std::make_unique<FilesImage>(
+          push_files_image(run, reg, files_trees.empty() ? default_files_trees() : files_trees));
 
     Network net_crius(run, "cbr" + run.tag()), net_containerd(run, "cbd" + run.tag());
     ContainerdOptions co;
@@ -874,6 +883,7 @@ int main(int argc, char** argv) {
       for (const auto& f : figs) print_figure(f);
       figs.clear();
     }
+    if (files) figure_pull_files(run, ds, *files, n_given ? n : 3, files_cache);
     if (only.count("pod")) {
       figure_pod_start(run, ds, im, n, figs);
       for (const auto& f : figs) print_figure(f);

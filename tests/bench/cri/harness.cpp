@@ -177,6 +177,29 @@ std::unique_ptr<grpc::ClientContext> deadline(std::chrono::seconds s) {
   return c;
 }
 
+grpc::Status pull(CriDaemon& d, const std::string& ref, std::string* id, std::chrono::seconds timeout) {
+  v1::PullImageRequest req;
+  req.mutable_image()->set_image(ref);
+  v1::PullImageResponse res;
+  auto s = d.image().PullImage(deadline(timeout).get(), req, &res);
+  if (id) *id = res.image_ref();
+  return s;
+}
+
+grpc::Status remove_image(CriDaemon& d, const std::string& ref, std::chrono::seconds timeout) {
+  v1::RemoveImageRequest req;
+  req.mutable_image()->set_image(ref);
+  v1::RemoveImageResponse res;
+  return d.image().RemoveImage(deadline(timeout).get(), req, &res);
+}
+
+bool image_present(CriDaemon& d, const std::string& ref) {
+  v1::ImageStatusRequest req;
+  req.mutable_image()->set_image(ref);
+  v1::ImageStatusResponse res;
+  return d.image().ImageStatus(deadline(std::chrono::seconds(30)).get(), req, &res).ok() && res.has_image();
+}
+
 // ---- run directory and cleanup ----
 
 RunDir::RunDir() {

@@ -135,6 +135,12 @@ void note_pod_outside_run(const RunDir& run, const CriDaemon& d, const v1::PodSa
 
 std::unique_ptr<grpc::ClientContext> deadline(std::chrono::seconds s);
 
+// The image calls the figures make, as crictl makes them.
+grpc::Status pull(CriDaemon& d, const std::string& ref, std::string* id = nullptr,
+                  std::chrono::seconds timeout = std::chrono::seconds(600));
+grpc::Status remove_image(CriDaemon& d, const std::string& ref, std::chrono::seconds timeout = std::chrono::seconds(120));
+bool image_present(CriDaemon& d, const std::string& ref);
+
 // The non-empty lines of a file (none when it cannot be read).
 std::vector<std::string> lines_of(const std::string& path);
 

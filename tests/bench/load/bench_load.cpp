@@ -129,12 +129,8 @@ bool parse(int argc, char** argv, Options& o) {
          o.cycles.checkpoints >= 0 && o.cycles.warmup >= 1 && o.cycles.container_every >= 0;
 }
 
-void pull(CriDaemon& d, const std::string& ref) {
-  v1::PullImageRequest req;
-  req.mutable_image()->set_image(ref);
-  v1::PullImageResponse res;
-  if (auto s = d.image().PullImage(deadline(600s).get(), req, &res); !s.ok())
-    throw std::runtime_error(d.name() + ": pulling " + ref + ": " + s.error_message());
+void pull_or_throw(CriDaemon& d, const std::string& ref) {
+  if (auto s = pull(d, ref); !s.ok()) throw std::runtime_error(d.name() + ": pulling " + ref + ": " + s.error_message());
 }
 
 // A pod with a container, up and down, so that every directory a pod makes
@@ -305,9 +301,9 @@ int main(int argc, char** argv) {
         co.sandbox_image = im.pause;
         co.registries = {reg.host()};
         x.d = start_containerd(run, *x.net, co);
-        pull(*x.d, im.pause);
+        pull_or_throw(*x.d, im.pause);
       }
-      pull(*x.d, im.busybox);
+      pull_or_throw(*x.d, im.busybox);
       x.pods = std::make_unique<KubeletPods>(run, *x.d, im.busybox);
       if (o.events) x.events = std::make_unique<EventReader>(*x.d);
       ds.push_back(&x);
