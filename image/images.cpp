@@ -399,12 +399,26 @@ std::string Images::pull_one(const Reference& ref, const Credentials& creds, con
   for (auto& t : threads) t.join();
   if (first_error) std::rethrow_exception(first_error);
 
-  {
-    std::lock_guard lock(commit_mu_);
-    for (const auto& l : m.layers)
-      if (!has_layer(l.digest)) throw Internal("layer " + l.digest + " was removed while " + ref.str() + " was pulled; pull again");
-    content_.put(resolved->manifest_digest, resolved->manifest_body);
-    records_.add(rec, ref.digest.empty() ? ref.tagged() : "", ref.digested(resolved->top_digest));
+  // A RemoveImage of an image sharing layers with this one may have taken a
+  // layer this pull found present: fetched again, then committed.
+  for (int attempt = 1;; ++attempt) {
+    std::vector<size_t> missing;
+    {
+      std::lock_guard lock(commit_mu_);
+      for (size_t i = 0; i < m.layers.size(); ++i)
+        if (!has_layer(m.layers[i].digest)) missing.push_back(i);
+      if (missing.empty()) {
+        content_.put(resolved->manifest_digest, resolved->manifest_body);
+        records_.add(rec, ref.digest.empty() ? ref.tagged() : "", ref.digested(resolved->top_digest));
+        break;
+      }
+      if (attempt == 3)
+        throw Unavailable("layer " + m.layers[missing.front()].digest + " of " + ref.str() +
+                          " was removed three times while it was pulled (concurrent RemoveImage); pull again");
+    }
+    log::info("a layer was removed while the image was pulled; fetching it again",
+              {{"image", ref.str()}, {"layer", m.layers[missing.front()].digest}});
+    for (size_t i : missing) fetch_layer(call, m.layers[i], rec.diff_ids.empty() ? std::string() : rec.diff_ids[i], progress);
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   log::info("pulled image", {{"image", ref.str()}, {"id", rec.id}, {"received", human(progress.done())},
@@ -413,7 +427,15 @@ std::string Images::pull_one(const Reference& ref, const Credentials& creds, con
 }
 
 void Images::remove(const std::string& what, const conf::ImageConfig& config) {
-  std::lock_guard lock(commit_mu_);
+  std::vector<std::string> moved;
+  {
+    std::lock_guard lock(commit_mu_);
+    moved = remove_record(what, config);
+  }
+  remove_moved(moved);
+}
+
+std::vector<std::string> Images::remove_record(const std::string& what, const conf::ImageConfig& config) {
   auto removal = records_.remove(what, config.short_name_search, [this](const ImageRecord& r) {
     // A mounted image volume reads the layers; they stay pinned either way,
     // but the image itself is the volume's source: it stays while mounted.
@@ -421,15 +443,16 @@ void Images::remove(const std::string& what, const conf::ImageConfig& config) {
       throw FailedPrecondition("image " + r.id + " is in use by an image volume of container " + *user +
                                "; remove the container first");
   });
-  if (!removal.removed) return;
+  if (!removal.removed) return {};
   crash_point("RemoveImage/after-record");
   const ImageRecord& r = *removal.removed;
-  drop_unused_layers(r.layers);
+  auto moved = drop_unused_layers(r.layers);
   content_.remove(r.id);
   bool manifest_shared = false;
   for (const auto& other : records_.list()) manifest_shared |= other.manifest_digest == r.manifest_digest;
   if (!manifest_shared && !r.manifest_digest.empty()) content_.remove(r.manifest_digest);
   log::info("removed image", {{"id", r.id}});
+  return moved;
 }
 
 }  // namespace crius::image

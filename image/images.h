@@ -144,7 +144,16 @@ class Images {
   bool has_layer(const std::string& digest) const;
   std::string short_link(const std::string& digest);    // with commit_mu_ held
   std::vector<std::string> layers_in_containers() const;  // with commit_mu_ held
-  void drop_unused_layers(const std::vector<std::string>& candidates);  // with commit_mu_ held
+  // With commit_mu_ held: moves the layers among `candidates` that no image
+  // or container uses out of the store (a rename to layers/tmp-rm-…, which a
+  // crash leaves to remove_leftovers) and returns where they went, for
+  // remove_moved() once the lock is released: deleting a layer of thousands
+  // of files takes seconds, which pulls and container mounts must not wait for.
+  std::vector<std::string> drop_unused_layers(const std::vector<std::string>& candidates);
+  static void remove_moved(const std::vector<std::string>& paths);
+  // remove()'s part under commit_mu_: the record, its blobs, and its layers
+  // moved away (returned).
+  std::vector<std::string> remove_record(const std::string& what, const conf::ImageConfig& config);
   // A container with an image volume of `image_id`, if any; with commit_mu_ held.
   std::optional<std::string> volume_user(const std::string& image_id) const;
 

@@ -168,8 +168,9 @@ std::vector<std::string> Images::layers_in_containers() const {
   return out;
 }
 
-void Images::drop_unused_layers(const std::vector<std::string>& candidates) {
+std::vector<std::string> Images::drop_unused_layers(const std::vector<std::string>& candidates) {
   const auto in_use = layers_in_containers();
+  std::vector<std::string> moved;
   for (const auto& l : records_.unused_layers(candidates)) {
     if (std::find(in_use.begin(), in_use.end(), l) != in_use.end()) continue;  // a container still runs on it
     const std::string layer = dir_ + "/layers/" + l.substr(7);
@@ -179,7 +180,21 @@ void Images::drop_unused_layers(const std::vector<std::string>& candidates) {
       if (::unlink(path.c_str()) != 0 && errno != ENOENT)
         log::warn("removing a layer link", {{"path", path}, {"error", errno_text("unlink", errno)}});
     }
-    remove_all(layer);
+    const std::string away = dir_ + "/layers/tmp-rm-" + l.substr(7, 12) + "-" + random_hex(4);
+    if (::rename(layer.c_str(), away.c_str()) == 0) moved.push_back(away);
+    else if (errno != ENOENT) remove_all(layer);  // cannot happen on one filesystem; still, it goes
+  }
+  return moved;
+}
+
+void Images::remove_moved(const std::vector<std::string>& paths) {
+  for (const auto& p : paths) {
+    try {
+      remove_all(p);
+    } catch (const std::exception& e) {
+      // The next start removes it (remove_leftovers).
+      log::warn("removing a layer", {{"path", p}, {"error", e.what()}});
+    }
   }
 }
 
@@ -261,18 +276,22 @@ void Images::remove_rootfs(const std::string& container_id) {
   // Idmapped layers a crash left attached (mount_rootfs detaches them).
   for (const auto& name : list_dir(dir + "/i")) unmount_fully(dir + "/i/" + name);
   unmount_rootfs(container_id);
-  std::lock_guard lock(commit_mu_);
-  std::vector<std::string> held;
-  try {
-    held = held_layers(dir);
-  } catch (const Error& e) {
-    // The directory goes anyway; layers it held that no image uses are
-    // removed at the next start (remove_leftovers).
-    log::warn("removing a root filesystem with an unreadable layer record", {{"dir", dir}, {"error", e.what()}});
+  std::vector<std::string> moved;
+  {
+    std::lock_guard lock(commit_mu_);
+    std::vector<std::string> held;
+    try {
+      held = held_layers(dir);
+    } catch (const Error& e) {
+      // The directory goes anyway; layers it held that no image uses are
+      // removed at the next start (remove_leftovers).
+      log::warn("removing a root filesystem with an unreadable layer record", {{"dir", dir}, {"error", e.what()}});
+    }
+    remove_all(dir);
+    // Layers of images removed while this container ran go now.
+    moved = drop_unused_layers(held);
   }
-  remove_all(dir);
-  // Layers of images removed while this container ran go now.
-  drop_unused_layers(held);
+  remove_moved(moved);
 }
 
 std::vector<std::string> Images::rootfs_ids() const { return list_dir(containers_dir()); }

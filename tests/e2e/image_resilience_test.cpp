@@ -1,12 +1,16 @@
 // The ImageService over gRPC, the parts beyond a plain pull: auth failures'
 // status codes, pinned images, the pod a pull is for, diff_id checks, a
 // transfer cut mid-layer and resumed, leftovers of a crash removed at start,
-// and the progress lines of a slow pull.
+// the progress lines of a slow pull, and a RemoveImage in the middle of a
+// pull that shares its layers.
 #include "tests/e2e/image_helpers.h"
 //
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
+#include <thread>
 #include <random>
 #include <regex>
 #include <sstream>
@@ -270,6 +274,59 @@ TEST(ImageProgress, SlowPullLogsBytesDoneOfTotal) {
   }
   EXPECT_TRUE(seen) << d.log();
   EXPECT_EQ(r.id, img.config_digest);
+}
+
+// crictl rmi gives up after 2 s while the daemon goes on deleting, and the
+// user pulls again at once: a pull that found a layer present must not fail
+// because a RemoveImage of another image then took that layer.
+TEST(ImageRemoveDuringPull, ALayerTakenMidPullIsFetchedAgain) {
+  Registry reg;
+  const auto& shared = busybox();
+  auto slow = fixtures::make_layer({{.path = "noise", .type = 'f', .data = noise(64 << 10), .mode = 0644}},
+                                   Compression::gzip);
+  fixtures::push_image(reg, "test/a", "v1", {shared});
+  auto b = fixtures::push_image(reg, "test/b", "v1", {shared, slow});
+  std::mutex mu;
+  std::condition_variable cv;
+  bool asked = false, go_on = false;
+  HttpStub stub([&](const HttpStub::Request& req) {
+    if (req.target.find("/blobs/" + slow.digest) != std::string::npos) {
+      std::unique_lock lock(mu);
+      asked = true;
+      cv.notify_all();
+      cv.wait_for(lock, std::chrono::seconds(30), [&] { return go_on; });
+    }
+    return HttpStub::forward("http://" + reg.host(), req);
+  });
+  // One layer at a time: the shared one is found present before the slow one is asked for.
+  Daemon d({.config_yaml = "image:\n  max_parallel_layers: 1\n"});
+  ASSERT_TRUE(pull(d, reg.host() + "/test/a:v1").status.ok());
+  const std::string shared_dir = layer_dir(d, shared.digest);
+  ASSERT_TRUE(fs::exists(shared_dir + "/bin/busybox"));
+
+  PullResult pulled;
+  std::thread puller([&] { pulled = pull(d, stub.host() + "/test/b:v1"); });
+  {
+    std::unique_lock lock(mu);
+    EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return asked; }));
+  }
+  // B is not an image yet, so nothing holds the layer A brought.
+  EXPECT_TRUE(remove(d, reg.host() + "/test/a:v1").ok());
+  EXPECT_FALSE(fs::exists(shared_dir));
+  {
+    std::lock_guard lock(mu);
+    go_on = true;
+  }
+  cv.notify_all();
+  puller.join();
+
+  ASSERT_TRUE(pulled.status.ok()) << pulled.status.error_message();
+  EXPECT_EQ(pulled.id, b.config_digest);
+  EXPECT_TRUE(fs::exists(shared_dir + "/bin/busybox"));
+  EXPECT_TRUE(fs::exists(layer_dir(d, slow.digest) + "/noise"));
+  EXPECT_EQ(log_lines(d, "a layer was removed while the image was pulled; fetching it again").size(), 1u) << d.log();
+  // What the removal moved aside (layers/tmp-rm-…) is gone too.
+  EXPECT_TRUE(leftovers(d).empty()) << leftovers(d).front();
 }
 
 }  // namespace
