@@ -10,6 +10,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <exception>
 #include <memory>
@@ -91,6 +92,27 @@ Fd open_parent(int root, const std::string& rel, const std::string& entry) {
   if (!fd) throw entry_error(entry, "opening parent directory " + parent, errno);
   return fd;
 }
+
+// The directory the last entry went into, kept open for the next: a layer
+// lists a directory's entries together, so most entries skip the lookup.
+// An entry can replace or hide only names inside its own parent, never that
+// parent or a directory above it, so the open directory stays the one its
+// path names for as long as entries keep naming it.
+class ParentCache {
+ public:
+  int get(int root, const std::string& rel, const std::string& entry) {
+    const auto slash = rel.rfind('/');
+    const std::string parent = slash == std::string::npos ? "" : rel.substr(0, slash);
+    if (!fd_ || parent != path_) {
+      fd_ = open_parent(root, rel, entry);
+      path_ = parent;
+    }
+    return fd_.get();
+  }
+ private:
+  Fd fd_;
+  std::string path_;
+};
 
 std::string proc_path(int dirfd, const std::string& name) {
   return "/proc/self/fd/" + std::to_string(dirfd) + "/" + name;
@@ -182,6 +204,39 @@ class Decompressed {
   std::exception_ptr error_;
 };
 
+// Writes the current entry's data into `fd`; a sparse file's trailing hole,
+// never written, is made by sizing the file.
+void write_file_data(struct archive* a, const Decompressed& source, int fd, archive_entry* e, const std::string& entry,
+                     UnpackStats& stats) {
+  const void* buf;
+  size_t size;
+  la_int64_t offset;
+  la_int64_t end = 0;
+  for (;;) {
+    int r = archive_read_data_block(a, &buf, &size, &offset);
+    if (r == ARCHIVE_EOF) break;
+    if (r < ARCHIVE_WARN) {
+      source.rethrow();
+      throw InvalidArgument("layer entry \"" + entry + "\": " + archive_error(a));
+    }
+    const char* p = static_cast<const char*>(buf);
+    while (size) {
+      ssize_t w = ::pwrite(fd, p, size, offset);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        throw entry_error(entry, "writing", errno);
+      }
+      p += w;
+      size -= static_cast<size_t>(w);
+      offset += w;
+      stats.bytes += static_cast<uint64_t>(w);
+    }
+    end = std::max(end, offset);
+  }
+  if (archive_entry_size(e) > end && ::ftruncate(fd, archive_entry_size(e)) != 0)
+    throw entry_error(entry, "sizing", errno);
+}
+
 }  // namespace
 
 std::string clean_entry_path(const std::string& name) {
@@ -219,6 +274,7 @@ UnpackStats unpack_layer(const std::string& dir, const ChunkSource& next, GzipEn
 
   UnpackStats stats;
   std::vector<DirTimes> dir_times;
+  ParentCache parents;
   archive_entry* e = nullptr;
   for (;;) {
     int rc = archive_read_next_header(a.get(), &e);
@@ -248,19 +304,19 @@ UnpackStats unpack_layer(const std::string& dir, const ChunkSource& next, GzipEn
     }
     const auto slash = rel.rfind('/');
     const std::string name = slash == std::string::npos ? rel : rel.substr(slash + 1);
-    Fd parent = open_parent(root.get(), rel, entry);
+    const int parent = parents.get(root.get(), rel, entry);
 
     if (name.starts_with(kWhiteoutPrefix)) {
       if (name == kOpaqueMarker) {
-        if (::fsetxattr(parent.get(), "trusted.overlay.opaque", "y", 1, 0) != 0)
+        if (::fsetxattr(parent, "trusted.overlay.opaque", "y", 1, 0) != 0)
           throw entry_error(entry, "marking directory opaque", errno);
       } else {
         const std::string hidden = name.substr(4);
         if (hidden.empty() || hidden == "." || hidden == "..") throw InvalidArgument("layer entry \"" + entry + "\": bad whiteout");
-        clear_slot(parent.get(), hidden, false, entry);
-        if (::mknodat(parent.get(), hidden.c_str(), S_IFCHR | 0000, makedev(0, 0)) != 0)
+        clear_slot(parent, hidden, false, entry);
+        if (::mknodat(parent, hidden.c_str(), S_IFCHR | 0000, makedev(0, 0)) != 0)
           throw entry_error(entry, "creating whiteout", errno);
-        if (::fchownat(parent.get(), hidden.c_str(), 0, 0, AT_SYMLINK_NOFOLLOW) != 0)
+        if (::fchownat(parent, hidden.c_str(), 0, 0, AT_SYMLINK_NOFOLLOW) != 0)
           throw entry_error(entry, "owning whiteout", errno);
       }
       continue;
@@ -271,54 +327,41 @@ UnpackStats unpack_layer(const std::string& dir, const ChunkSource& next, GzipEn
       if (target.empty()) throw InvalidArgument("layer entry \"" + entry + "\": hard link to the layer root");
       Fd tparent = open_parent(root.get(), target, entry);
       const std::string tname = target.substr(target.rfind('/') == std::string::npos ? 0 : target.rfind('/') + 1);
-      clear_slot(parent.get(), name, false, entry);
-      if (::linkat(tparent.get(), tname.c_str(), parent.get(), name.c_str(), 0) != 0)
+      clear_slot(parent, name, false, entry);
+      if (::linkat(tparent.get(), tname.c_str(), parent, name.c_str(), 0) != 0)
         throw entry_error(entry, "hard linking to " + target, errno);
       continue;
     }
 
-    clear_slot(parent.get(), name, type == AE_IFDIR, entry);
+    if (type == AE_IFREG) {
+      // A new file needs no lookup first; only one in the way is cleared.
+      Fd f(::openat(parent, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+      if (!f && errno == EEXIST) {
+        clear_slot(parent, name, false, entry);
+        f = Fd(::openat(parent, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+      }
+      if (!f) throw entry_error(entry, "creating file", errno);
+      write_file_data(a.get(), source, f.get(), e, entry, stats);
+      // On the open file: owner before mode (chown clears set-id bits).
+      if (::fchown(f.get(), uid, gid) != 0) throw entry_error(entry, "setting owner", errno);
+      if (::fchmod(f.get(), perm) != 0) throw entry_error(entry, "setting mode", errno);
+      set_xattrs(e, parent, name, false, entry);
+      if (::futimens(f.get(), times) != 0) throw entry_error(entry, "setting times", errno);
+      continue;
+    }
+
+    clear_slot(parent, name, type == AE_IFDIR, entry);
     bool is_symlink = false;
     switch (type) {
       case AE_IFDIR: {
-        if (::mkdirat(parent.get(), name.c_str(), 0700) != 0 && errno != EEXIST)
+        if (::mkdirat(parent, name.c_str(), 0700) != 0 && errno != EEXIST)
           throw entry_error(entry, "creating directory", errno);
         dir_times.push_back({rel, {times[0], times[1]}});
         break;
       }
-      case AE_IFREG: {
-        Fd f(::openat(parent.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-        if (!f) throw entry_error(entry, "creating file", errno);
-        const void* buf;
-        size_t size;
-        la_int64_t offset;
-        for (;;) {
-          int r = archive_read_data_block(a.get(), &buf, &size, &offset);
-          if (r == ARCHIVE_EOF) break;
-          if (r < ARCHIVE_WARN) {
-            source.rethrow();
-            throw InvalidArgument("layer entry \"" + entry + "\": " + archive_error(a.get()));
-          }
-          const char* p = static_cast<const char*>(buf);
-          while (size) {
-            ssize_t w = ::pwrite(f.get(), p, size, offset);
-            if (w < 0) {
-              if (errno == EINTR) continue;
-              throw entry_error(entry, "writing", errno);
-            }
-            p += w;
-            size -= static_cast<size_t>(w);
-            offset += w;
-            stats.bytes += static_cast<uint64_t>(w);
-          }
-        }
-        // Sparse files end in a hole that was never written.
-        if (::ftruncate(f.get(), archive_entry_size(e)) != 0) throw entry_error(entry, "sizing", errno);
-        break;
-      }
       case AE_IFLNK: {
         const char* target = archive_entry_symlink(e);
-        if (!target || ::symlinkat(target, parent.get(), name.c_str()) != 0)
+        if (!target || ::symlinkat(target, parent, name.c_str()) != 0)
           throw entry_error(entry, "creating symlink", target ? errno : EINVAL);
         is_symlink = true;
         break;
@@ -326,7 +369,7 @@ UnpackStats unpack_layer(const std::string& dir, const ChunkSource& next, GzipEn
       case AE_IFCHR:
       case AE_IFBLK:
       case AE_IFIFO: {
-        if (::mknodat(parent.get(), name.c_str(), type | perm, archive_entry_rdev(e)) != 0)
+        if (::mknodat(parent, name.c_str(), type | perm, archive_entry_rdev(e)) != 0)
           throw entry_error(entry, "creating device node", errno);
         break;
       }
@@ -334,12 +377,12 @@ UnpackStats unpack_layer(const std::string& dir, const ChunkSource& next, GzipEn
         continue;  // sockets and unknown types are not restored, as tar does
     }
     // Owner before mode: chown clears set-id bits.
-    if (::fchownat(parent.get(), name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
+    if (::fchownat(parent, name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
       throw entry_error(entry, "setting owner", errno);
-    if (!is_symlink && ::fchmodat(parent.get(), name.c_str(), perm, 0) != 0)
+    if (!is_symlink && ::fchmodat(parent, name.c_str(), perm, 0) != 0)
       throw entry_error(entry, "setting mode", errno);
-    set_xattrs(e, parent.get(), name, is_symlink, entry);
-    if (type != AE_IFDIR && ::utimensat(parent.get(), name.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
+    set_xattrs(e, parent, name, is_symlink, entry);
+    if (type != AE_IFDIR && ::utimensat(parent, name.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
       throw entry_error(entry, "setting times", errno);
   }
   source.rethrow();

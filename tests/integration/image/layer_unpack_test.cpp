@@ -225,6 +225,50 @@ TEST(LayerUnpack, HostileSymlinkThenHardLinkThroughItIsContained) {
   EXPECT_TRUE(fs::is_symlink(s.layer + "/hard"));
 }
 
+// A later entry of the same name replaces an earlier one, whatever either
+// is; a file never writes through a symlink in its place, and a directory
+// swapped for a symlink between entries is resolved again, inside the layer.
+TEST(LayerUnpack, LaterEntriesReplaceEarlierOnesOfTheSameName) {
+  Sandbox s;
+  const std::string victim = s.outer.path + "/victim";
+  std::ofstream(victim) << "secret";
+  unpack(s.layer, fixtures::make_tar({{.path = "d/", .type = 'd', .mode = 0755},
+                                      {.path = "d/x", .type = 'f', .data = "1", .mode = 0644},
+                                      {.path = "d/x", .type = 'l', .data = victim},
+                                      {.path = "d/x", .type = 'f', .data = "2", .mode = 0600},
+                                      {.path = "d/y/", .type = 'd', .mode = 0755},
+                                      {.path = "d/y/in", .type = 'f', .data = "z", .mode = 0644},
+                                      {.path = "d/y", .type = 'f', .data = "3", .mode = 0644},
+                                      {.path = "d/z/", .type = 'd', .mode = 0755},
+                                      {.path = "d/z/a", .type = 'f', .data = "a", .mode = 0644},
+                                      {.path = "d", .type = 'l', .data = "/e"},
+                                      {.path = "d/z/b", .type = 'f', .data = "b", .mode = 0644}},
+                                     Compression::gzip));
+  EXPECT_EQ(s.outside(), std::vector<std::string>{victim});
+  EXPECT_EQ(slurp(victim), "secret");
+  EXPECT_TRUE(fs::is_symlink(s.layer + "/d"));
+  EXPECT_EQ(slurp(s.layer + "/e/z/b"), "b") << "d/z/b went through the new symlink d -> /e, inside the layer";
+  EXPECT_FALSE(fs::exists(s.layer + "/e/z/a"));
+  // The old directory d went with its files; what they became before that was checked by the same entries in e/.
+  Tmp t;
+  unpack(t.path, fixtures::make_tar({{.path = "d/", .type = 'd', .mode = 0755},
+                                     {.path = "d/x", .type = 'f', .data = "1", .mode = 0644},
+                                     {.path = "d/x", .type = 'l', .data = victim},
+                                     {.path = "d/x", .type = 'f', .data = "2", .mode = 0600},
+                                     {.path = "d/y/", .type = 'd', .mode = 0755},
+                                     {.path = "d/y/in", .type = 'f', .data = "z", .mode = 0644},
+                                     {.path = "d/y", .type = 'f', .data = "3", .mode = 0644}},
+                                    Compression::gzip));
+  EXPECT_EQ(slurp(victim), "secret");
+  EXPECT_FALSE(fs::is_symlink(t.path + "/d/x"));
+  EXPECT_EQ(slurp(t.path + "/d/x"), "2");
+  struct stat st;
+  ASSERT_EQ(::lstat((t.path + "/d/x").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  EXPECT_TRUE(fs::is_regular_file(t.path + "/d/y"));
+  EXPECT_EQ(slurp(t.path + "/d/y"), "3");
+}
+
 TEST(LayerUnpack, TruncatedOrGarbageStreamFails) {
   Tmp t;
   std::string tar = fixtures::make_tar(rich_entries(), Compression::gzip);
