@@ -23,6 +23,7 @@
 
 #include "tests/fixtures/registry/image_builder.h"
 #include "tests/fixtures/registry/registry.h"
+#include "tests/integration/package/package_helpers.h"
 
 namespace crius::test {
 namespace {
@@ -30,28 +31,11 @@ namespace {
 namespace fs = std::filesystem;
 namespace v1 = runtime::v1;
 using namespace std::chrono_literals;
+using namespace package;
 
 const std::string kPackaged = "/usr/share/crius/10-crius-bridge.conflist";
 const std::string kBridge = "crius0";  // the packaged network's bridge
 const std::string kWants = "/etc/systemd/system/multi-user.target.wants/crius.service";
-
-struct Cmd {
-  int code = -1;
-  std::string out;  // stdout and stderr
-};
-
-// Runs a shell command line, output collected.
-Cmd sh(const std::string& cmd) {
-  Cmd r;
-  FILE* f = ::popen((cmd + " 2>&1").c_str(), "r");
-  if (!f) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) r.out.append(buf, n);
-  const int st = ::pclose(f);
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-  return r;
-}
 
 // dpkg, waiting for its lock if another dpkg or apt holds it.
 Cmd dpkg(const std::string& args) {
@@ -62,11 +46,6 @@ Cmd dpkg(const std::string& args) {
     std::this_thread::sleep_for(2s);
   }
   return r;
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 // Every file under `dir` with its content (empty map when absent).
@@ -173,33 +152,7 @@ class Package : public ::testing::Test {
     dir_ = tmpl;
   }
 
-  // The .deb, built by cpack when missing or older than what goes in it (the
-  // binaries, the CPack config, deploy/): each test is a process of its own
-  // under ctest, and a build takes half a minute.
-  static const std::string& deb() {
-    static const std::string path = [] {
-      const fs::path dir = CRIUS_BINARY_DIR "/tests/integration/package/deb";
-      std::string arch = sh("dpkg --print-architecture").out;
-      arch.erase(arch.find_last_not_of('\n') + 1);
-      const fs::path deb = dir / ("crius_" CRIUS_VERSION "_" + arch + ".deb");
-      std::vector<fs::path> inputs = {CRIUS_BINARY_DIR "/CPackConfig.cmake"};
-      for (const char* b : {"crius", "crius-runtime", "crius-monitor", "crius-pause"})
-        inputs.push_back(fs::path(CRIUS_BINARY_DIR "/cmd") / b);
-      for (const auto& e : fs::recursive_directory_iterator(CRIUS_SOURCE_DIR "/deploy")) inputs.push_back(e.path());
-      std::error_code ec;
-      bool fresh = fs::exists(deb);
-      for (const auto& in : inputs) fresh = fresh && fs::last_write_time(in, ec) < fs::last_write_time(deb, ec);
-      if (fresh) return deb.string();
-      fs::remove_all(dir, ec);
-      const Cmd built = sh(std::string(CRIUS_CPACK) + " --config " CRIUS_BINARY_DIR "/CPackConfig.cmake -B " +
-                           dir.string());
-      fs::remove_all(dir / "_CPack_Packages", ec);  // the staging tree, 15 MB
-      if (fs::exists(deb)) return deb.string();
-      ADD_FAILURE() << "cpack made no " << deb << ":\n" << built.out;
-      return std::string();
-    }();
-    return path;
-  }
+  static const std::string& deb() { return package::deb(); }
 
   // A file of the admin's, removed again in TearDown.
   void plant(const std::string& path, const std::string& content) {
@@ -382,15 +335,7 @@ TEST_F(Package, InstallsRunsANetworkedPodAndPurgesClean) {
   EXPECT_NE(exr.stdout().find("inet " + ip + "/16"), std::string::npos) << exr.stdout();
 
   // Tear down as kubelet does, then stop the daemon.
-  v1::StopPodSandboxRequest stop_req;
-  stop_req.set_pod_sandbox_id(pod_id);
-  v1::StopPodSandboxResponse stop_res;
-  s = rt->StopPodSandbox(ctx().get(), stop_req, &stop_res);
-  EXPECT_TRUE(s.ok()) << s.error_message();
-  v1::RemovePodSandboxRequest rm_req;
-  rm_req.set_pod_sandbox_id(pod_id);
-  v1::RemovePodSandboxResponse rm_res;
-  s = rt->RemovePodSandbox(ctx().get(), rm_req, &rm_res);
+  s = stop_and_remove_pod(*rt, pod_id);
   EXPECT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(stop(daemon_), 0) << slurp(dir_ / "crius.log");
   daemon_ = -1;
