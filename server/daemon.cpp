@@ -182,7 +182,13 @@ int run_daemon(const conf::Options& options, conf::Config config) {
     reload(options, store, [&cni](const conf::Config& c) { cni.set_timeout(c.network.cni_plugin_timeout); });
   }
   log::info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
-  server->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
+  // Calls in flight get up to the grace to be answered; streams (events,
+  // lists) are cut then.
+  rpc.drain();
+  if (!rpc.wait_idle(std::chrono::steady_clock::now() + kShutdownGrace))
+    log::warn("calls still running after the shutdown grace are cancelled",
+              {{"grace", std::to_string(kShutdownGrace.count()) + "s"}});
+  server->Shutdown(std::chrono::system_clock::now());
   pool.join();
   server.reset();
   log::info("stopped", {{"socket", socket.path()}});

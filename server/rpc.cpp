@@ -48,6 +48,33 @@ std::string_view code_name(grpc::StatusCode c) {
   }
 }
 
+bool Rpc::enter() {
+  std::lock_guard lock(flight_mu_);
+  if (draining_) return false;
+  ++in_flight_;
+  return true;
+}
+
+void Rpc::leave() {
+  std::lock_guard lock(flight_mu_);
+  if (--in_flight_ == 0) flight_cv_.notify_all();
+}
+
+grpc::Status Rpc::refused(std::string_view name) {
+  metrics_.observe_operation(name, code_name(grpc::StatusCode::UNAVAILABLE), 0);
+  return grpc::Status(grpc::StatusCode::UNAVAILABLE, "crius is shutting down");
+}
+
+void Rpc::drain() {
+  std::lock_guard lock(flight_mu_);
+  draining_ = true;
+}
+
+bool Rpc::wait_idle(std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock lock(flight_mu_);
+  return flight_cv_.wait_until(lock, deadline, [this] { return in_flight_ == 0; });
+}
+
 grpc::Status Rpc::run(std::string_view name, const std::function<void()>& body) {
   const auto start = std::chrono::steady_clock::now();
   // The pods and containers the body looks up name themselves in it, so

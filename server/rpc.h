@@ -6,7 +6,9 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <functional>
+#include <mutex>
 #include <string_view>
 
 #include "server/metrics/registry.h"
@@ -27,7 +29,12 @@ class Rpc {
   grpc::ServerUnaryReactor* fast(grpc::CallbackServerContext* ctx, std::string_view name,
                                  const std::function<void()>& body) {
     auto* reactor = ctx->DefaultReactor();
+    if (!enter()) {
+      reactor->Finish(refused(name));
+      return reactor;
+    }
     reactor->Finish(run(name, body));
+    leave();
     return reactor;
   }
 
@@ -36,9 +43,24 @@ class Rpc {
   grpc::ServerUnaryReactor* blocking(grpc::CallbackServerContext* ctx, std::string_view name,
                                      std::function<void()> body) {
     auto* reactor = ctx->DefaultReactor();
-    on_pool(name, [this, reactor, name, body = std::move(body)] { reactor->Finish(run(name, body)); });
+    if (!enter()) {
+      reactor->Finish(refused(name));
+      return reactor;
+    }
+    on_pool(name, [this, reactor, name, body = std::move(body)] {
+      reactor->Finish(run(name, body));
+      leave();
+    });
     return reactor;
   }
+
+  // Shutdown: unary calls from now on are answered Unavailable, and
+  // wait_idle() waits (until `deadline`) for those in flight to be answered;
+  // true when they all were. gRPC's own Shutdown waits out its whole
+  // deadline while any client keeps a connection open (kubelet always
+  // does), so the daemon drains here and then shuts gRPC down at once.
+  void drain();
+  bool wait_idle(std::chrono::steady_clock::time_point deadline);
 
   // Runs `work` on the work pool (held first when a test asks to hold `name`).
   void on_pool(std::string_view name, std::function<void()> work) {
@@ -52,9 +74,17 @@ class Rpc {
   grpc::Status run(std::string_view name, const std::function<void()>& body);
 
  private:
+  bool enter();  // false once draining: the call is refused
+  void leave();
+  grpc::Status refused(std::string_view name);
+
   metrics::Registry& metrics_;
   WorkPool& pool_;
   const TestHooks& hooks_;
+  std::mutex flight_mu_;
+  std::condition_variable flight_cv_;
+  int in_flight_ = 0;
+  bool draining_ = false;
 };
 
 }  // namespace crius::server

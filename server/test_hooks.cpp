@@ -31,6 +31,7 @@ TestHooks TestHooks::from_environment() {
 
 void TestHooks::maybe_hold(std::string_view rpc) const {
   if (hold_rpc_.empty() || rpc != hold_rpc_) return;
+  log::warn("test hook: holding a call", {{"rpc", rpc}});
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (::access(release_file_.c_str(), F_OK) != 0 && std::chrono::steady_clock::now() < until)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));

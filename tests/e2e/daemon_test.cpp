@@ -130,6 +130,38 @@ TEST(Daemon, SlowRpcsDoNotHoldUpFastOnes) {
   }
 }
 
+// SIGTERM with kubelet's connection open and a call in flight: the call in
+// flight is answered (not cancelled), calls made after the signal are
+// refused with Unavailable, and the daemon stops once the call is answered,
+// within its grace (gRPC alone waits out the whole grace while any client
+// keeps a connection open).
+TEST(Daemon, SigtermAnswersTheCallsInFlightAndRefusesNewOnes) {
+  TempDir gate;
+  const std::string release = gate / "release";
+  Daemon d({.env = {{"CRIUS_TEST_HOLD_RPC", "CheckpointContainer:" + release}}});
+  auto rt = d.runtime();
+  v1::VersionResponse version;
+  ASSERT_TRUE(rt->Version(ctx().get(), v1::VersionRequest(), &version).ok());
+  auto held = std::async(std::launch::async, [&d] {
+    v1::CheckpointContainerResponse res;
+    return d.runtime()->CheckpointContainer(ctx(60).get(), v1::CheckpointContainerRequest(), &res);
+  });
+  ASSERT_TRUE(d.wait_for_log("test hook: holding a call"));
+
+  ASSERT_EQ(::kill(d.pid(), SIGTERM), 0);
+  ASSERT_TRUE(d.wait_for_log("shutting down"));
+  auto s = rt->Version(ctx().get(), v1::VersionRequest(), &version);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  EXPECT_EQ(held.wait_for(std::chrono::seconds(0)), std::future_status::timeout) << "the held call ended early";
+
+  write_file(release, "");
+  s = held.get();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED) << "answered, not cancelled: " << s.error_message();
+  EXPECT_EQ(d.stop(SIGTERM), 0) << d.log();
+  EXPECT_EQ(d.log().find("still running after the shutdown grace"), std::string::npos) << d.log();
+  EXPECT_FALSE(fs::exists(d.socket()));
+}
+
 TEST(Daemon, SocketIsPrivateAndASecondDaemonIsRefused) {
   Daemon first;
   struct stat st {};
