@@ -144,7 +144,9 @@ void Containers::load() {
 }
 
 void Containers::report(Event kind, const Record& rec) {
-  log_change(kind, rec);
+  // start() logs the start itself: a container that exits at once never
+  // becomes running in its record, and so has no started event.
+  if (kind != Event::started) log_change(kind, rec);
   if (!listener_) return;
   try {
     // The time it is reported (kubelet orders its cache by it), not the exit's.
@@ -479,6 +481,7 @@ void Containers::start(const std::string& id) {
   rec.state = State::running;
   rec.started_at = now_ns();
   if (auto info = m.status(rec.id); info.started_at) rec.started_at = info.started_at;
+  log_change(Event::started, rec);
   refresh(rec);  // it may have exited already
   store(*e, rec);
 }

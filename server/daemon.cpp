@@ -26,6 +26,10 @@ namespace {
 constexpr int kGrpcMessageLimit = 16 * 1024 * 1024;  // as containerd and cri-o allow
 constexpr size_t kWorkThreads = 16;
 constexpr auto kShutdownGrace = std::chrono::seconds(5);
+// After the calls in flight were answered: long enough for gRPC to send
+// those answers (Finish only queues them), short enough that the idle
+// connections gRPC also waits for do not hold the daemon up.
+constexpr auto kSendGrace = std::chrono::milliseconds(250);
 
 sigset_t handled_signals() {
   sigset_t set;
@@ -181,14 +185,14 @@ int run_daemon(const conf::Options& options, conf::Config config) {
     if (sig != SIGHUP) break;
     reload(options, store, [&cni](const conf::Config& c) { cni.set_timeout(c.network.cni_plugin_timeout); });
   }
-  log::info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
   // Calls in flight get up to the grace to be answered; streams (events,
-  // lists) are cut then.
+  // lists) are cut then. Logged once new calls are refused.
   rpc.drain();
+  log::info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
   if (!rpc.wait_idle(std::chrono::steady_clock::now() + kShutdownGrace))
     log::warn("calls still running after the shutdown grace are cancelled",
               {{"grace", std::to_string(kShutdownGrace.count()) + "s"}});
-  server->Shutdown(std::chrono::system_clock::now());
+  server->Shutdown(std::chrono::system_clock::now() + kSendGrace);
   pool.join();
   server.reset();
   log::info("stopped", {{"socket", socket.path()}});

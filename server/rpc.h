@@ -58,7 +58,8 @@ class Rpc {
   // wait_idle() waits (until `deadline`) for those in flight to be answered;
   // true when they all were. gRPC's own Shutdown waits out its whole
   // deadline while any client keeps a connection open (kubelet always
-  // does), so the daemon drains here and then shuts gRPC down at once.
+  // does), so the daemon drains here and then gives gRPC only the moment
+  // it needs to send the last answers.
   void drain();
   bool wait_idle(std::chrono::steady_clock::time_point deadline);
 
