@@ -69,6 +69,16 @@ std::string json_string(std::string_view v) {
   return nlohmann::json(std::string(v)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+// ,"key":"value" for each field.
+void append_json_fields(std::string& line, const std::vector<Field>& fields) {
+  for (const auto& [k, v] : fields) {
+    line += ',';
+    line += json_string(k);
+    line += ':';
+    line += json_string(v);
+  }
+}
+
 }  // namespace
 
 std::optional<Level> parse_level(std::string_view name) {
@@ -162,12 +172,7 @@ std::string format_line(Level l, std::string_view msg, std::initializer_list<Fie
     line += level_name(l);
     line += "\",\"msg\":";
     line += json_string(msg);
-    for (const auto& [k, v] : fields) {
-      line += ',';
-      line += json_string(k);
-      line += ':';
-      line += json_string(v);
-    }
+    append_json_fields(line, fields);
     line += "}\n";
     return line;
   }
@@ -177,12 +182,7 @@ std::string format_line(Level l, std::string_view msg, std::initializer_list<Fie
     line += runc_level(l);
     line += "\",\"msg\":";
     line += json_string(msg);
-    for (const auto& [k, v] : fields) {
-      line += ',';
-      line += json_string(k);
-      line += ':';
-      line += json_string(v);
-    }
+    append_json_fields(line, fields);
     line += ",\"time\":\"";
     line += time;
     line += "\"}\n";

@@ -1,5 +1,6 @@
 #include "tests/bench/cri/pull_files.h"
 
+#include "tests/bench/cri/figure.h"
 #include "tests/bench/cri/harness.h"
 //
 #include <fcntl.h>
@@ -426,16 +427,10 @@ struct Row {
   }
 };
 
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
-}
-
 double med(const Row& r, double Sample::*f) {
   std::vector<double> x;
   for (const auto& s : r.v) x.push_back(s.*f);
-  return median(x);
+  return percentile(x, 50);
 }
 
 void print_rows(const FilesImage& im, const std::vector<Row>& rows) {
