@@ -127,6 +127,8 @@ Scope::~Scope() {
   --t_depth;
 }
 
+bool annotating() { return t_depth > 0; }
+
 void annotate(std::string_view key, std::string_view value) {
   if (t_depth == 0) return;
   for (size_t i = t_inner; i < t_context.size(); ++i)

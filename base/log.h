@@ -62,6 +62,9 @@ class Scope {
 };
 // Adds or replaces a field of this thread's innermost Scope; nothing without one.
 void annotate(std::string_view key, std::string_view value);
+// Whether this thread has a Scope: lookups skip naming what they found
+// (locks, map lookups) when nobody would print it.
+bool annotating();
 
 // The line write() emits at `time`, with `context` after `fields` (a key of
 // `fields` wins, and a later one of `context`); exposed for tests.

@@ -382,10 +382,14 @@ std::string Images::pull_one(const Reference& ref, const Credentials& creds, con
   std::mutex err_mu;
   std::exception_ptr first_error;
   std::atomic<bool> failed{false};
+  // Layer i, unpacked and checked against the config's diff_id when it has them.
+  auto fetch = [&](size_t i) {
+    fetch_layer(call, m.layers[i], rec.diff_ids.empty() ? std::string() : rec.diff_ids[i], progress);
+  };
   auto work = [&] {
     for (size_t i; !failed && (i = next++) < m.layers.size();) {
       try {
-        fetch_layer(call, m.layers[i], rec.diff_ids.empty() ? std::string() : rec.diff_ids[i], progress);
+        fetch(i);
       } catch (...) {
         std::lock_guard lock(err_mu);
         if (!first_error) first_error = std::current_exception();
@@ -418,7 +422,7 @@ std::string Images::pull_one(const Reference& ref, const Credentials& creds, con
     }
     log::info("a layer was removed while the image was pulled; fetching it again",
               {{"image", ref.str()}, {"layer", m.layers[missing.front()].digest}});
-    for (size_t i : missing) fetch_layer(call, m.layers[i], rec.diff_ids.empty() ? std::string() : rec.diff_ids[i], progress);
+    for (size_t i : missing) fetch(i);
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   log::info("pulled image", {{"image", ref.str()}, {"id", rec.id}, {"received", human(progress.done())},

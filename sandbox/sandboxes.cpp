@@ -300,8 +300,10 @@ std::shared_ptr<Sandboxes::Entry> Sandboxes::find(const std::string& id) const {
   std::lock_guard lock(mu_);
   if (id.empty()) throw InvalidArgument("pod_sandbox_id is empty");
   auto e = find_by_id_or_prefix(sandboxes_, id, "pod sandbox");
-  log::annotate("pod_id", e->rec.id);
-  log::annotate("pod", e->rec.spec.log_name());
+  if (log::annotating()) {
+    log::annotate("pod_id", e->rec.id);
+    log::annotate("pod", e->rec.spec.log_name());
+  }
   return e;
 }
 

@@ -87,10 +87,12 @@ TEST(Log, DaemonJsonLines) {
 TEST(Log, ScopeFieldsFollowTheThreadsLines) {
   set_level(Level::info);
   annotate("pod", "lost");  // no Scope: dropped
+  EXPECT_FALSE(annotating());
   auto out = capture([] {
     info("before");
     {
       Scope rpc;
+      EXPECT_TRUE(annotating());
       annotate("pod", "ns/a");
       annotate("container", "c1");
       annotate("pod", "ns/b");  // replaces
@@ -105,6 +107,7 @@ TEST(Log, ScopeFieldsFollowTheThreadsLines) {
     }
     info("after");
   });
+  EXPECT_FALSE(annotating());
   EXPECT_NE(out.find("msg=before\n"), std::string::npos) << out;
   EXPECT_NE(out.find("msg=inside x=1 pod=ns/b container=c1\n"), std::string::npos) << out;
   EXPECT_NE(out.find("msg=\"own key\" container=mine pod=ns/b\n"), std::string::npos) << out;
