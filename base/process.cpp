@@ -1,5 +1,7 @@
 #include "base/process.h"
 
+#include <sched.h>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -45,7 +47,8 @@ ssize_t write_without_sigpipe(int fd, const char* data, size_t n) {
 }  // namespace
 
 ProcessResult run_process(const std::vector<std::string>& args, const std::vector<std::string>& env,
-                          const std::string& input, std::chrono::milliseconds timeout, const std::string& program) {
+                          const std::string& input, std::chrono::milliseconds timeout, const std::string& program,
+                          int netns_fd) {
   if (args.empty()) throw Internal("run_process: no program given");
   const std::string& path = program.empty() ? args.front() : program;
   auto [in_r, in_w] = make_pipe("the stdin of a child process");
@@ -73,6 +76,11 @@ ProcessResult run_process(const std::vector<std::string>& args, const std::vecto
     // A child that cannot set up its stdio must not run the program with
     // the daemon's own: 127, as a failed exec.
     if (::dup2(in_r.get(), 0) < 0 || ::dup2(out_w.get(), 1) < 0 || ::dup2(err_w.get(), 2) < 0) ::_exit(127);
+    if (netns_fd >= 0 && ::setns(netns_fd, CLONE_NEWNET) != 0) {
+      const int err = errno;
+      if (::write(exec_w.get(), &err, sizeof err) < 0) ::_exit(127);
+      ::_exit(127);
+    }
     // Not every fd of the daemon is close-on-exec (Asio's listeners are not);
     // a plugin must not keep, say, the metrics port open after a restart.
     // exec_w stays (it is close-on-exec) to report a failed execve.

@@ -23,9 +23,11 @@ struct ProcessResult {
 // args[0] is the program's path unless `program` names it (OCI hooks give
 // both). Throws crius::Error (Internal) only when the process cannot be
 // started.
+// netns_fd: a network namespace the child enters before it runs the
+// program (-1: ours).
 ProcessResult run_process(const std::vector<std::string>& args, const std::vector<std::string>& env,
                           const std::string& input, std::chrono::milliseconds timeout,
-                          const std::string& program = "");
+                          const std::string& program = "", int netns_fd = -1);
 
 // Reaps our child pid, waiting up to `timeout`; true (and *status) once it
 // is reaped, also when another waiter reaped it first (ECHILD).

@@ -1,5 +1,6 @@
 #include "cni/network.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include <filesystem>
 
 #include "base/error.h"
+#include "base/fd.h"
 #include "base/file.h"
 #include "base/log.h"
 #include "base/strings.h"
@@ -207,7 +209,29 @@ Loaded Cni::current_config(const std::string& dir) const {
   return loaded_;
 }
 
+json Cni::plugin_conf(const json& plugin, const NetworkList& net) const {
+  json conf = plugin;
+  conf["name"] = net.name;
+  conf["cniVersion"] = net.cni_version;
+  if (!ipam_data_dir_.empty() && conf.contains("ipam") && conf["ipam"].is_object() &&
+      conf["ipam"].value("type", "") == "host-local" && !conf["ipam"].contains("dataDir"))
+    conf["ipam"]["dataDir"] = ipam_data_dir_;
+  return conf;
+}
+
+ExecResult Cni::run_plugin(const std::string& path, const std::vector<std::string>& env, const std::string& input,
+                           std::chrono::milliseconds limit) const {
+  Fd netns;
+  if (!plugin_netns_.empty()) {
+    netns = Fd(::open(plugin_netns_.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!netns) throw Internal(errno_text("opening the pods' network namespace " + plugin_netns_, errno));
+  }
+  return exec_plugin(path, env, input, limit, netns.get());
+}
+
 Readiness Cni::readiness(const conf::NetworkConfig& config) const {
+  if (plugin_netns_problem_)
+    if (std::string p = plugin_netns_problem_(); !p.empty()) return {false, p};
   Loaded l = current_config(config.cni_config_dir);
   if (!l.network) return {false, l.problem};
   for (const auto& p : l.network->plugins) {
@@ -233,10 +257,8 @@ Readiness Cni::plugin_status(const NetworkList& net, const std::vector<std::stri
   const auto limit = std::min<std::chrono::milliseconds>(timeout(), std::chrono::seconds(2));
   for (const auto& plugin : net.plugins) {
     const std::string type = plugin["type"].get<std::string>();
-    json conf = plugin;
-    conf["name"] = net.name;
-    conf["cniVersion"] = net.cni_version;
-    ExecResult r = exec_plugin(find_plugin(type, dirs),
+    const json conf = plugin_conf(plugin, net);
+    ExecResult r = run_plugin(find_plugin(type, dirs),
                                {"CNI_COMMAND=STATUS", "CNI_PATH=" + join(dirs, ":"),
                                 std::string("PATH=") + (host_path ? host_path : "/usr/sbin:/usr/bin:/sbin:/bin")},
                                conf.dump(), limit);
@@ -290,9 +312,7 @@ json Cni::invoke(const std::string& command, const NetworkList& net, size_t inde
   const std::string path = find_plugin(type, dirs);
   if (path.empty()) throw FailedPrecondition(what + ": plugin not found in " + join(dirs, ", "));
 
-  json conf = plugin;
-  conf["name"] = net.name;
-  conf["cniVersion"] = net.cni_version;
+  json conf = plugin_conf(plugin, net);
   if (prev) conf["prevResult"] = *prev;
   json rc = runtime_config(plugin, a);
   if (!rc.empty()) conf["runtimeConfig"] = rc;
@@ -311,7 +331,7 @@ json Cni::invoke(const std::string& command, const NetworkList& net, size_t inde
   };
   const auto start = std::chrono::steady_clock::now();
   const std::chrono::milliseconds limit = timeout();
-  ExecResult r = exec_plugin(path, env, conf.dump(), limit);
+  ExecResult r = run_plugin(path, env, conf.dump(), limit);
   log::debug("CNI plugin call", {{"plugin", type},
                                  {"command", command},
                                  {"id", a.id},
@@ -446,11 +466,9 @@ void Cni::gc(const conf::NetworkConfig& config, const std::set<std::string>& liv
     const std::string type = plugin["type"].get<std::string>();
     const std::string path = find_plugin(type, config.cni_plugin_dirs);
     if (path.empty()) continue;
-    json conf = plugin;
-    conf["name"] = l.network->name;
-    conf["cniVersion"] = l.network->cni_version;
+    json conf = plugin_conf(plugin, *l.network);
     conf["cni.dev/valid-attachments"] = valid;
-    ExecResult r = exec_plugin(path,
+    ExecResult r = run_plugin(path,
                                {"CNI_COMMAND=GC", "CNI_PATH=" + join(config.cni_plugin_dirs, ":"),
                                 std::string("PATH=") + (host_path ? host_path : "/usr/sbin:/usr/bin:/sbin:/bin")},
                                conf.dump(), timeout());

@@ -121,6 +121,18 @@ class Cni {
   bool set_pod_cidrs(const std::vector<std::string>& cidrs);
   std::vector<std::string> pod_cidrs() const;
 
+  // Rootless (sandbox/rootless_network.h): every plugin runs in the network
+  // namespace pinned at `netns_path` instead of ours, and host-local IPAM
+  // without a dataDir keeps its allocations in `ipam_data_dir` instead of
+  // /var/lib/cni/networks. Set once, before the first call.
+  // `problem` says what keeps that namespace from the host's network ("" for
+  // nothing); readiness() reports it first.
+  void run_plugins_in(std::string netns_path, std::string ipam_data_dir, std::function<std::string()> problem) {
+    plugin_netns_ = std::move(netns_path);
+    ipam_data_dir_ = std::move(ipam_data_dir);
+    plugin_netns_problem_ = std::move(problem);
+  }
+
   // Told how long each add, del and check took ("ADD", "DEL", "CHECK"),
   // failed ones too; set once, before the first call.
   void set_observer(std::function<void(const std::string& operation, double seconds)> observer) {
@@ -145,7 +157,14 @@ class Cni {
   // moves when a reloaded daemon config names another directory).
   Loaded current_config(const std::string& dir) const;
 
+  // A plugin's config as given to it: name, version and, rootless, the IPAM data dir.
+  nlohmann::json plugin_conf(const nlohmann::json& plugin, const NetworkList& net) const;
+  ProcessResult run_plugin(const std::string& path, const std::vector<std::string>& env, const std::string& input,
+                        std::chrono::milliseconds limit) const;
+
   std::string cache_dir_;
+  std::string plugin_netns_, ipam_data_dir_;
+  std::function<std::string()> plugin_netns_problem_;
   std::atomic<std::chrono::milliseconds::rep> timeout_ms_;  // changed by a reload while calls run
   std::function<void(const std::string&, double)> observer_;
   // The last STATUS answer: for which network (file + text), and when.

@@ -43,6 +43,8 @@ std::string default_text(const Key& key, const nlohmann::ordered_json& defaults)
 
 Options parse_args(int argc, const char* const argv[]) {
   Options o;
+  o.user = user_places_of_this_process();
+  if (o.user) o.config_file = o.user->config_file;
   bool have_command = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];

@@ -193,6 +193,12 @@ bool systemd_is_init() {
 Config load(const Options& opts, SystemdProbe systemd_booted) {
   Config config;
   Origins origins;
+  if (opts.user) {
+    config.root = opts.user->root;
+    config.state = opts.user->state;
+    // A user's own crius has no system bus to ask for cgroups.
+    config.cgroup_driver = "cgroupfs";
+  }
 
   // Without --config, a missing main file means built-in defaults; anything
   // else wrong with it (permissions, a directory) is still an error.

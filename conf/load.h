@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "conf/user_places.h"
+
 #include <nlohmann/json.hpp>
 
 #include "base/duration.h"
@@ -23,6 +25,9 @@ struct Options {
   bool config_file_explicit = false;  // --config given: then a missing file is an error
   std::string config_dir;             // drop-ins; empty: "crius.d" beside the config file
   std::vector<std::pair<std::string, std::string>> overrides;  // (flag as typed, e.g. "--root", value)
+  // Started by a user other than root: the user's places replace the
+  // defaults of config_file, root and state (user_places.h).
+  std::optional<UserPlaces> user;
 };
 
 // `crius [command] [flags]`; `--flag value` or `--flag=value`. Throws

@@ -10,6 +10,8 @@
 #include "base/error.h"
 #include "base/file.h"
 #include "base/strings.h"
+#include "base/user_namespace.h"
+#include "oci/cgroups/hierarchy.h"
 #include "oci/runtime/apparmor.h"
 #include "sandbox/cgroup.h"
 
@@ -119,11 +121,13 @@ oci::cri::Defaults spec_defaults(const conf::Config& conf) {
   d.cgroup_driver = conf.cgroup_driver;
   // Facts about the daemon and the host that do not change while it runs.
   static const int own_adj = own_oom_score_adj();
-  static const bool can_lower = has_sys_resource();
+  // CAP_SYS_RESOURCE of a user namespace does not reach the host's OOM killer.
+  static const bool can_lower = has_sys_resource() && !in_user_namespace();
   static const bool apparmor = oci::runtime::apparmor_enabled();
   d.daemon_oom_score_adj = own_adj;
   d.oom_score_adj_can_lower = can_lower;
   d.apparmor_enabled = apparmor;
+  d.cgroups = oci::cgroups::may_create_cgroups();
   return d;
 }
 

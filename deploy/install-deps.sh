@@ -17,6 +17,7 @@ PACKAGES="
   libgtest-dev libgmock-dev
   clang libclang-rt-14-dev llvm
   iproute2 iptables procps util-linux systemd-container curl ca-certificates python3
+  uidmap slirp4netns
   containernetworking-plugins busybox-static docker-registry
   runc crun containerd prometheus
 "

@@ -312,6 +312,14 @@ void Images::fetch_layer(const RegistryClient::Call& call, const Descriptor& d, 
     if (!diff_id.empty() && unpacked.diff_id != diff_id)
       throw FailedPrecondition("layer " + d.digest + ": diff_id mismatch: the image config says " + diff_id +
                                ", the uncompressed layer is " + unpacked.diff_id + "; nothing was stored");
+    if (unpacked.unmapped_owners || unpacked.skipped_devices || unpacked.skipped_xattrs)
+      log::warn("layer unpacked with less than it holds: this user namespace cannot map some owners, make device "
+                "nodes or set trusted xattrs",
+                {{"layer", d.digest},
+                 {"unmapped_owners", std::to_string(unpacked.unmapped_owners)},
+                 {"first_unmapped", unpacked.first_unmapped},
+                 {"skipped_devices", std::to_string(unpacked.skipped_devices)},
+                 {"skipped_xattrs", std::to_string(unpacked.skipped_xattrs)}});
     write_file_atomic(tmp + "/diff_id", unpacked.diff_id, 0644);
     if (::rename(tmp.c_str(), final_dir.c_str()) != 0) throw write_error("committing layer " + final_dir);
     undo.commit();

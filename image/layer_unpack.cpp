@@ -19,6 +19,7 @@
 #include "base/error.h"
 #include "base/fd.h"
 #include "base/file.h"
+#include "base/user_namespace.h"
 #include "image/sha256.h"
 
 namespace crius::image {
@@ -26,6 +27,15 @@ namespace {
 
 constexpr const char* kWhiteoutPrefix = ".wh.";
 constexpr const char* kOpaqueMarker = ".wh..wh..opq";
+
+// In a user namespace an ID outside its map cannot own a file (EINVAL) and a
+// device node cannot be made (EPERM): such entries keep our owner or are left
+// out, as rootless podman does, and the caller logs how many.
+bool unmapped_owner(UnpackStats& stats, uid_t uid, gid_t gid) {
+  if (errno != EINVAL || !in_user_namespace()) return false;
+  if (stats.unmapped_owners++ == 0) stats.first_unmapped = std::to_string(uid) + ":" + std::to_string(gid);
+  return true;
+}
 
 // libarchive's message for the last failure; it may have none (a truncated
 // gzip header fails without one).
@@ -137,7 +147,8 @@ void clear_slot(int parent, const std::string& name, bool new_is_dir, const std:
   if (::unlinkat(parent, name.c_str(), 0) != 0) throw entry_error(entry, "replacing existing entry", errno);
 }
 
-void set_xattrs(archive_entry* e, int parent, const std::string& name, bool is_symlink, const std::string& entry) {
+void set_xattrs(archive_entry* e, int parent, const std::string& name, bool is_symlink, const std::string& entry,
+                UnpackStats& stats) {
   archive_entry_xattr_reset(e);
   const char* key;
   const void* value;
@@ -146,6 +157,11 @@ void set_xattrs(archive_entry* e, int parent, const std::string& name, bool is_s
     if (::lsetxattr(proc_path(parent, name).c_str(), key, value, size, 0) != 0) {
       // Symlinks cannot carry user.* attributes; drop those as tar does.
       if (is_symlink && (errno == EPERM || errno == ENOTSUP)) continue;
+      // trusted.* is the host's to set, never a user namespace's.
+      if (errno == EPERM && in_user_namespace() && std::string_view(key).starts_with("trusted.")) {
+        ++stats.skipped_xattrs;
+        continue;
+      }
       throw entry_error(entry, std::string("setting xattr ") + key, errno);
     }
   }
@@ -296,7 +312,8 @@ UnpackStats unpack_layer(const std::string& dir, const ChunkSource& next, GzipEn
 
     if (rel.empty()) {  // the layer's root directory itself
       if (type == AE_IFDIR) {
-        if (::fchown(root.get(), uid, gid) != 0 || ::fchmod(root.get(), perm) != 0)
+        if ((::fchown(root.get(), uid, gid) != 0 && !unmapped_owner(stats, uid, gid)) ||
+            ::fchmod(root.get(), perm) != 0)
           throw entry_error(entry, "setting owner and mode of the layer root", errno);
         dir_times.push_back({rel, {times[0], times[1]}});
       }
@@ -308,7 +325,7 @@ UnpackStats unpack_layer(const std::string& dir, const ChunkSource& next, GzipEn
 
     if (name.starts_with(kWhiteoutPrefix)) {
       if (name == kOpaqueMarker) {
-        if (::fsetxattr(parent, "trusted.overlay.opaque", "y", 1, 0) != 0)
+        if (::fsetxattr(parent, overlay_opaque_xattr(), "y", 1, 0) != 0)
           throw entry_error(entry, "marking directory opaque", errno);
       } else {
         const std::string hidden = name.substr(4);
@@ -343,9 +360,10 @@ UnpackStats unpack_layer(const std::string& dir, const ChunkSource& next, GzipEn
       if (!f) throw entry_error(entry, "creating file", errno);
       write_file_data(a.get(), source, f.get(), e, entry, stats);
       // On the open file: owner before mode (chown clears set-id bits).
-      if (::fchown(f.get(), uid, gid) != 0) throw entry_error(entry, "setting owner", errno);
+      if (::fchown(f.get(), uid, gid) != 0 && !unmapped_owner(stats, uid, gid))
+        throw entry_error(entry, "setting owner", errno);
       if (::fchmod(f.get(), perm) != 0) throw entry_error(entry, "setting mode", errno);
-      set_xattrs(e, parent, name, false, entry);
+      set_xattrs(e, parent, name, false, entry, stats);
       if (::futimens(f.get(), times) != 0) throw entry_error(entry, "setting times", errno);
       continue;
     }
@@ -369,19 +387,24 @@ UnpackStats unpack_layer(const std::string& dir, const ChunkSource& next, GzipEn
       case AE_IFCHR:
       case AE_IFBLK:
       case AE_IFIFO: {
-        if (::mknodat(parent, name.c_str(), type | perm, archive_entry_rdev(e)) != 0)
+        if (::mknodat(parent, name.c_str(), type | perm, archive_entry_rdev(e)) != 0) {
+          if (errno == EPERM && type != AE_IFIFO && in_user_namespace()) {
+            ++stats.skipped_devices;
+            continue;
+          }
           throw entry_error(entry, "creating device node", errno);
+        }
         break;
       }
       default:
         continue;  // sockets and unknown types are not restored, as tar does
     }
     // Owner before mode: chown clears set-id bits.
-    if (::fchownat(parent, name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
+    if (::fchownat(parent, name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0 && !unmapped_owner(stats, uid, gid))
       throw entry_error(entry, "setting owner", errno);
     if (!is_symlink && ::fchmodat(parent, name.c_str(), perm, 0) != 0)
       throw entry_error(entry, "setting mode", errno);
-    set_xattrs(e, parent, name, is_symlink, entry);
+    set_xattrs(e, parent, name, is_symlink, entry, stats);
     if (type != AE_IFDIR && ::utimensat(parent, name.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
       throw entry_error(entry, "setting times", errno);
   }
@@ -395,6 +418,10 @@ UnpackStats unpack_layer(const std::string& dir, const ChunkSource& next, GzipEn
     if (d) ::futimens(d.get(), it->times);
   }
   return stats;
+}
+
+const char* overlay_opaque_xattr() {
+  return in_user_namespace() ? "user.overlay.opaque" : "trusted.overlay.opaque";
 }
 
 }  // namespace crius::image

@@ -16,6 +16,7 @@
 #include "base/mount.h"
 #include "base/random_id.h"
 #include "base/rollback.h"
+#include "base/user_namespace.h"
 #include "image/images.h"
 #include "image/sub_path.h"
 
@@ -103,11 +104,13 @@ void unmount_fully(const std::string& path) {
   if (is_mounted(path)) throw Internal("unmounting " + path + ": still mounted");
 }
 
-// Lower dirs (top first) as overlay's lowerdir option.
+// Lower dirs (top first) as overlay's lowerdir option. In a user namespace
+// overlay keeps its own marks in user.overlay.* (userxattr), where the
+// layers' opaque marks are too (layer_unpack.h).
 std::string lowerdir_option(const std::vector<std::string>& lowers) {
   std::string out;
   for (const auto& l : lowers) out += (out.empty() ? "" : ":") + l;
-  return "lowerdir=" + out;
+  return (in_user_namespace() ? "userxattr,lowerdir=" : "lowerdir=") + out;
 }
 
 // Mounts with the new mount API, one lower dir at a time, for images whose
@@ -117,6 +120,8 @@ Mount mount_overlay_incremental(const std::vector<std::string>& lowers, const st
                                 const std::string& work, const std::string& target, bool read_only) {
   Fd fs(::fsopen("overlay", FSOPEN_CLOEXEC));
   if (!fs) throw Internal(errno_text("fsopen overlay for " + target, errno));
+  if (in_user_namespace() && ::fsconfig(fs.get(), FSCONFIG_SET_FLAG, "userxattr", nullptr, 0) != 0)
+    throw Internal(errno_text("overlay userxattr for " + target, errno));
   for (const auto& l : lowers)
     if (::fsconfig(fs.get(), FSCONFIG_SET_STRING, "lowerdir+", l.c_str(), 0) != 0)
       throw Internal(errno_text("overlay lowerdir+ " + l + " (needs Linux 6.8 or later for this many layers)", errno));

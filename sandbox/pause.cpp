@@ -18,6 +18,7 @@
 #include "base/error.h"
 #include "base/fd.h"
 #include "base/file.h"
+#include "base/proc_stat.h"
 #include "base/process.h"
 #include "base/self_exe.h"
 #include "base/strings.h"
@@ -216,7 +217,8 @@ void kill_pause(pid_t pid) {
   }
   if (!is_pause(pid)) return;
   ::kill(pid, SIGKILL);
-  wait_until([pid] { return ::kill(pid, 0) != 0; }, kKillWait);
+  // Dead once a zombie: reaping it is its new parent's business.
+  wait_until([pid] { return process_state(pid) == 0 || process_state(pid) == 'Z'; }, kKillWait);
 }
 
 }  // namespace crius::sandbox

@@ -15,11 +15,13 @@
 #include "base/log.h"
 #include "base/mount.h"
 #include "base/strings.h"
+#include "oci/cgroups/hierarchy.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/namespaces.h"
 #include "sandbox/pause.h"
 #include "sandbox/pause_watch.h"
 #include "sandbox/pod_files.h"
+#include "sandbox/rootless_network.h"
 #include "sandbox/sysctl.h"
 #include "sandbox/userns.h"
 
@@ -150,7 +152,8 @@ std::string Sandboxes::run(PodSpec spec, const conf::Config& config, const Handl
   if (spec.runtime_handler.empty()) spec.runtime_handler = config.runtime.default_handler;
   validate(spec, config);
   if (spec.userns.own() && userns_check) userns_check(spec.runtime_handler);
-  const std::string cgroup = cgroup_path(spec.cgroup_parent, config.cgroup_driver);
+  std::string cgroup = cgroup_path(spec.cgroup_parent, config.cgroup_driver);  // validates the name too
+  if (!oci::cgroups::may_create_cgroups()) cgroup.clear();  // rootless without delegation: none
 
   // Kernel resources are owned here, outside the try, so that the undo steps
   // (CNI DEL before unpinning the netns) run while they still exist.
@@ -268,6 +271,10 @@ std::string Sandboxes::run_steps(PodSpec spec, const conf::Config& config, const
     r.cni_attached = true;
     undo.add([this, id, net = config.network] { cni_.del(net, id); });
     crash_point("RunPodSandbox/after-cni-add");
+    if (rootless_network_) {
+      undo.add([this, ports = spec.port_mappings] { rootless_network_->unforward(ports); });
+      for (const auto& m : spec.port_mappings) rootless_network_->forward(m);
+    }
   }
   // Containers get it unless kubelet mounts its own /etc/hosts.
   r.hosts_path = r.run_dir + "/hosts";
@@ -316,6 +323,7 @@ std::string Sandboxes::log_name(const std::string& id) const {
 void Sandboxes::stop_locked(Entry& e, const conf::Config& config) {
   Record next = e.rec;
   if (next.cni_attached) {
+    if (rootless_network_) rootless_network_->unforward(next.spec.port_mappings);
     cni_.del(config.network, next.id);
     crash_point("StopPodSandbox/after-cni-del");
     next.cni_attached = false;

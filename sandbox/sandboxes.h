@@ -21,6 +21,8 @@
 
 namespace crius::sandbox {
 
+class RootlessNetwork;
+
 class PinnedNamespaces;
 class PauseProcess;
 class PauseWatch;
@@ -69,6 +71,10 @@ class Sandboxes {
 
   std::string records_dir() const { return records_dir_; }
 
+  // Rootless (rootless_network.h): a pod's host ports are forwarded from the
+  // host through it. Set once, before the first RunPodSandbox.
+  void forward_host_ports_through(RootlessNetwork* net) { rootless_network_ = net; }
+
  private:
   struct Entry {
     std::mutex op;  // one lifecycle operation at a time per pod
@@ -86,6 +92,7 @@ class Sandboxes {
 
   std::string records_dir_, run_root_, ns_root_, pause_binary_;
   cni::Cni& cni_;
+  RootlessNetwork* rootless_network_ = nullptr;
   std::vector<std::string> cgroup_mounts_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<Entry>> sandboxes_;

@@ -2,6 +2,7 @@
 #include "server/services.h"
 //
 #include "server/daemon.h"
+#include "server/rootless_entry.h"
 
 #include <signal.h>
 #include <sys/stat.h>
@@ -18,6 +19,7 @@
 #include "server/reload.h"
 #include "server/stream_backend.h"
 #include "sandbox/pause.h"
+#include "sandbox/rootless_network.h"
 #include "server/socket_claim.h"
 
 namespace crius::server {
@@ -116,7 +118,15 @@ int run_daemon(const conf::Options& options, conf::Config config) {
   Rpc rpc(registry, pool, hooks);
   cni::Cni cni(config.root + "/cni-cache", config.network.cni_plugin_timeout);
   cni.set_observer([&registry](const std::string& op, double seconds) { registry.observe_cni(op, seconds); });
+  // Rootless: the pods' network namespace and slirp4netns, before any plugin runs.
+  std::unique_ptr<sandbox::RootlessNetwork> pod_network;
+  if (sandbox::RootlessNetwork::needed()) {
+    pod_network = std::make_unique<sandbox::RootlessNetwork>(config.state);
+    cni.run_plugins_in(pod_network->netns_path(), config.root + "/cni-networks",
+                       [net = pod_network.get()] { return net->problem(); });
+  }
   sandbox::Sandboxes sandboxes(config.root, config.state, cni, sandbox::default_pause_binary());
+  sandboxes.forward_host_ports_through(pod_network.get());
   sandboxes.load();
   cni.gc(config.network, sandboxes.attached_ids());
   sandboxes.sweep();  // after the CNI DELs, which want the netns pins still there
@@ -195,6 +205,11 @@ int run_daemon(const conf::Options& options, conf::Config config) {
   server->Shutdown(std::chrono::system_clock::now() + kSendGrace);
   pool.join();
   server.reset();
+  // Pods outlive a restart, and so does their network; without pods it goes.
+  if (sandboxes.list().empty()) {
+    if (pod_network) pod_network->stop();
+    if (options.user) release_rootless_namespaces(config.state);
+  }
   log::info("stopped", {{"socket", socket.path()}});
   return 0;
 }

@@ -7,6 +7,8 @@
 #include "base/log.h"
 #include "base/version.h"
 #include "server/daemon.h"
+#include "sandbox/pause.h"
+#include "server/rootless_entry.h"
 
 int main(int argc, char** argv) {
   using namespace crius;
@@ -29,6 +31,8 @@ int main(int argc, char** argv) {
       std::cout << conf::to_yaml(config);
       return 0;
     }
+    // Before any thread exists: a user namespace takes one thread.
+    if (options.user) server::enter_rootless_namespaces(config.state, sandbox::default_pause_binary());
     return server::run_daemon(options, std::move(config));
   } catch (const std::exception& e) {
     log::error("crius cannot start", {{"error", e.what()}});

@@ -1,11 +1,14 @@
 #include "oci/cgroups/hierarchy.h"
 
+#include <unistd.h>
+
 #include <vector>
 
 #include "base/file.h"
 #include "base/mountinfo.h"
 #include "base/proc_cgroup.h"
 #include "base/strings.h"
+#include "base/user_namespace.h"
 
 namespace crius::oci::cgroups {
 namespace {
@@ -69,6 +72,19 @@ const Hierarchy& Hierarchy::host() {
     return x;
   }();
   return h;
+}
+
+bool may_create_cgroups() {
+  static const bool may = [] {
+    if (!in_user_namespace()) return true;
+    const Hierarchy& h = Hierarchy::host();
+    if (h.unified.empty() && h.v1.empty()) return false;
+    if (!h.unified.empty() && ::access(h.unified.c_str(), W_OK) != 0) return false;
+    for (const auto& [controller, dir] : h.v1)
+      if (::access(dir.c_str(), W_OK) != 0) return false;
+    return true;
+  }();
+  return may;
 }
 
 std::map<std::string, std::string> parse_proc_cgroup(const std::string& text) {

@@ -28,6 +28,11 @@ struct Hierarchy {
   static const Hierarchy& host();
 };
 
+// Whether this process may create cgroups: always outside a user namespace;
+// inside one (rootless, or root in a container) only when every hierarchy's
+// mount is writable to it, as in a delegated cgroup namespace. Cached.
+bool may_create_cgroups();
+
 // /proc/<pid>/cgroup by controller: "memory" → "/a/b" for v1 lines (and
 // "name=systemd" for a named hierarchy), "" → the path of the v2 line.
 // Built on base/proc_cgroup.h, which parses the lines.

@@ -60,6 +60,12 @@ struct Resources {
   };
   std::map<std::string, Rdma> rdma;
   std::map<std::string, std::string> unified;
+
+  // Whether anything but device rules is asked for.
+  bool limits_anything() const {
+    return memory || cpu || pids_limit || block_io || !hugepage_limits.empty() || network || !rdma.empty() ||
+           !unified.empty();
+  }
 };
 
 // Throws InvalidArgument naming the key ("linux.resources.memory.limit: …").

@@ -2,6 +2,7 @@
 #include "oci/cri/spec_builder.h"
 
 #include "base/error.h"
+#include "base/log.h"
 #include "oci/cri/internal.h"
 
 namespace crius::oci::cri {
@@ -150,9 +151,16 @@ BuiltSpec build_spec(const std::string& id, const v1::ContainerConfig& config, c
   if (!devs.devices.empty()) linux["devices"] = devs.devices;
 
   json res = detail::resources(lc.resources(), defaults);
-  res["devices"] = device_rules;
-  linux["resources"] = res;
-  linux["cgroupsPath"] = out.cgroups_path;
+  if (defaults.cgroups) {
+    res["devices"] = device_rules;
+    linux["resources"] = res;
+    linux["cgroupsPath"] = out.cgroups_path;
+  } else {
+    if (!res.empty())
+      log::warn("resource limits are not enforced: crius runs in a user namespace that may not create cgroups",
+                {{"container", config.metadata().name()}, {"limits", res.dump()}});
+    out.cgroups_path.clear();
+  }
 
   if (!privileged) {
     const bool given = sc.masked_paths_size() > 0 || sc.readonly_paths_size() > 0;

@@ -54,6 +54,10 @@ struct Defaults {
   bool oom_score_adj_can_lower = false;           // CAP_SYS_RESOURCE held
   bool apparmor_enabled = false;
   std::string seccomp_profile_root;               // Localhost profiles are absolute paths; this is the fallback base
+  // False in a user namespace that may not create cgroups (rootless without
+  // delegation): no cgroupsPath and no linux.resources, the limits logged
+  // as not enforced.
+  bool cgroups = true;
 };
 
 // What the container will run as, after resolving names in the image.

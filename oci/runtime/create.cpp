@@ -20,7 +20,9 @@
 #include "base/file.h"
 #include "base/log.h"
 #include "base/proc_stat.h"
+#include "base/user_namespace.h"
 #include "oci/cgroups/cgroup.h"
+#include "oci/cgroups/hierarchy.h"
 #include "oci/cgroups/systemd.h"
 #include "oci/runtime/apparmor.h"
 #include "oci/runtime/console.h"
@@ -312,6 +314,7 @@ Container Container::create(const std::string& root, const std::string& id, cons
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) throw_errno("socketpair");
   Fd mine(sv[0]), theirs(sv[1]);
   ic.sync_fd = theirs.get();
+  ic.in_user_namespace = in_user_namespace();
   ic.wait_for_go = ns.is_new(CLONE_NEWUSER) || ns.joins_user_or_pid() || ns.new_time;
   // startContainer hooks need the state JSON too, which comes with that round.
   ic.hook_round = !spec.hooks.prestart.empty() || !spec.hooks.create_runtime.empty() ||
@@ -321,12 +324,21 @@ Container Container::create(const std::string& root, const std::string& id, cons
   // (the runtime steps in for the clone), so that nothing of its setup runs
   // unaccounted and a new cgroup namespace is rooted there.
   const cgroups::Resources resources = cgroups::parse_resources(lin ? lin->resources : nlohmann::json());
-  undo.cgroup.emplace(cgroups::resolve_here(
-      cgroups::container_cgroup_path(lin ? lin->cgroups_path : "", opts.systemd_cgroup, id)));
+  // In a user namespace that may not create cgroups (rootless without
+  // delegation) the container has none, as with runc's rootless mode:
+  // device rules are moot there (it cannot make device nodes), limits are not.
+  const bool cgroupless = !cgroups::may_create_cgroups();
+  if (cgroupless && resources.limits_anything())
+    throw FailedPrecondition("linux.resources: limits need a cgroup, and this user namespace may not create one");
+  undo.cgroup.emplace(cgroupless ? cgroups::Paths{}
+                                 : cgroups::resolve_here(cgroups::container_cgroup_path(
+                                       lin ? lin->cgroups_path : "", opts.systemd_cgroup, id)));
   cgroups::Cgroup& cg = *undo.cgroup;
-  undo.cgroup_made = !cg.exists();
-  cg.create(&resources);
-  cg.apply(resources);
+  undo.cgroup_made = !cgroupless && !cg.exists();
+  if (!cgroupless) {
+    cg.create(&resources);
+    cg.apply(resources);
+  }
 
   log::debug("create " + id + ": cloning init");
   // Sharing the memory also shares what the kernel keeps per mm: a time
@@ -345,7 +357,7 @@ Container Container::create(const std::string& root, const std::string& id, cons
   undo.pid = pid;
   // The systemd driver: systemd takes the init (already in the cgroup) into
   // the container's transient scope, as runc does before the init execs.
-  if (opts.systemd_cgroup)
+  if (opts.systemd_cgroup && !cgroupless)
     undo.systemd_unit = cgroups::systemd::start_container_unit(cg, lin ? lin->cgroups_path : "", id, pid, resources);
   theirs.reset();
   console.reset();
@@ -360,7 +372,8 @@ Container Container::create(const std::string& root, const std::string& id, cons
   s.annotations = spec.annotations;
   s.config = spec.raw;
   s.own_pid_ns = ns.is_new(CLONE_NEWPID);
-  s.cgroup = cg.paths().to_json();
+  // None: kill --all and ps then find the processes by namespace.
+  if (!cgroupless) s.cgroup = cg.paths().to_json();
   if (!undo.systemd_unit.empty()) s.cgroup[cgroups::systemd::kStateKey] = undo.systemd_unit;
   s.cgroup_owned = undo.cgroup_made;
   s.status = Status::creating;

@@ -173,7 +173,7 @@ struct Init {
     if (p.oom_score_adj && !joined_user) set_oom_score_adj(proc.get(), *p.oom_score_adj);
 
     log::debug("init: preparing rootfs");
-    Fd root = prepare_rootfs(s, c.rootfs, c.bundle, ns.has(CLONE_NEWUSER), shared_mnt, c.mount_fds);
+    Fd root = prepare_rootfs(s, c.rootfs, c.bundle, ns.has(CLONE_NEWUSER) || c.in_user_namespace, shared_mnt, c.mount_fds);
     if (!s.hostname.empty() && ::sethostname(s.hostname.data(), s.hostname.size()) != 0)
       throw_errno("sethostname " + s.hostname);
     if (!s.domainname.empty() && ::setdomainname(s.domainname.data(), s.domainname.size()) != 0)

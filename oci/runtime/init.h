@@ -34,6 +34,9 @@ struct InitConfig {
   bool wait_for_go = false;  // the runtime sends kGo once it knows our pid and wrote the id maps
   bool hook_round = true;    // stop before pivot_root for the prestart/createRuntime/createContainer hooks
   bool has_caps = false;
+  // The runtime itself runs in a user namespace (base/user_namespace.h):
+  // device nodes are bound from the host, never made.
+  bool in_user_namespace = false;
   CapSets caps;
   int last_cap = 40;
   SeccompFilter* seccomp = nullptr;
