@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "base/process.h"
 #include "base/strings.h"
+#include "base/user_namespace.h"
 
 namespace crius::container {
 
@@ -110,6 +111,9 @@ std::vector<HandlerFeatures> handler_features(const conf::Config& conf) {
       f.recursive_read_only_mounts = b.rro;
       f.user_namespaces = b.userns;
     }
+    // Pods' own user namespaces need 65536 IDs each beyond the ones a user
+    // namespace of ours maps, and idmapped layers on a filesystem it does not own.
+    if (in_user_namespace()) f.user_namespaces = false;
     return f;
   };
   out.push_back(features_of(""));
@@ -122,8 +126,10 @@ void require_user_namespaces(const std::string& name, const conf::Config& conf) 
   for (const auto& f : handler_features(conf))
     if (f.name == n && !f.user_namespaces)
       throw FailedPrecondition("runtime handler \"" + n +
-                               "\" cannot run pods with a user namespace (userns_options mode POD): its OCI runtime "
-                               "does not report user namespaces and idmapped mounts in its features");
+                               "\" cannot run pods with a user namespace (userns_options mode POD): " +
+                               std::string(in_user_namespace() ? "crius itself runs in a user namespace"
+                                                    : "its OCI runtime does not report user namespaces and "
+                                                      "idmapped mounts in its features"));
 }
 
 }  // namespace crius::container

@@ -5,6 +5,7 @@
 #include "base/version.h"
 #include "container/handlers.h"
 #include "oci/cdi/registry.h"
+#include "oci/cgroups/hierarchy.h"
 #include "server/services.h"
 #include "server/status_details.h"
 
@@ -38,6 +39,16 @@ grpc::ServerUnaryReactor* RuntimeService::Status(grpc::CallbackServerContext* ct
       network->set_status(false);
       network->set_reason("NetworkPluginNotReady");
       network->set_message(r.message);
+    }
+    // Rootless without cgroup delegation: containers run, unlimited. Kubelet
+    // reads only the two conditions above; this one is for the operator.
+    if (!oci::cgroups::may_create_cgroups()) {
+      auto* limits = res->mutable_status()->add_conditions();
+      limits->set_type("ResourceLimitsEnforced");
+      limits->set_status(false);
+      limits->set_reason("NoCgroupDelegation");
+      limits->set_message("crius runs in a user namespace that may not create cgroups: containers run without their "
+                          "CPU, memory and pids limits");
     }
     for (const auto& f : container::handler_features(*config)) {
       auto* h = res->add_runtime_handlers();

@@ -17,6 +17,7 @@
 #include "base/file.h"
 #include "base/log.h"
 #include "base/strings.h"
+#include "base/user_namespace.h"
 #include "base/wait.h"
 #include "oci/cgroups/devices.h"
 
@@ -188,16 +189,20 @@ void Cgroup::add(pid_t pid) const {
 
 void Cgroup::apply(const Resources& r, bool update) const {
   std::vector<std::string> warnings;
+  // Device rules (v1's devices controller, v2's BPF program) are the host's
+  // root's to set; in a user namespace, where device nodes cannot be made
+  // anyway, they are left out, as runc's rootless mode does.
+  const bool devices = (r.has_devices || !update) && !in_user_namespace();
   if (paths_.mode == Mode::v2) {
     const bool bfq = is_file(paths_.unified + "/io.bfq.weight");
     for (const auto& w : v2_writes(r, warnings, bfq)) {
       if (w.optional && !is_file(paths_.unified + "/" + w.file)) continue;
       write_cgroup_file(paths_.unified, w.file, w.value);
     }
-    if (r.has_devices || !update) attach_device_filter(paths_.unified, r.devices);
+    if (devices) attach_device_filter(paths_.unified, r.devices);
   } else {
     auto writes = v1_writes(r, warnings);
-    if (r.has_devices || !update) {
+    if (devices) {
       if (paths_.v1.count("devices")) {
         auto dw = v1_device_writes(r.devices);
         writes.insert(writes.end(), dw.begin(), dw.end());

@@ -76,7 +76,17 @@ void set_apparmor_exec(const std::string& profile) {
 
 void switch_user(const User& u) {
   std::vector<gid_t> groups(u.additional_gids.begin(), u.additional_gids.end());
-  if (::setgroups(groups.size(), groups.data()) != 0) throw_errno("setgroups");
+  if (::setgroups(groups.size(), groups.data()) != 0) {
+    // A user namespace whose maker denied setgroups (unshare --map-root-user
+    // does) keeps the groups it has; that is fine when no other is asked for.
+    const int err = errno;
+    const bool denied = err == EPERM && read_file_if_exists("/proc/self/setgroups").value_or("").starts_with("deny");
+    const bool only_own = std::all_of(groups.begin(), groups.end(), [&](gid_t g) { return g == u.gid; });
+    if (!denied) throw_errno("setgroups", err);
+    if (!only_own)
+      throw FailedPrecondition("process.user.additionalGids: setgroups is denied in the user namespace the runtime "
+                               "runs in (/proc/self/setgroups), so supplementary groups cannot be set");
+  }
   if (::setresgid(u.gid, u.gid, u.gid) != 0) throw_errno("setresgid(" + std::to_string(u.gid) + ")");
   if (::setresuid(u.uid, u.uid, u.uid) != 0) throw_errno("setresuid(" + std::to_string(u.uid) + ")");
 }

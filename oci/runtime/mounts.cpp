@@ -13,6 +13,7 @@
 #include <map>
 
 #include "base/error.h"
+#include "base/strings.h"
 #include "oci/runtime/cgroup_mount.h"
 #include "oci/runtime/copy_tree.h"
 
@@ -270,7 +271,16 @@ void mount_in_root(int root, const Mount& m, const std::string& bundle, int tree
   } else {
     unsigned long flags = o.flags & ~MS_REC;
     const char* data = o.data.empty() ? nullptr : o.data.c_str();
-    if (::mount(source.c_str(), target.c_str(), m.type.c_str(), flags, data) != 0) {
+    int rc = ::mount(source.c_str(), target.c_str(), m.type.c_str(), flags, data);
+    // devpts refuses a gid the user namespace does not map (the tty group 5
+    // when only root is): without it, as runc does then.
+    if (rc != 0 && errno == EINVAL && m.type == "devpts" && o.data.find("gid=") != std::string::npos) {
+      std::string without;
+      for (const auto& opt : split(o.data, ','))
+        if (!opt.starts_with("gid=")) without += (without.empty() ? "" : ",") + opt;
+      rc = ::mount(source.c_str(), target.c_str(), m.type.c_str(), flags, without.c_str());
+    }
+    if (rc != 0) {
       int err = errno;
       // sysfs cannot be mounted fresh in a user namespace without its own
       // network namespace; the host's, read-only, is what runc gives then.

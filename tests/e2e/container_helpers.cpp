@@ -15,8 +15,6 @@
 namespace crius::test {
 namespace fs = std::filesystem;
 
-namespace {
-
 // One registry with the busybox image for the whole test binary, stopped
 // when the binary exits (static destruction).
 const std::string& busybox_image() {
@@ -28,6 +26,8 @@ const std::string& busybox_image() {
   }();
   return ref;
 }
+
+namespace {
 
 std::vector<std::string> with_plugin_dirs(std::vector<std::string> args) {
   args.insert(args.begin(), {"--network-cni-plugin-dirs", "/usr/lib/cni"});

@@ -12,6 +12,10 @@
 
 namespace crius::test {
 
+// "<registry>/test/busybox:latest": the busybox test image, pushed once per
+// test binary to a loopback registry that lives as long as the binary.
+const std::string& busybox_image();
+
 // A daemon whose image store has the busybox test image (pushed once per
 // test binary to a loopback registry), on a bridge network of its own.
 struct ContainerEnv {

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <grp.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -54,7 +55,8 @@ int free_tcp_port() { return fixtures::free_loopback_port(); }
 namespace {
 
 pid_t spawn(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
-            const std::string& out_path, const std::string& err_path, bool hide_v2_controllers = false) {
+            const std::string& out_path, const std::string& err_path, bool hide_v2_controllers = false,
+            const DaemonOptions::User* user = nullptr) {
   pid_t pid = ::fork();
   if (pid != 0) return pid;
   if (hide_v2_controllers) {
@@ -73,11 +75,18 @@ pid_t spawn(const std::vector<std::string>& args, const std::map<std::string, st
   int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   ::dup2(out, 1);
   ::dup2(err, 2);
+  if (user) {
+    if (::setgroups(0, nullptr) != 0 || ::setgid(user->gid) != 0 || ::setuid(user->uid) != 0) ::_exit(126);
+    ::clearenv();
+    ::setenv("HOME", user->home.c_str(), 1);
+    ::setenv("XDG_RUNTIME_DIR", user->runtime_dir.c_str(), 1);
+    ::setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1);
+  }
   for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
   std::vector<char*> argv;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
-  ::execv(argv[0], argv.data());
+  ::execvp(argv[0], argv.data());
   ::_exit(127);
 }
 
@@ -110,6 +119,9 @@ CommandResult run_crius(const std::vector<std::string>& args, int timeout_second
 }
 
 std::vector<std::string> Daemon::args() const {
+  if (options_.user)
+    return {CRIUS_BINARY, "--config", dir_ / "crius.yaml", "--network-cni-config-dir", dir_ / "cni",
+            "--metrics-address", metrics_address()};
   return {CRIUS_BINARY,
           "--config",
           dir_ / "crius.yaml",
@@ -126,6 +138,10 @@ std::vector<std::string> Daemon::args() const {
 Daemon::Daemon(DaemonOptions options) : options_(std::move(options)), metrics_port_(free_tcp_port()) {
   write_file(dir_ / "crius.yaml", options_.config_yaml);
   fs::create_directories(dir_ / "cni");
+  if (options_.user)  // the daemon's log files stay ours to open; the rest is the user's to read
+    for (const auto& p : {dir_.path(), dir_ / "crius.yaml", dir_ / "cni"})
+      if (::chown(p.c_str(), options_.user->uid, options_.user->gid) != 0)
+        throw std::runtime_error("chown " + p + " to the daemon's user");
   start();
 }
 
@@ -166,8 +182,9 @@ std::map<std::string, std::string> with_sanitizer_log(std::map<std::string, std:
 void Daemon::start() {
   auto argv = args();
   argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());
+  argv.insert(argv.begin(), options_.wrapper.begin(), options_.wrapper.end());
   pid_ = spawn(argv, with_sanitizer_log(options_.env, dir_ / "sanitizer"), dir_ / "stdout", dir_ / "stderr",
-               options_.hide_cgroup_v2_controllers);
+               options_.hide_cgroup_v2_controllers, options_.user ? &*options_.user : nullptr);
   if (!options_.wait_ready) return;
   if (!wait_for_log("crius is serving the CRI")) {
     stop(SIGKILL);

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,17 @@ struct DaemonOptions {
   // Run the daemon in a private mount namespace where the cgroup v2 mount of
   // a hybrid host lists no controllers: crun refuses such hosts otherwise.
   bool hide_cgroup_v2_controllers = false;
+  // Rootless: the daemon runs as this user, with an environment of only
+  // HOME, XDG_RUNTIME_DIR and PATH (plus `env`), and with its built-in root
+  // and state (the user's XDG places) instead of private ones.
+  struct User {
+    uid_t uid = 0;
+    gid_t gid = 0;
+    std::string home, runtime_dir;
+  };
+  std::optional<User> user;
+  // Put before the daemon's command line (e.g. unshare and its flags).
+  std::vector<std::string> wrapper;
 };
 
 class Daemon {
@@ -57,7 +69,9 @@ class Daemon {
   const TempDir& dir() const { return dir_; }
   // What the next start()/restart() uses (a test changes its env between runs).
   DaemonOptions& options() { return options_; }
-  std::string socket() const { return dir_ / "state/crius.sock"; }
+  std::string socket() const {
+    return options_.user ? options_.user->runtime_dir + "/crius/crius.sock" : dir_ / "state/crius.sock";
+  }
   std::string metrics_address() const { return "127.0.0.1:" + std::to_string(metrics_port_); }
   pid_t pid() const { return pid_; }
   std::vector<std::string> args() const;

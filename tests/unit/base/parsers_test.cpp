@@ -4,6 +4,7 @@
 #include "base/mountinfo.h"
 #include "base/proc_cgroup.h"
 #include "base/strings.h"
+#include "base/user_namespace.h"
 
 namespace crius {
 namespace {
@@ -71,6 +72,20 @@ TEST(Strings, TrimSplitWords) {
   EXPECT_EQ(split("", ','), (std::vector<std::string>{""}));
   EXPECT_EQ(words("  x\ty \n z "), (std::vector<std::string>{"x", "y", "z"}));
   EXPECT_TRUE(words("   ").empty());
+}
+
+}  // namespace
+}  // namespace crius
+
+namespace crius {
+namespace {
+
+TEST(UidMap, OnlyTheFullIdentityMapIsTheHosts) {
+  EXPECT_FALSE(is_restricted_uid_map("         0          0 4294967295\n"));
+  EXPECT_TRUE(is_restricted_uid_map("         0       1000          1\n"));
+  EXPECT_TRUE(is_restricted_uid_map("0 1000 1\n1 100000 65536\n"));
+  EXPECT_TRUE(is_restricted_uid_map("0 0 1\n"));  // unshare --map-root-user as root
+  EXPECT_TRUE(is_restricted_uid_map(""));
 }
 
 }  // namespace

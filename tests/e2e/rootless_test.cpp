@@ -1,0 +1,357 @@
+// Rootless (issue 21): crius run by an unprivileged user made for the test,
+// and crius run as root inside a user namespace made by the test. Each runs a
+// pod with a host port from pull to removal, and afterwards the host is
+// checked: no process of the daemon's namespaces is left, and (as the user)
+// nothing new on the host is owned by root or by the user outside its own
+// directories.
+//
+// This machine has no udev, so /dev/net/tun is 0600; the tests make it 0666,
+// the mode Debian's udev rules give it, for the time they run (slirp4netns
+// opens it as the user).
+// container_helpers.h first: the CRI Signal enum must be parsed before <signal.h> macros exist.
+#include "tests/e2e/container_helpers.h"
+//
+#include <grp.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/random_id.h"
+#include "tests/e2e/image_helpers.h"
+#include "tests/fixtures/registry/registry.h"
+#include "tests/support/eventually.h"
+
+namespace crius::test {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using crius::testing::eventually;
+
+bool have(const char* program) {
+  for (const char* dir : {"/usr/bin/", "/usr/sbin/", "/bin/", "/sbin/"})
+    if (::access((std::string(dir) + program).c_str(), X_OK) == 0) return true;
+  return false;
+}
+
+// Runs a shell command as root; its exit code.
+int sh(const std::string& command) { return WEXITSTATUS(std::system((command + " >/dev/null 2>&1").c_str())); }
+
+// Output of a shell command (stdout), as root.
+std::string sh_out(const std::string& command) {
+  std::string out;
+  if (FILE* p = ::popen(command.c_str(), "r")) {
+    char buf[4096];
+    for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+    ::pclose(p);
+  }
+  return out;
+}
+
+// /dev/net/tun open to everybody while the test runs (see the top).
+struct TunOpen {
+  TunOpen() {
+    struct stat st;
+    if (::stat(kPath, &st) == 0) {
+      mode = st.st_mode & 07777;
+      ::chmod(kPath, 0666);
+    }
+  }
+  ~TunOpen() {
+    if (mode) ::chmod(kPath, mode);
+  }
+  static constexpr const char* kPath = "/dev/net/tun";
+  mode_t mode = 0;
+};
+
+// A user made for the test (useradd, with the subordinate ranges Debian's
+// useradd gives, or one added), with a home and an XDG_RUNTIME_DIR; removed
+// with both afterwards.
+struct TestUser {
+  TestUser() {
+    name = "crius-rl-" + random_hex(3);
+    home = "/home/" + name;
+    if (sh("useradd -m -d " + home + " -s /bin/sh " + name) != 0) throw std::runtime_error("useradd " + name);
+    struct passwd* pw = ::getpwnam(name.c_str());
+    if (!pw) throw std::runtime_error("getpwnam " + name);
+    uid = pw->pw_uid;
+    gid = pw->pw_gid;
+    if (!read_range("/etc/subuid") &&
+        sh("usermod --add-subuids 400000-465535 --add-subgids 400000-465535 " + name) != 0)
+      throw std::runtime_error("usermod --add-subuids for " + name);
+    if (!read_range("/etc/subuid")) throw std::runtime_error("no subordinate range for " + name);
+    runtime_dir = "/run/user/" + std::to_string(uid);
+    fs::create_directories(runtime_dir);
+    if (::chown(runtime_dir.c_str(), uid, gid) != 0 || ::chmod(runtime_dir.c_str(), 0700) != 0)
+      throw std::runtime_error("preparing " + runtime_dir);
+  }
+  ~TestUser() {
+    sh("pkill -KILL -u " + name);
+    std::error_code ec;
+    fs::remove_all(runtime_dir, ec);
+    sh("userdel -r " + name);
+  }
+  bool read_range(const std::string& file) {
+    std::ifstream in(file);
+    for (std::string line; std::getline(in, line);) {
+      if (!line.starts_with(name + ":")) continue;
+      std::istringstream fields(line.substr(name.size() + 1));
+      char colon;
+      if (fields >> sub_start >> colon >> sub_count) return true;
+    }
+    return false;
+  }
+  bool owns(uid_t u) const { return u == uid || (u >= sub_start && u < sub_start + sub_count); }
+  DaemonOptions::User as_option() const { return {uid, gid, home, runtime_dir}; }
+
+  std::string name, home, runtime_dir;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  unsigned long sub_start = 0, sub_count = 0;
+};
+
+// A bridge network with portmap, and host-local without a dataDir: a rootless
+// daemon keeps the allocations under its root itself.
+std::string rootless_conflist() {
+  return R"({"cniVersion": "1.0.0", "name": "crius-rootless-test", "plugins": [
+    {"type": "bridge", "bridge": "crl0", "isGateway": true, "ipMasq": true,
+     "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.89.0.0/24"}]], "routes": [{"dst": "0.0.0.0/0"}]}},
+    {"type": "portmap", "capabilities": {"portMappings": true}}]})";
+}
+
+std::string registry_config(const std::string& image) {
+  const std::string host = image.substr(0, image.find('/'));
+  return "log_level: debug\nimage:\n  registries: [{prefix: \"" + host + "\", insecure: true}]\n";
+}
+
+// The uid a process runs as, from /proc; -1 when it is gone.
+long uid_of(int pid) {
+  const std::string uids = proc_status_field(pid, "Uid");
+  return uids.empty() ? -1 : std::stol(uids);
+}
+
+// Every pid whose real uid `keep` accepts.
+std::vector<int> processes_where(const std::function<bool(uid_t)>& keep) {
+  std::vector<int> out;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    const std::string n = e.path().filename();
+    if (n.find_first_not_of("0123456789") != std::string::npos) continue;
+    const long u = uid_of(std::stoi(n));
+    if (u >= 0 && keep(static_cast<uid_t>(u))) out.push_back(std::stoi(n));
+  }
+  return out;
+}
+
+// Pids in the user namespace `userns` (its /proc/<pid>/ns/user link text).
+std::vector<int> processes_in_userns(const std::string& userns) {
+  std::vector<int> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    const std::string n = e.path().filename();
+    if (n.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (fs::read_symlink(e.path() / "ns/user", ec).string() == userns) out.push_back(std::stoi(n));
+  }
+  return out;
+}
+
+// A pod with host port `host_port` -> 8080, busybox httpd serving /etc on
+// 8080, as kubelet would send them.
+struct WebPod {
+  std::string pod, web;
+  v1::PodSandboxConfig config;
+};
+
+WebPod run_web_pod(Daemon& d, const std::string& image, int host_port, const std::string& log_dir) {
+  WebPod w;
+  w.config = pod_config("rl-web");
+  w.config.set_log_directory(log_dir);
+  auto* pm = w.config.add_port_mappings();
+  pm->set_protocol(v1::TCP);
+  pm->set_container_port(8080);
+  pm->set_host_port(host_port);
+  auto s = run_pod(d, w.config, &w.pod);
+  if (!s.ok()) throw std::runtime_error("RunPodSandbox: " + s.error_message());
+  s = create_container(d, w.pod, container_config("web", image, {"busybox", "httpd", "-f", "-p", "8080", "-h", "/etc"}),
+                       w.config, &w.web);
+  if (!s.ok()) throw std::runtime_error("CreateContainer: " + s.error_message());
+  s = start_container(d, w.web);
+  if (!s.ok()) throw std::runtime_error("StartContainer: " + s.error_message());
+  return w;
+}
+
+v1::RuntimeCondition condition(Daemon& d, const std::string& type) {
+  v1::StatusResponse res;
+  EXPECT_TRUE(d.runtime()->Status(deadline_ctx().get(), v1::StatusRequest(), &res).ok());
+  for (const auto& c : res.status().conditions())
+    if (c.type() == type) return c;
+  return {};
+}
+
+TEST(Rootless, AUserRunsAPodWithAHostPortAndLeavesNothingOwnedByRoot) {
+  if (!have("newuidmap") || !have("slirp4netns")) GTEST_SKIP() << "needs Debian's uidmap and slirp4netns";
+  const std::string image = busybox_image();  // its registry is made before the marker
+  TunOpen tun;
+  TestUser user;
+  const std::string marker = user.home + "/.test-start";
+  std::ofstream(marker) << "";
+  std::this_thread::sleep_for(20ms);  // a later mtime for everything that follows
+
+  // The user's own places, with nothing of root's in the environment.
+  const std::string config_out = sh_out("setpriv --reuid=" + std::to_string(user.uid) + " --regid=" +
+                                        std::to_string(user.gid) + " --clear-groups env -i HOME=" + user.home +
+                                        " XDG_RUNTIME_DIR=" + user.runtime_dir + " " + CRIUS_BINARY + " config");
+  EXPECT_NE(config_out.find("root: " + user.home + "/.local/share/crius\n"), std::string::npos) << config_out;
+  EXPECT_NE(config_out.find("state: " + user.runtime_dir + "/crius\n"), std::string::npos) << config_out;
+  EXPECT_NE(config_out.find("listen: " + user.runtime_dir + "/crius/crius.sock\n"), std::string::npos) << config_out;
+
+  DaemonOptions options;
+  options.config_yaml = registry_config(image);
+  options.extra_args = {"--network-cni-plugin-dirs", "/usr/lib/cni"};
+  options.user = user.as_option();
+  std::string daemon_dir;
+  {
+    Daemon d(options);
+    daemon_dir = d.dir().path();
+    write_file(d.dir() / "cni/10-rootless.conflist", rootless_conflist());
+    EXPECT_TRUE(d.wait_for_log("running rootless in a user namespace of our own")) << d.log();
+    ASSERT_TRUE(eventually([&] { return condition(d, "NetworkReady").status(); })) << condition(d, "NetworkReady").message();
+    const auto limits = condition(d, "ResourceLimitsEnforced");
+    EXPECT_FALSE(limits.status());
+    EXPECT_EQ(limits.reason(), "NoCgroupDelegation");
+
+    ASSERT_TRUE(image_e2e::pull(d, image).status.ok()) << d.log();
+    // Layer files keep their owners, mapped into the user's subordinate range.
+    const std::string root = user.home + "/.local/share/crius";
+    bool found = false;
+    for (const auto& l : fs::directory_iterator(root + "/images/layers")) {
+      struct stat st;
+      if (::stat((l.path() / "diff/home/app").c_str(), &st) != 0) continue;
+      found = true;
+      EXPECT_EQ(st.st_uid, user.sub_start + 999);
+    }
+    EXPECT_TRUE(found);
+
+    const int host_port = fixtures::free_loopback_port();
+    const std::string log_dir = user.home + "/logs/rl-web";
+    WebPod w = run_web_pod(d, image, host_port, log_dir);
+    auto app_cfg = container_config("app", image, {"sleep", "3600"});
+    app_cfg.mutable_linux()->mutable_security_context()->mutable_run_as_user()->set_value(1000);
+    std::string app;
+    ASSERT_TRUE(create_container(d, w.pod, app_cfg, w.config, &app).ok());
+    ASSERT_TRUE(start_container(d, app).ok());
+
+    // A restart joins the namespaces the pods live in (their holder's).
+    d.restart();
+    EXPECT_NE(d.log().find("running rootless in the namespaces of the earlier daemon"), std::string::npos) << d.log();
+    EXPECT_NE(d.log().find("pods' network found from an earlier run"), std::string::npos) << d.log();
+
+    // Root inside is the user outside; any other ID is a subordinate one.
+    EXPECT_EQ(exec_sync(d, w.web, {"id", "-u"}).out, "0\n");
+    EXPECT_EQ(uid_of(container_info(d, w.web)["pid"].get<int>()), static_cast<long>(user.uid));
+    EXPECT_EQ(exec_sync(d, app, {"id", "-u"}).out, "1000\n");
+    EXPECT_EQ(uid_of(container_info(d, app)["pid"].get<int>()), static_cast<long>(user.sub_start + 999));
+
+    // The host port answers on the host's loopback, through slirp4netns.
+    std::string body;
+    EXPECT_TRUE(eventually([&] {
+      body = http_get("127.0.0.1:" + std::to_string(host_port), "/hostname");
+      return !body.empty();
+    }));
+    EXPECT_TRUE(body.ends_with("\r\n\r\nrl-web\n")) << body;
+    struct stat st;
+    ASSERT_EQ(::stat((log_dir + "/web/0.log").c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, user.uid);
+
+    ASSERT_TRUE(stop_pod(d, w.pod).ok());
+    ASSERT_TRUE(remove_pod(d, w.pod).ok());
+    ASSERT_TRUE(image_e2e::remove(d, image).ok());
+    EXPECT_EQ(d.stop(SIGTERM), 0) << d.log();
+    EXPECT_NE(d.log().find("pods' network stopped"), std::string::npos) << d.log();
+  }
+
+  // No process of the user's or of its range is left (slirp4netns, the
+  // namespace holder, monitors and containers all went).
+  std::vector<int> left;
+  EXPECT_TRUE(eventually([&] {
+    left = processes_where([&](uid_t u) { return user.owns(u); });
+    return left.empty();
+  })) << "processes left: " << left.size() << " first " << (left.empty() ? 0 : left[0]);
+
+  // Nothing new is owned by root where a crius writes by default or where
+  // the user's own may write, and nothing of the user's is outside its home
+  // and runtime dir. (Not all of /: other programs on the machine write
+  // there too.)
+  const std::string places =
+      "/etc/crius /etc/cni /var/lib/crius /var/lib/cni /var/log/pods /var/log/containers /run/crius /run/netns "
+      "/run/user /tmp /var/tmp /home";
+  const std::string found = sh_out(
+      "find " + places + " -xdev -mindepth 1 -newer " + marker + " \\( -user root -o -uid " +
+      std::to_string(user.uid) + " -o \\( -uid +" + std::to_string(user.sub_start - 1) + " -uid -" +
+      std::to_string(user.sub_start + user.sub_count) + " \\) \\) 2>/dev/null | while read -r f; do "
+      "case \"$f\" in " + daemon_dir + "|" + daemon_dir + "/*) ;; "
+      "/tmp/*) u=$(stat -c %u \"$f\" 2>/dev/null) && [ \"$u\" != 0 ] && echo \"$f\";; "
+      + user.home + "|" + user.home + "/*|" + user.runtime_dir + "|" + user.runtime_dir + "/*) "
+      "[ \"$(stat -c %u \"$f\")\" = 0 ] && echo \"$f\";; "
+      "*) echo \"$f\";; esac; done");
+  EXPECT_EQ(found, "");
+}
+
+TEST(Rootless, RootInsideAUserNamespaceRunsAPodWithAHostPort) {
+  if (!have("slirp4netns")) GTEST_SKIP() << "needs Debian's slirp4netns";
+  const std::string image = busybox_image();
+  TunOpen tun;
+  DaemonOptions options;
+  options.config_yaml = registry_config(image);
+  options.extra_args = {"--network-cni-plugin-dirs", "/usr/lib/cni"};
+  // Only root is mapped, and the host's network is not the namespace's own:
+  // the pods get theirs behind slirp4netns.
+  options.wrapper = {"unshare", "--user", "--map-root-user", "--mount", "--"};
+  Daemon d(options);
+  write_file(d.dir() / "cni/10-rootless.conflist", rootless_conflist());
+  std::error_code ec;
+  const std::string userns = fs::read_symlink("/proc/" + std::to_string(d.pid()) + "/ns/user", ec).string();
+  ASSERT_NE(userns, fs::read_symlink("/proc/self/ns/user", ec).string());
+  ASSERT_TRUE(eventually([&] { return condition(d, "NetworkReady").status(); })) << condition(d, "NetworkReady").message();
+
+  ASSERT_TRUE(image_e2e::pull(d, image).status.ok()) << d.log();
+  // /home/app is uid 1000's in the image, which this namespace cannot map.
+  EXPECT_NE(d.log().find("layer unpacked with less than it holds"), std::string::npos) << d.log();
+
+  const int host_port = fixtures::free_loopback_port();
+  WebPod w = run_web_pod(d, image, host_port, d.dir() / "logs/rl-web");
+  const ExecOutput id = exec_sync(d, w.web, {"id", "-u"});
+  EXPECT_EQ(id.out, "0\n") << id.status.error_message() << id.err << read_file(d.dir() / "logs/rl-web/web/0.log")
+                            << sh_out("cat " + d.dir().path() + "/state/sandboxes/*/monitor/monitor.log");
+  std::string body;
+  EXPECT_TRUE(eventually([&] {
+    body = http_get("127.0.0.1:" + std::to_string(host_port), "/hostname");
+    return !body.empty();
+  }));
+  EXPECT_TRUE(body.ends_with("\r\n\r\nrl-web\n")) << body;
+
+  ASSERT_TRUE(stop_pod(d, w.pod).ok());
+  ASSERT_TRUE(remove_pod(d, w.pod).ok());
+  // The port is free again once the pod is gone.
+  EXPECT_TRUE(http_get("127.0.0.1:" + std::to_string(host_port), "/hostname").empty());
+  EXPECT_EQ(d.stop(SIGTERM), 0) << d.log();
+  std::vector<int> left;
+  EXPECT_TRUE(eventually([&] {
+    left = processes_in_userns(userns);
+    return left.empty();
+  })) << left.size() << " processes left in the daemon's user namespace";
+}
+
+}  // namespace
+}  // namespace crius::test
