@@ -26,6 +26,7 @@
 #include "base/log.h"
 #include "base/process.h"
 #include "base/strings.h"
+#include "oci/cgroups/hierarchy.h"
 #include "oci/monitor/protocol.h"
 #include "oci/monitor/runtime_handler.h"
 
@@ -238,7 +239,10 @@ class ExternalHandler : public RuntimeHandler {
   void kill(const std::string& id, int signal, bool all) override {
     auto argv = base("");
     argv.push_back("kill");
-    if (all) argv.push_back("--all");
+    // Without cgroups (rootless, no delegation) runc finds "all" through the
+    // cgroup it has not got; the container's own PID namespace goes with
+    // its init instead.
+    if (all && cgroups::may_create_cgroups()) argv.push_back("--all");
     argv.insert(argv.end(), {id, std::to_string(signal)});
     check(run(argv, kNoStdio), "kill", id);
   }

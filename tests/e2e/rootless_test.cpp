@@ -276,6 +276,26 @@ TEST(Rootless, AUserRunsAPodWithAHostPortAndLeavesNothingOwnedByRoot) {
 
     ASSERT_TRUE(stop_pod(d, w.pod).ok());
     ASSERT_TRUE(remove_pod(d, w.pod).ok());
+
+    // runc, which finds the user namespace itself, runs and stops one too
+    // (it has no cgroup to kill "all" through).
+    if (have("runc")) {
+      v1::RunPodSandboxRequest req;
+      *req.mutable_config() = pod_config("rl-runc");
+      req.mutable_config()->set_log_directory(user.home + "/logs/rl-runc");
+      req.set_runtime_handler("runc");
+      v1::RunPodSandboxResponse res;
+      ASSERT_TRUE(d.runtime()->RunPodSandbox(deadline_ctx(60).get(), req, &res).ok());
+      const v1::PodSandboxConfig& rc = req.config();
+      const std::string pod = res.pod_sandbox_id();
+      std::string ctr;
+      ASSERT_TRUE(create_container(d, pod, container_config("sleeper", image, {"sleep", "3600"}), rc, &ctr).ok());
+      ASSERT_TRUE(start_container(d, ctr).ok());
+      EXPECT_EQ(exec_sync(d, ctr, {"id", "-u"}).out, "0\n");
+      const auto stopped = stop_pod(d, pod);
+      EXPECT_TRUE(stopped.ok()) << stopped.error_message();
+      ASSERT_TRUE(remove_pod(d, pod).ok());
+    }
     ASSERT_TRUE(image_e2e::remove(d, image).ok());
     EXPECT_EQ(d.stop(SIGTERM), 0) << d.log();
     EXPECT_NE(d.log().find("pods' network stopped"), std::string::npos) << d.log();
