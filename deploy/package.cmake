@@ -29,6 +29,11 @@ endif()
 string(REPLACE "[Unit]\n" "[Unit]\nDocumentation=man:crius(8)\n" _pkg_unit "${_pkg_unit}")
 file(CONFIGURE OUTPUT ${_pkg_gen}/crius.service CONTENT "${_pkg_unit}" @ONLY)
 
+# The same for the rootless user unit (systemctl --user).
+file(READ ${_pkg_src}/systemd/user/crius.service _user_unit)
+string(REPLACE "ExecStart=/usr/local/bin/crius" "ExecStart=/usr/bin/crius" _pkg_user_unit "${_user_unit}")
+file(CONFIGURE OUTPUT ${_pkg_gen}/user/crius.service CONTENT "${_pkg_user_unit}" @ONLY)
+
 # Debian wants a changelog in every package's doc directory (gzip -n: no
 # timestamp inside, so the same input gives the same bytes).
 string(TIMESTAMP _pkg_date "%a, %d %b %Y %H:%M:%S +0000" UTC)
@@ -50,9 +55,11 @@ foreach(_helper crius-runtime crius-monitor crius-pause)
   list(APPEND _pkg_man ${_pkg_gen}/${_helper}.8.gz)
 endforeach()
 set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${_pkg_src}/systemd/crius.service
+                                                               ${_pkg_src}/systemd/user/crius.service
                                                                ${_pkg_src}/debian/crius.8)
 
 install(FILES ${_pkg_gen}/crius.service DESTINATION /lib/systemd/system COMPONENT deb EXCLUDE_FROM_ALL)
+install(FILES ${_pkg_gen}/user/crius.service DESTINATION /usr/lib/systemd/user COMPONENT deb EXCLUDE_FROM_ALL)
 # A conffile (deploy/debian/conffiles): every key commented with its default.
 install(FILES ${_pkg_src}/crius.yaml DESTINATION /etc/crius COMPONENT deb EXCLUDE_FROM_ALL)
 # Copied to /etc by postinst only where the machine has none of its own.
@@ -81,6 +88,8 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # call iptables); the shared libraries of the daemon come from dpkg-shlibdeps.
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "containernetworking-plugins, iptables")
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+# What a user's own, rootless crius needs (README: "Running it without root").
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "uidmap, slirp4netns")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${_pkg_src}/debian/postinst ${_pkg_src}/debian/prerm ${_pkg_src}/debian/postrm ${_pkg_src}/debian/conffiles)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)

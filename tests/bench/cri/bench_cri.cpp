@@ -16,13 +16,16 @@
 //      containerd 1.6 has no user namespaces for pods);
 //  11. pull-files (only when asked for): a cold pull of an image made of
 //      this machine's files, beside tar -xzf and gzip -dc of its blobs
-//      (issue 19; pull_files.cpp).
+//      (issue 19; pull_files.cpp);
+//  12. rootless (only when asked for): crius started rootless by a user made
+//      for the run against the rootful crius: pod start as 2., and a cold
+//      pull of pull-files' image (rootless.cpp).
 //
 // Iterations are interleaved (who goes first alternates), so machine noise
 // hits both alike. Not a test: it prints figures. Run it as root:
 //
 //   bench_cri [-n N] [--large-mb MB] [--layers L] [--pods P]
-//             [--only pull,pod,exec,memory,pod-net,pod-host,userns,stats,pull-files]
+//             [--only pull,pod,exec,memory,pod-net,pod-host,userns,stats,pull-files,rootless]
 //             [--files-trees A,B,C] [--files-cache warm,dropped]
 //             [--print-config] [--crius PATH]
 #include "tests/bench/cri/harness.h"
@@ -40,15 +43,16 @@
 #include <fstream>
 #include <iostream>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 #include <sstream>
 #include <thread>
 
 #include "tests/bench/cri/figure.h"
+#include "tests/bench/cri/pods.h"
 #include "tests/bench/cri/proxy.h"
 #include "tests/bench/cri/pull_files.h"
+#include "tests/bench/cri/rootless.h"
 #include "tests/fixtures/registry/image_builder.h"
 #include "tests/fixtures/registry/registry.h"
 
@@ -59,8 +63,6 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
 void usage() {
   std::cerr << "usage: bench_cri [-n N] [--large-mb MB] [--layers L] [--pods P] [--only LIST] [--print-config]\n"
@@ -73,7 +75,10 @@ void usage() {
                "                  stats (100 pods: ListContainerStats, idle CPU, event subscribers)\n"
                "                  pull-files (cold pull of an image of this machine's files, with tar -xzf and\n"
                "                  gzip -dc floors; minutes: not in the default set)\n"
-               "                  (default all but pull-files)\n"
+               "                  rootless (crius run by a user made for the run against rootful crius: pod\n"
+               "                  start over -n pods, and pull-files' cold pull min(n, 3) times each; not in\n"
+               "                  the default set)\n"
+               "                  (default all but pull-files and rootless)\n"
                "  --files-trees A,B,C  trees of pull-files' layers, one layer each\n"
                "                  (default /usr/include,/usr/bin,/usr/lib/gcc)\n"
                "  --files-cache LIST  page cache before each pull-files run: warm,dropped (default both)\n"
@@ -125,185 +130,6 @@ Images push_images(fx::Registry& reg, const std::string& proxy_host, int large_m
     im.large = proxy_host + "/bench/large:1";
   }
   return im;
-}
-
-// ---- pods ----
-
-std::string random_hex(int n) {
-  static std::mt19937_64 rng(std::random_device{}());
-  std::string s;
-  for (int i = 0; i < n; ++i) s += "0123456789abcdef"[rng() % 16];
-  return s;
-}
-
-struct Pod {
-  std::string id, container;
-  v1::PodSandboxConfig config;
-};
-
-v1::PodSandboxConfig pod_config(const RunDir& run, const CriDaemon& d, const std::string& name) {
-  v1::PodSandboxConfig c;
-  c.mutable_metadata()->set_name(name);
-  c.mutable_metadata()->set_namespace_("crius-bench");
-  c.mutable_metadata()->set_uid(random_hex(16));
-  c.set_hostname(name);
-  const std::string logs = run / (d.name() + "-logs/" + name);
-  fs::create_directories(logs);
-  c.set_log_directory(logs);
-  auto* l = c.mutable_linux();
-  l->set_cgroup_parent(run.cgroup_root() + "/" + d.name() + "/" + name);
-  auto* ns = l->mutable_security_context()->mutable_namespace_options();
-  ns->set_network(v1::POD);
-  ns->set_pid(v1::CONTAINER);
-  ns->set_ipc(v1::POD);
-  return c;
-}
-
-grpc::Status run_pod(CriDaemon& d, Pod& p) {
-  v1::RunPodSandboxRequest req;
-  *req.mutable_config() = p.config;
-  v1::RunPodSandboxResponse res;
-  auto s = d.runtime().RunPodSandbox(deadline(120s).get(), req, &res);
-  p.id = res.pod_sandbox_id();
-  return s;
-}
-
-grpc::Status create_container(CriDaemon& d, Pod& p, const std::string& image) {
-  v1::CreateContainerRequest req;
-  req.set_pod_sandbox_id(p.id);
-  *req.mutable_sandbox_config() = p.config;
-  auto* c = req.mutable_config();
-  c->mutable_metadata()->set_name("work");
-  c->mutable_image()->set_image(image);
-  c->add_command("sleep");
-  c->add_command("3600");
-  c->set_log_path("work.log");
-  *c->mutable_linux()->mutable_security_context()->mutable_namespace_options() =
-      p.config.linux().security_context().namespace_options();
-  v1::CreateContainerResponse res;
-  auto s = d.runtime().CreateContainer(deadline(120s).get(), req, &res);
-  p.container = res.container_id();
-  return s;
-}
-
-grpc::Status start_container(CriDaemon& d, const Pod& p) {
-  v1::StartContainerRequest req;
-  req.set_container_id(p.container);
-  v1::StartContainerResponse res;
-  return d.runtime().StartContainer(deadline(120s).get(), req, &res);
-}
-
-grpc::Status wait_running(CriDaemon& d, const Pod& p) {
-  for (auto until = Clock::now() + 30s; Clock::now() < until;) {
-    v1::ContainerStatusRequest req;
-    req.set_container_id(p.container);
-    v1::ContainerStatusResponse res;
-    auto s = d.runtime().ContainerStatus(deadline(30s).get(), req, &res);
-    if (!s.ok()) return s;
-    if (res.status().state() == v1::CONTAINER_RUNNING) return grpc::Status::OK;
-    if (res.status().state() == v1::CONTAINER_EXITED)
-      return grpc::Status(grpc::StatusCode::INTERNAL, "container exited: " + res.status().reason() + " " +
-                                                          res.status().message());
-    std::this_thread::sleep_for(1ms);
-  }
-  return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "container not RUNNING within 30s");
-}
-
-// Stops and removes the container (when there is one) and the pod; returns the first failure.
-grpc::Status teardown(CriDaemon& d, const Pod& p) {
-  grpc::Status first = grpc::Status::OK;
-  auto keep = [&](const grpc::Status& s) {
-    if (first.ok() && !s.ok()) first = s;
-  };
-  if (!p.container.empty()) {
-    v1::StopContainerRequest s;
-    s.set_container_id(p.container);
-    s.set_timeout(0);
-    v1::StopContainerResponse sr;
-    keep(d.runtime().StopContainer(deadline(60s).get(), s, &sr));
-    v1::RemoveContainerRequest r;
-    r.set_container_id(p.container);
-    v1::RemoveContainerResponse rr;
-    keep(d.runtime().RemoveContainer(deadline(60s).get(), r, &rr));
-  }
-  if (!p.id.empty()) {
-    v1::StopPodSandboxRequest s;
-    s.set_pod_sandbox_id(p.id);
-    v1::StopPodSandboxResponse sr;
-    keep(d.runtime().StopPodSandbox(deadline(60s).get(), s, &sr));
-    v1::RemovePodSandboxRequest r;
-    r.set_pod_sandbox_id(p.id);
-    v1::RemovePodSandboxResponse rr;
-    keep(d.runtime().RemovePodSandbox(deadline(60s).get(), r, &rr));
-  }
-  return first;
-}
-
-// containerd pins pod netns under /var/run/netns, outside the run dir: note
-// them so that the cleanup pass of a crashed run finds them.
-void note_pod(const RunDir& run, CriDaemon& d, const Pod& p) {
-  if (d.name() != "containerd" || p.id.empty()) return;
-  v1::PodSandboxStatusRequest req;
-  req.set_pod_sandbox_id(p.id);
-  req.set_verbose(true);
-  v1::PodSandboxStatusResponse res;
-  if (!d.runtime().PodSandboxStatus(deadline(30s).get(), req, &res).ok() || !res.info().count("info")) return;
-  try {
-    auto info = nlohmann::json::parse(res.info().at("info"));
-    for (const auto& ns : info.at("runtimeSpec").at("linux").at("namespaces"))
-      if (ns.value("type", "") == "network" && ns.contains("path")) run.note("netns.list", ns["path"]);
-  } catch (const std::exception&) {
-  }
-  // The pod's shim listens on /run/containerd/s/<sha256 of address/namespace/id>;
-  // a shim killed by a crashed run's cleanup leaves it behind.
-  const std::string hash = fx::sha256_of(run / ("containerd/containerd.sock/k8s.io/" + p.id)).substr(7);
-  const std::string sock = "/run/containerd/s/" + hash;
-  if (fs::exists(sock)) run.note("shim-sockets.list", sock);
-  else {
-    static bool warned = false;
-    if (!warned) std::fprintf(stderr, "note: no shim socket at %s for pod %s\n", sock.c_str(), p.id.c_str());
-    warned = true;
-  }
-}
-
-// Runs a pod with one sleeping container; fills the timings when given.
-// On failure, tears down what was made and returns the failing step in `step`.
-// `userns_host_id`, when not 0: the pod has a user namespace of its own
-// (userns_options POD), 65536 IDs from there, as kubelet sends for hostUsers: false.
-grpc::Status start_pod(const RunDir& run, CriDaemon& d, const std::string& name, const std::string& image, Pod& p,
-                       std::string& step, double* ms_sandbox = nullptr, double* ms_total = nullptr,
-                       uint32_t userns_host_id = 0) {
-  p = Pod{};
-  p.config = pod_config(run, d, name);
-  if (userns_host_id) {
-    auto* u = p.config.mutable_linux()->mutable_security_context()->mutable_namespace_options()->mutable_userns_options();
-    u->set_mode(v1::POD);
-    for (auto* m : {u->add_uids(), u->add_gids()}) {
-      m->set_host_id(userns_host_id);
-      m->set_length(65536);
-    }
-  }
-  auto t = Clock::now();
-  grpc::Status s;
-  step = "RunPodSandbox";
-  s = run_pod(d, p);
-  if (ms_sandbox) *ms_sandbox = ms_since(t);
-  if (s.ok()) {
-    step = "CreateContainer";
-    s = create_container(d, p, image);
-  }
-  if (s.ok()) {
-    step = "StartContainer";
-    s = start_container(d, p);
-  }
-  if (s.ok()) {
-    step = "ContainerStatus";
-    s = wait_running(d, p);
-  }
-  if (ms_total) *ms_total = ms_since(t);
-  note_pod(run, d, p);
-  if (!s.ok()) teardown(d, p);
-  return s;
 }
 
 // ---- figures ----
@@ -369,43 +195,6 @@ void figure_pull(std::vector<CriDaemon*> ds, FirstByteProxy& proxy, const Images
   out.push_back(std::move(total));
   out.push_back(std::move(first));
   out.push_back(std::move(before));
-}
-
-void figure_pod_start(const RunDir& run, std::vector<CriDaemon*> ds, const Images& im, int n,
-                      std::vector<Figure>& out) {
-  Figure total{"2. pod start: RunPodSandbox + CreateContainer + StartContainer until RUNNING (bridge CNI)", "ms", {},
-               {}};
-  Figure sandbox{"   of which RunPodSandbox alone", "ms", {}, {}};
-  Figure down{"   teardown: StopContainer + RemoveContainer + StopPodSandbox + RemovePodSandbox", "ms", {}, {}};
-  // Layers on disk before any pull of the large image: a cold store has no more.
-  std::map<std::string, size_t> layers_before;
-  for (CriDaemon* d : ds) layers_before[d->name()] = d->layer_count();
-  for (int i = 0; i < n; ++i) {
-    for (size_t k = 0; k < ds.size(); ++k) {
-      CriDaemon& d = *ds[(static_cast<size_t>(i) + k) % ds.size()];
-      Series& st = d.name() == "crius" ? total.crius : total.containerd;
-      Series& ss = d.name() == "crius" ? sandbox.crius : sandbox.containerd;
-      Series& sd = d.name() == "crius" ? down.crius : down.containerd;
-      Pod p;
-      std::string step;
-      double ms_sb = 0, ms_all = 0;
-      auto s = start_pod(run, d, "start-" + std::to_string(i), im.busybox, p, step, &ms_sb, &ms_all);
-      if (!s.ok()) {
-        if (step != "RunPodSandbox") ss.v.push_back(ms_sb);
-        st.fail(step, s);
-        continue;
-      }
-      ss.v.push_back(ms_sb);
-      st.v.push_back(ms_all);
-      auto t = Clock::now();
-      auto r = teardown(d, p);
-      if (r.ok()) sd.v.push_back(ms_since(t));
-      else sd.fail("teardown", r);
-    }
-  }
-  out.push_back(std::move(total));
-  out.push_back(std::move(sandbox));
-  out.push_back(std::move(down));
 }
 
 // Figure 6: crius alone, a pod with a user namespace against a plain one.
@@ -794,7 +583,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "building and pushing the images (large: %d MiB)...\n", large_mb);
     const Images im = push_images(reg, proxy.host(), only.count("pull") ? large_mb : 1, layers);
     std::unique_ptr<FilesImage> files;
-    if (only.count("pull-files"))
+    if (only.count("pull-files") || only.count("rootless"))
       files = std::make_unique<FilesImage>(
           push_files_image(run, reg, files_trees.empty() ? default_files_trees() : files_trees));
 
@@ -832,9 +621,10 @@ int main(int argc, char** argv) {
       for (const auto& f : figs) print_figure(f);
       figs.clear();
     }
-    if (files) figure_pull_files(run, ds, *files, n_given ? n : 3, files_cache);
+    if (only.count("pull-files")) figure_pull_files(run, ds, *files, n_given ? n : 3, files_cache);
     if (only.count("pod")) {
-      figure_pod_start(run, ds, im, n, figs);
+      figure_pod_start(run, ds, im.busybox, n,
+                       "2. pod start: RunPodSandbox + CreateContainer + StartContainer until RUNNING (bridge CNI)", figs);
       for (const auto& f : figs) print_figure(f);
       figs.clear();
     }
@@ -860,6 +650,7 @@ int main(int argc, char** argv) {
       for (const auto& f : figs) print_figure(f);
       figs.clear();
     }
+    if (only.count("rootless")) figure_rootless(run, *crius, cr, reg.host(), im.busybox, *files, n, std::min(n, 3));
     // Daemons stop (pods removed over the CRI) before the run dir is cleaned up.
     crius.reset();
     containerd.reset();

@@ -5,10 +5,16 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
 namespace crius::bench {
+
+// Milliseconds from t to now.
+inline double ms_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
+}
 
 // The p-th percentile (nearest rank) of `v`; 0 when empty.
 double percentile(std::vector<double> v, double p);

@@ -2,6 +2,7 @@
 //
 #include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -21,6 +22,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "tests/bench/cri/bench_user.h"
 #include "tests/fixtures/registry/image_builder.h"
 #include "tests/fixtures/registry/registry.h"
 
@@ -235,6 +237,8 @@ void cleanup_run(const std::string& dir, const std::string& tag) {
   // The shims make these; rmdir leaves them when anything else is in them.
   ::rmdir("/run/containerd/s");
   ::rmdir("/run/containerd");
+  // A rootless crius's user (its processes, home and runtime dir), /dev/net/tun's mode.
+  cleanup_bench_users(dir);
   // Directories outside the run dir: the test registry's, crius's state.
   for (const auto& d : lines_of(dir + "/dirs.list")) {
     if (d.rfind("/tmp/crius-", 0) != 0 && d.rfind("/run/c", 0) != 0) continue;
@@ -269,16 +273,17 @@ Network::Network(const RunDir& run, const std::string& br)
 
 Network::~Network() { quiet("ip link del " + bridge); }
 
-std::string Network::conflist(const std::string& name) const {
+std::string Network::conflist(const std::string& name, bool ipam_data_dir) const {
   return R"({"cniVersion":"1.0.0","name":")" + name + R"(","plugins":[{"type":"bridge","bridge":")" + bridge +
          R"(","isGateway":true,"ipMasq":false,"ipam":{"type":"host-local","ranges":[[{"subnet":")" + subnet_prefix +
-         R"(0/24"}]],"dataDir":")" + ipam_dir + R"("}},{"type":"portmap","capabilities":{"portMappings":true}}]})";
+         R"(0/24"}]])" + (ipam_data_dir ? R"(,"dataDir":")" + ipam_dir + R"(")" : std::string()) +
+         R"(}},{"type":"portmap","capabilities":{"portMappings":true}}]})";
 }
 
 // ---- daemons ----
 
-CriDaemon::CriDaemon(std::string name, std::string dir, std::string socket)
-    : name_(std::move(name)), dir_(std::move(dir)), socket_(std::move(socket)) {}
+CriDaemon::CriDaemon(std::string name, std::string dir, std::string socket, std::string logs_dir)
+    : name_(std::move(name)), dir_(std::move(dir)), socket_(std::move(socket)), logs_dir_(std::move(logs_dir)) {}
 
 CriDaemon::~CriDaemon() {
   try {
@@ -293,47 +298,71 @@ std::string CriDaemon::log_tail(size_t bytes) const {
   return l.size() > bytes ? l.substr(l.size() - bytes) : l;
 }
 
-void CriDaemon::spawn(const std::vector<std::string>& args) {
+std::string CriDaemon::pod_logs_dir(const std::string& pod) const {
+  const std::string dir = logs_dir_ + "/" + pod;
+  fs::create_directories(dir);
+  if (as_ && ::chown(dir.c_str(), as_->uid, as_->gid) != 0)
+    throw std::runtime_error("chown " + dir + ": " + std::strerror(errno));
+  return dir;
+}
+
+void CriDaemon::spawn(const std::vector<std::string>& args, const std::optional<RunAs>& as) {
   const std::string log = dir_ + "/daemon.log";
   std::vector<char*> argv;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
+  // Made before fork: the child of a threaded process must not allocate.
+  std::vector<std::string> env;
+  if (as) env = {"HOME=" + as->home, "XDG_RUNTIME_DIR=" + as->runtime_dir, "PATH=/usr/sbin:/usr/bin:/sbin:/bin"};
+  std::vector<char*> envp;
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  as_ = as;
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork for " + name_ + ": " + std::strerror(errno));
   if (pid_ == 0) {
-    // Dies with the benchmark, so that a crashed run leaves no daemon behind.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
+    // Opened as root: the log is ours, in the run dir, whoever the daemon runs as.
     int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd >= 0) {
       ::dup2(fd, 1);
       ::dup2(fd, 2);
     }
-    ::execv(argv[0], argv.data());
+    if (as && (::setgroups(0, nullptr) != 0 || ::setgid(as->gid) != 0 || ::setuid(as->uid) != 0 ||
+               ::chdir(as->home.c_str()) != 0))
+      ::_exit(126);
+    // Dies with the benchmark, so that a crashed run leaves no daemon behind
+    // (set after setuid, which clears it).
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (as) ::execve(argv[0], argv.data(), envp.data());
+    else ::execv(argv[0], argv.data());
     ::_exit(127);
   }
 }
 
-void CriDaemon::wait_ready(std::chrono::seconds timeout) {
+void CriDaemon::wait_ready(std::chrono::seconds timeout, const std::string& ready_line) {
   channel_ = grpc::CreateChannel("unix:" + socket_, grpc::InsecureChannelCredentials());
   runtime_ = v1::RuntimeService::NewStub(channel_);
   image_ = v1::ImageService::NewStub(channel_);
-  for (auto until = Clock::now() + timeout; Clock::now() < until;) {
+  bool serving = ready_line.empty();
+  for (auto until = Clock::now() + timeout; Clock::now() < until; std::this_thread::sleep_for(50ms)) {
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
       throw std::runtime_error(name_ + " exited while starting; its log:\n" + log_tail());
     }
+    if (!serving && !(serving = slurp(dir_ + "/daemon.log").find(ready_line) != std::string::npos)) continue;
     v1::StatusRequest req;
     v1::StatusResponse res;
     if (fs::exists(socket_) && runtime_->Status(deadline(1s).get(), req, &res).ok()) {
+      // Only these two: a rootless crius also reports ResourceLimitsEnforced=false.
       bool ready = true;
-      for (const auto& c : res.status().conditions()) ready = ready && c.status();
+      for (const auto& c : res.status().conditions())
+        if (c.type() == "RuntimeReady" || c.type() == "NetworkReady") ready = ready && c.status();
       if (ready) return;
     }
-    std::this_thread::sleep_for(50ms);
   }
   throw std::runtime_error(name_ + " did not report RuntimeReady and NetworkReady in time; its log:\n" + log_tail());
 }
@@ -423,7 +452,7 @@ bool wait_gone(const std::string& root, const std::vector<std::string>& digests,
 class Containerd : public CriDaemon {
  public:
   Containerd(const RunDir& run, const Network& net, const ContainerdOptions& o)
-      : CriDaemon("containerd", run / "containerd", run / "containerd/containerd.sock") {
+      : CriDaemon("containerd", run / "containerd", run / "containerd/containerd.sock", run / "containerd-logs") {
     fs::create_directories(dir_ + "/cni");
     write_text(dir_ + "/cni/10-bench.conflist", net.conflist("bench-containerd"));
     write_text(dir_ + "/config.toml", config(run, o));
@@ -500,37 +529,65 @@ class Crius : public CriDaemon {
   // monitor socket at <state>/sandboxes/<64 hex>/monitor/monitor.sock, which
   // must fit in sun_path (107 bytes), so <state> may have 11 characters.
   Crius(const RunDir& run, const Network& net, const CriusOptions& o)
-      : CriDaemon("crius", run / "crius", "/run/c" + run.tag().substr(0, 5) + "/crius.sock"),
-        state_("/run/c" + run.tag().substr(0, 5)) {
+      : CriDaemon("crius", run / "crius", "/run/c" + run.tag().substr(0, 5) + "/crius.sock", run / "crius-logs"),
+        state_("/run/c" + run.tag().substr(0, 5)),
+        root_(dir_ + "/root") {
     run.note("dirs.list", state_);
     fs::create_directories(state_);
     fs::create_directories(dir_ + "/cni");
     write_text(dir_ + "/cni/10-bench.conflist", net.conflist("bench-crius"));
     write_text(dir_ + "/crius.yaml", "log_level: warn\n");
-    spawn({o.binary, "--config", dir_ + "/crius.yaml", "--root", dir_ + "/root", "--state", state_,
-           "--cgroup-driver", "cgroupfs", "--network-cni-config-dir", dir_ + "/cni", "--network-cni-plugin-dirs",
-           o.cni_bin_dirs, "--metrics-enabled", "false"});
+    spawn({o.binary, "--config", dir_ + "/crius.yaml", "--root", root_, "--state", state_, "--cgroup-driver",
+           "cgroupfs", "--network-cni-config-dir", dir_ + "/cni", "--network-cni-plugin-dirs", o.cni_bin_dirs,
+           "--metrics-enabled", "false"});
     wait_ready(60s);
+  }
+
+  // Rootless: the user's XDG places, and its config in its home. Only its
+  // log is in the run dir (opened by us before the daemon becomes the user).
+  Crius(const RunDir& run, const Network& net, const CriusOptions& o, const RunAs& as)
+      : CriDaemon("crius-rootless", run / "crius-rootless", as.runtime_dir + "/crius/crius.sock", as.home + "/logs"),
+        state_(as.runtime_dir + "/crius"),
+        root_(as.home + "/.local/share/crius") {
+    const std::string conf = as.home + "/bench";
+    fs::create_directories(dir_);
+    // The network is the private one behind slirp4netns: its leases are the daemon's to keep.
+    write_text(conf + "/cni/10-bench.conflist", net.conflist("bench-crius-rootless", false));
+    // Info, not warn: "crius is serving the CRI" is an info line.
+    write_text(conf + "/crius.yaml", "log_level: info\nimage:\n  registries: [{prefix: \"" + o.registry +
+                                         "\", insecure: true}]\n");
+    fs::create_directories(logs_dir_);
+    for (const auto& p : {conf, conf + "/cni", conf + "/cni/10-bench.conflist", conf + "/crius.yaml", logs_dir_})
+      if (::chown(p.c_str(), as.uid, as.gid) != 0) throw std::runtime_error("chown " + p + ": " + std::strerror(errno));
+    spawn({o.binary, "--config", conf + "/crius.yaml", "--network-cni-config-dir", conf + "/cni",
+           "--network-cni-plugin-dirs", o.cni_bin_dirs, "--metrics-address",
+           "127.0.0.1:" + std::to_string(fixtures::free_loopback_port())},
+          as);
+    wait_ready(120s, "crius is serving the CRI");
   }
 
   std::vector<pid_t> pod_processes() const override {
     std::vector<pid_t> out;
     for (pid_t pid : all_pids())
-      if (comm_of(pid).rfind("crius-monitor", 0) == 0 && (belongs_to(pid, dir_) || belongs_to(pid, state_)))
+      if (comm_of(pid).rfind("crius-monitor", 0) == 0 &&
+          (belongs_to(pid, dir_) || belongs_to(pid, state_) || (as_ && belongs_to(pid, root_))))
         out.push_back(pid);
     return out;
   }
 
   bool content_gone(const std::vector<std::string>& digests, std::chrono::seconds timeout) const override {
-    return wait_gone(dir_ + "/root", digests, timeout);
+    return wait_gone(root_, digests, timeout);
   }
 
-  size_t layer_count() const override { return dirs_in(dir_ + "/root/images/layers", "tmp-"); }
+  size_t layer_count() const override { return dirs_in(root_ + "/images/layers", "tmp-"); }
 
-  std::vector<std::string> dirs() const override { return {dir_, state_}; }
+  std::vector<std::string> dirs() const override {
+    if (as_) return {dir_, state_, root_};
+    return {dir_, state_};  // the root is in dir_
+  }
 
  private:
-  std::string state_;
+  std::string state_, root_;
 };
 
 }  // namespace
@@ -542,6 +599,7 @@ std::unique_ptr<CriDaemon> start_containerd(const RunDir& run, const Network& ne
 std::string containerd_config(const CriDaemon& d) { return slurp(d.dir() + "/config.toml"); }
 
 std::unique_ptr<CriDaemon> start_crius(const RunDir& run, const Network& net, const CriusOptions& o) {
+  if (o.user) return std::make_unique<Crius>(run, net, o, *o.user);
   return std::make_unique<Crius>(run, net, o);
 }
 

@@ -3,8 +3,8 @@
 // and sockets inside it (crius's state in a short /run/c<tag> beside it, for
 // its monitor sockets' length), a bridge CNI network per daemon, and a cleanup pass
 // that removes everything a run made (processes, cgroups, netns, mounts,
-// bridges, files) — at the end of a run, and at the start of the next for
-// the leftovers of a run that crashed.
+// bridges, files; a rootless crius's user, bench_user.h) — at the end of a
+// run, and at the start of the next for the leftovers of a run that crashed.
 #pragma once
 
 // The proto first: the CRI Signal enum must be parsed before <signal.h> macros exist.
@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -63,7 +64,17 @@ struct Network {
   Network(const RunDir& run, const std::string& bridge);
   ~Network();
   std::string bridge, subnet_prefix, ipam_dir;
-  std::string conflist(const std::string& name) const;
+  // bridge + host-local + portmap. Without `ipam_data_dir` host-local keeps
+  // its leases where the daemon says (a rootless crius: under its root).
+  std::string conflist(const std::string& name, bool ipam_data_dir = true) const;
+};
+
+// An unprivileged user a daemon runs as (bench_user.h makes one): its IDs,
+// and the only environment it gets besides PATH.
+struct RunAs {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::string home, runtime_dir;
 };
 
 // A daemon that serves the CRI on a unix socket.
@@ -76,6 +87,8 @@ class CriDaemon {
   v1::RuntimeService::Stub& runtime() { return *runtime_; }
   v1::ImageService::Stub& image() { return *image_; }
   std::string log_tail(size_t bytes = 4000) const;
+  // A new directory for one pod's logs (log_directory), the daemon's to write in.
+  std::string pod_logs_dir(const std::string& pod) const;
   // Its per-pod helper processes: containerd's shims, crius's monitors.
   virtual std::vector<pid_t> pod_processes() const = 0;
   // Waits (bounded) until none of these blobs is left in the daemon's store.
@@ -88,10 +101,13 @@ class CriDaemon {
   void shutdown();
 
  protected:
-  CriDaemon(std::string name, std::string dir, std::string socket);
-  void spawn(const std::vector<std::string>& argv);
-  void wait_ready(std::chrono::seconds timeout);
-  std::string name_, dir_, socket_;
+  CriDaemon(std::string name, std::string dir, std::string socket, std::string logs_dir);
+  // Forks and execs argv (its output to dir()/daemon.log); `as`: as that user.
+  void spawn(const std::vector<std::string>& argv, const std::optional<RunAs>& as = std::nullopt);
+  // Waits for `ready_line` in its log, when given, then for RuntimeReady and NetworkReady.
+  void wait_ready(std::chrono::seconds timeout, const std::string& ready_line = "");
+  std::string name_, dir_, socket_, logs_dir_;
+  std::optional<RunAs> as_;
   pid_t pid_ = -1;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::RuntimeService::Stub> runtime_;
@@ -112,6 +128,11 @@ std::string containerd_config(const CriDaemon& d);
 struct CriusOptions {
   std::string binary;
   std::string cni_bin_dirs = "/usr/lib/cni";
+  // Rootless: crius runs as this user ("crius-rootless") in its XDG places
+  // (root ~/.local/share/crius, state and socket $XDG_RUNTIME_DIR/crius), its
+  // config and CNI dir in its home, pods' logs in ~/logs.
+  std::optional<RunAs> user;
+  std::string registry;  // rootless: "127.0.0.1:PORT", an insecure prefix in its config
 };
 std::unique_ptr<CriDaemon> start_crius(const RunDir& run, const Network& net, const CriusOptions& o);
 

@@ -373,22 +373,6 @@ class DaemonCpu {
   std::string dir_, back_, how_;
 };
 
-// ---- CRI calls ----
-
-// Removed, its blobs and layers gone from disk (as figure 1 waits); "" or what failed.
-std::string make_cold(CriDaemon& d, const FilesImage& im, size_t layers_before) {
-  if (image_present(d, im.ref)) {
-    auto s = remove_image(d, im.ref, 300s);
-    if (!s.ok()) return "RemoveImage: " + s.error_message();
-  }
-  std::vector<std::string> gone = im.digests;
-  gone.insert(gone.end(), im.diff_ids.begin(), im.diff_ids.end());
-  if (!d.content_gone(gone, 300s)) return "cold store: the image's blobs are still on disk after 300 s";
-  for (auto until = Clock::now() + 300s; d.layer_count() > layers_before; std::this_thread::sleep_for(100ms))
-    if (Clock::now() > until) return "cold store: the image's layers are still on disk after 300 s";
-  return "";
-}
-
 // ---- page cache ----
 
 // 0, or the errno of the write to drop_caches.
@@ -399,15 +383,6 @@ int drop_caches() {
   const int err = ::write(fd, "3\n", 2) == 2 ? 0 : errno;
   ::close(fd);
   return err;
-}
-
-void read_through(const std::vector<std::string>& files) {
-  std::vector<char> buf(1 << 20);
-  for (const auto& f : files) {
-    Fd in(::open(f.c_str(), O_RDONLY | O_CLOEXEC));
-    while (in.fd >= 0 && ::read(in.fd, buf.data(), buf.size()) > 0) {
-    }
-  }
 }
 
 // ---- the figure ----
@@ -471,6 +446,29 @@ std::string mib(uint64_t b) {
 }
 
 }  // namespace
+
+// As figure 1 waits.
+std::string make_cold(CriDaemon& d, const FilesImage& im, size_t layers_before) {
+  if (image_present(d, im.ref)) {
+    auto s = remove_image(d, im.ref, 300s);
+    if (!s.ok()) return "RemoveImage: " + s.error_message();
+  }
+  std::vector<std::string> gone = im.digests;
+  gone.insert(gone.end(), im.diff_ids.begin(), im.diff_ids.end());
+  if (!d.content_gone(gone, 300s)) return "cold store: the image's blobs are still on disk after 300 s";
+  for (auto until = Clock::now() + 300s; d.layer_count() > layers_before; std::this_thread::sleep_for(100ms))
+    if (Clock::now() > until) return "cold store: the image's layers are still on disk after 300 s";
+  return "";
+}
+
+void read_through(const std::vector<std::string>& files) {
+  std::vector<char> buf(1 << 20);
+  for (const auto& f : files) {
+    Fd in(::open(f.c_str(), O_RDONLY | O_CLOEXEC));
+    while (in.fd >= 0 && ::read(in.fd, buf.data(), buf.size()) > 0) {
+    }
+  }
+}
 
 std::vector<std::string> default_files_trees() {
   std::vector<std::string> out;

@@ -9,6 +9,7 @@
 // MB/s and files/s.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <set>
 #include <string>
@@ -40,6 +41,12 @@ std::vector<std::string> default_files_trees();
 // Makes one layer per tree (tar | hash | gzip -6, all streamed, the trees
 // at once) and pushes them with a config and an OCI manifest as ref.
 FilesImage push_files_image(const RunDir& run, fixtures::Registry& reg, const std::vector<std::string>& trees);
+
+// Removes the image from d and waits until its blobs and layers are gone
+// from disk (layers_before: d's layer count without it); "" or what failed.
+std::string make_cold(CriDaemon& d, const FilesImage& im, size_t layers_before);
+// Reads the files through, into the page cache.
+void read_through(const std::vector<std::string>& files);
 
 // Runs and prints the figure: n interleaved iterations for each page-cache
 // variant asked for ("warm", "dropped").

@@ -239,6 +239,11 @@ TEST_F(Package, InstallsRunsANetworkedPodAndPurgesClean) {
   std::vector<std::string> argv = exec_start(unit);
   ASSERT_FALSE(argv.empty()) << slurp(unit);
   EXPECT_EQ(argv[0], "/usr/bin/crius");
+  // So does the rootless one (systemctl --user).
+  const std::string user_unit = "/usr/lib/systemd/user/crius.service";
+  const std::vector<std::string> user_argv = exec_start(user_unit);
+  ASSERT_FALSE(user_argv.empty()) << slurp(user_unit);
+  EXPECT_EQ(user_argv[0], "/usr/bin/crius");
   fs::create_directories(dir_ / "cni");
   fs::copy_file(kPackaged, dir_ / "cni/10-crius-bridge.conflist");
   const std::string socket = (dir_ / "state/crius.sock").string();
@@ -346,7 +351,8 @@ TEST_F(Package, InstallsRunsANetworkedPodAndPurgesClean) {
   // (checked in TearDown).
   ASSERT_EQ(purge().code, 0);
   for (const char* f : {"/usr/bin/crius", "/usr/bin/crius-runtime", "/usr/bin/crius-monitor", "/usr/bin/crius-pause",
-                        "/etc/crius", "/lib/systemd/system/crius.service", "/usr/share/crius", "/usr/share/doc/crius",
+                        "/etc/crius", "/lib/systemd/system/crius.service", "/usr/lib/systemd/user/crius.service",
+                        "/usr/share/crius", "/usr/share/doc/crius",
                         "/var/lib/crius", "/run/crius", "/usr/share/lintian/overrides/crius",
                         "/var/lib/systemd/deb-systemd-helper-enabled/crius.service"})
     EXPECT_FALSE(fs::exists(f)) << f << " is left after purge";
