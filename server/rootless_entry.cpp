@@ -93,6 +93,11 @@ bool join_holder(pid_t holder) {
 // signals to the daemon's group do not reach it.
 void start_holder(const std::string& state_dir, const std::string& binary) {
   mkdir_all(state_dir + "/rootless", 0700);
+  if (binary.empty() || ::access(binary.c_str(), X_OK) != 0) {
+    log::warn("no crius-pause beside crius to hold the namespaces: pods will not outlive a restart of the daemon",
+              {{"binary", binary}});
+    return;
+  }
   const pid_t pid = ::fork();
   if (pid < 0) throw_errno("starting the namespace holder " + binary);
   if (pid == 0) {

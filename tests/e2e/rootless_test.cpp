@@ -40,6 +40,13 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using crius::testing::eventually;
 
+// Unprivileged user namespaces and a tun device: what rootless needs of the kernel.
+bool kernel_allows_rootless() {
+  std::ifstream max("/proc/sys/user/max_user_namespaces");
+  long n = 0;
+  return (max >> n) && n > 0 && ::access("/dev/net/tun", F_OK) == 0;
+}
+
 bool have(const char* program) {
   for (const char* dir : {"/usr/bin/", "/usr/sbin/", "/bin/", "/sbin/"})
     if (::access((std::string(dir) + program).c_str(), X_OK) == 0) return true;
@@ -201,6 +208,7 @@ v1::RuntimeCondition condition(Daemon& d, const std::string& type) {
 
 TEST(Rootless, AUserRunsAPodWithAHostPortAndLeavesNothingOwnedByRoot) {
   if (!have("newuidmap") || !have("slirp4netns")) GTEST_SKIP() << "needs Debian's uidmap and slirp4netns";
+  if (!kernel_allows_rootless()) GTEST_SKIP() << "needs user namespaces for users and /dev/net/tun";
   const std::string image = busybox_image();  // its registry is made before the marker
   TunOpen tun;
   TestUser user;
@@ -330,6 +338,7 @@ TEST(Rootless, AUserRunsAPodWithAHostPortAndLeavesNothingOwnedByRoot) {
 
 TEST(Rootless, RootInsideAUserNamespaceRunsAPodWithAHostPort) {
   if (!have("slirp4netns")) GTEST_SKIP() << "needs Debian's slirp4netns";
+  if (!kernel_allows_rootless()) GTEST_SKIP() << "needs user namespaces for users and /dev/net/tun";
   const std::string image = busybox_image();
   TunOpen tun;
   DaemonOptions options;
