@@ -70,7 +70,7 @@ pid_t start_slirp(const std::string& netns, const std::string& api_socket, const
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) throw_errno("pipe for slirp4netns's ready fd");
   Fd ready_r(p[0]), ready_w(p[1]);
-  Fd log(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+  Fd log(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   if (!log) throw_errno("opening " + log_path);
   const std::vector<std::string> args{"slirp4netns", "--configure", "--mtu=65520", "--disable-host-loopback",
                                       "--api-socket", api_socket, "--ready-fd=3", "--netns-type=path", netns, "tap0"};
@@ -100,9 +100,10 @@ pid_t start_slirp(const std::string& netns, const std::string& api_socket, const
   ::kill(pid, SIGKILL);
   int status = 0;
   ::waitpid(pid, &status, 0);
+  // What slirp4netns said (its log is this start's alone).
   std::string why = read_file_if_exists(log_path).value_or("");
-  if (const auto cut = why.rfind('\n', why.size() > 1 ? why.size() - 2 : 0); cut != std::string::npos && why.size() > 400)
-    why = why.substr(cut + 1);
+  if (why.size() > 400) why = why.substr(why.size() - 400);
+  while (!why.empty() && why.back() == '\n') why.pop_back();
   if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && why.empty())
     why = "slirp4netns is not installed (Debian's slirp4netns package provides it)";
   throw FailedPrecondition("the pods' network: slirp4netns did not start: " +
@@ -181,7 +182,8 @@ json RootlessNetwork::call(const json& request) const {
   if (!answer.is_object()) throw Internal("slirp4netns's API answered something that is not JSON: " + in);
   if (answer.contains("error"))
     throw FailedPrecondition("slirp4netns: " + answer["error"].value("desc", answer["error"].dump()));
-  return answer.value("return", json::object());
+  // add_hostfwd answers {"return": {…}}, list_hostfwd {"entries": […]}.
+  return answer.contains("return") ? answer["return"] : answer;
 }
 
 void RootlessNetwork::forward(const cni::PortMapping& m) {
@@ -189,9 +191,6 @@ void RootlessNetwork::forward(const cni::PortMapping& m) {
   if (m.protocol != "tcp" && m.protocol != "udp")
     throw InvalidArgument("port_mappings: protocol " + m.protocol + " cannot be forwarded to a rootless pod");
   const std::string host = m.host_ip.empty() ? "0.0.0.0" : m.host_ip;
-  for (const auto& e : call({{"execute", "list_hostfwd"}}).value("entries", json::array()))
-    if (e.value("proto", "") == m.protocol && e.value("host_addr", "") == host && e.value("host_port", 0) == m.host_port)
-      return;
   try {
     call({{"execute", "add_hostfwd"},
           {"arguments",
@@ -206,7 +205,7 @@ void RootlessNetwork::forward(const cni::PortMapping& m) {
   }
 }
 
-void RootlessNetwork::unforward(const std::vector<cni::PortMapping>& mappings) {
+void RootlessNetwork::remove_forwards(const std::vector<cni::PortMapping>& mappings, bool matching) {
   json entries;
   try {
     entries = call({{"execute", "list_hostfwd"}}).value("entries", json::array());
@@ -214,18 +213,25 @@ void RootlessNetwork::unforward(const std::vector<cni::PortMapping>& mappings) {
     log::warn("cannot list the pods' host port forwards", {{"error", e.what()}});
     return;
   }
-  for (const auto& m : mappings) {
-    const std::string host = m.host_ip.empty() ? "0.0.0.0" : m.host_ip;
-    for (const auto& e : entries) {
-      if (e.value("proto", "") != m.protocol || e.value("host_addr", "") != host || e.value("host_port", 0) != m.host_port)
-        continue;
-      try {
-        call({{"execute", "remove_hostfwd"}, {"arguments", {{"id", e.value("id", -1)}}}});
-      } catch (const Error& err) {
-        log::warn("cannot remove a host port forward", {{"port", std::to_string(m.host_port)}, {"error", err.what()}});
-      }
+  for (const auto& e : entries) {
+    bool matches = false;
+    for (const auto& m : mappings)
+      matches = matches || (e.value("proto", "") == m.protocol && e.value("host_port", 0) == m.host_port &&
+                            e.value("host_addr", "") == (m.host_ip.empty() ? "0.0.0.0" : m.host_ip));
+    if (matches != matching) continue;
+    try {
+      call({{"execute", "remove_hostfwd"}, {"arguments", {{"id", e.value("id", -1)}}}});
+    } catch (const Error& err) {
+      log::warn("cannot remove a host port forward",
+                {{"port", std::to_string(e.value("host_port", 0))}, {"error", err.what()}});
     }
   }
+}
+
+void RootlessNetwork::unforward(const std::vector<cni::PortMapping>& mappings) { remove_forwards(mappings, true); }
+
+void RootlessNetwork::keep_only(const std::vector<cni::PortMapping>& live) {
+  if (problem().empty()) remove_forwards(live, false);
 }
 
 void RootlessNetwork::stop() {

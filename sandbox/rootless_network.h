@@ -45,13 +45,15 @@ class RootlessNetwork {
   std::string problem() const;
 
   // Forwards host_ip:host_port (host_ip "" is every address) on the host to
-  // the same port of the pods' namespace; an existing identical forward is
-  // kept. Throws FailedPrecondition with slirp4netns's reason (a port in
-  // use, a port below net.ipv4.ip_unprivileged_port_start).
+  // the same port of the pods' namespace. Throws FailedPrecondition with
+  // slirp4netns's reason (a port in use, a port below
+  // net.ipv4.ip_unprivileged_port_start).
   void forward(const cni::PortMapping&);
-  // Removes the forwards of these mappings that exist; never throws for a
-  // missing one.
+  // Removes the forwards of these mappings that exist; never throws.
   void unforward(const std::vector<cni::PortMapping>&);
+  // At start: removes every forward but the live pods' (a crash between a
+  // forward and the pod's record left one).
+  void keep_only(const std::vector<cni::PortMapping>& live);
 
   // Stops slirp4netns and unpins the namespace (the daemon stops with no pod
   // sandbox left).
@@ -59,6 +61,8 @@ class RootlessNetwork {
 
  private:
   nlohmann::json call(const nlohmann::json& request) const;
+  // Removes the forwards that match `mappings` (or, !matching, that match none).
+  void remove_forwards(const std::vector<cni::PortMapping>& mappings, bool matching);
 
   std::string dir_, netns_, api_socket_, pid_file_;
   std::string failure_;  // why slirp4netns did not start

@@ -128,6 +128,12 @@ int run_daemon(const conf::Options& options, conf::Config config) {
   sandbox::Sandboxes sandboxes(config.root, config.state, cni, sandbox::default_pause_binary());
   sandboxes.forward_host_ports_through(pod_network.get());
   sandboxes.load();
+  if (pod_network) {
+    std::vector<cni::PortMapping> live;
+    for (const auto& p : sandboxes.list())
+      if (p.cni_attached) live.insert(live.end(), p.spec.port_mappings.begin(), p.spec.port_mappings.end());
+    pod_network->keep_only(live);
+  }
   cni.gc(config.network, sandboxes.attached_ids());
   sandboxes.sweep();  // after the CNI DELs, which want the netns pins still there
   image::Images images(config.root,

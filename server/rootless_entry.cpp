@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -103,10 +104,11 @@ void start_holder(const std::string& state_dir, const std::string& binary) {
   if (pid == 0) {
     ::setsid();
     const int null = ::open("/dev/null", O_RDWR);
-    if (null >= 0) {
-      ::dup2(null, 0);
-      ::dup2(null, 1);
-    }
+    // Nothing of the daemon's: a journal stream or a pipe held by the holder
+    // would never see its end.
+    if (null >= 0)
+      for (int fd = 0; fd < 3; ++fd) ::dup2(null, fd);
+    ::syscall(SYS_close_range, 3U, ~0U, 0U);
     ::execl(binary.c_str(), "crius-pause", static_cast<char*>(nullptr));
     ::_exit(127);
   }

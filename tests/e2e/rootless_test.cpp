@@ -13,7 +13,9 @@
 //
 #include <grp.h>
 #include <pwd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,6 +25,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -173,6 +176,34 @@ std::vector<int> processes_in_userns(const std::string& userns) {
   return out;
 }
 
+// One request to slirp4netns's API socket; its answer.
+nlohmann::json slirp_call(const std::string& socket_path, const nlohmann::json& request) {
+  const int s = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  socket_path.copy(addr.sun_path, sizeof addr.sun_path - 1);
+  std::string in;
+  if (::connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    const std::string out = request.dump();
+    if (::write(s, out.data(), out.size()) == static_cast<ssize_t>(out.size())) {
+      ::shutdown(s, SHUT_WR);
+      char buf[4096];
+      for (ssize_t n; (n = ::read(s, buf, sizeof buf)) > 0;) in.append(buf, static_cast<size_t>(n));
+    }
+  }
+  ::close(s);
+  return nlohmann::json::parse(in, nullptr, false);
+}
+
+// The host ports slirp4netns forwards now.
+std::set<int> forwarded_ports(const std::string& socket_path) {
+  std::set<int> out;
+  const auto answer = slirp_call(socket_path, {{"execute", "list_hostfwd"}});
+  if (answer.is_object())
+    for (const auto& e : answer.value("entries", nlohmann::json::array())) out.insert(e.value("host_port", 0));
+  return out;
+}
+
 // A pod with host port `host_port` -> 8080, busybox httpd serving /etc on
 // 8080, as kubelet would send them.
 struct WebPod {
@@ -260,8 +291,15 @@ TEST(Rootless, AUserRunsAPodWithAHostPortAndLeavesNothingOwnedByRoot) {
     ASSERT_TRUE(create_container(d, w.pod, app_cfg, w.config, &app).ok());
     ASSERT_TRUE(start_container(d, app).ok());
 
-    // A restart joins the namespaces the pods live in (their holder's).
+    // A restart joins the namespaces the pods live in (their holder's), and
+    // drops a forward no pod owns (as a crash after add_hostfwd leaves).
+    const std::string api = user.runtime_dir + "/crius/rootless/slirp4netns.sock";
+    const int stray = fixtures::free_loopback_port();
+    slirp_call(api, {{"execute", "add_hostfwd"},
+                     {"arguments", {{"proto", "tcp"}, {"host_port", stray}, {"guest_port", stray}}}});
+    EXPECT_EQ(forwarded_ports(api), (std::set<int>{host_port, stray}));
     d.restart();
+    EXPECT_EQ(forwarded_ports(api), std::set<int>{host_port});
     EXPECT_NE(d.log().find("running rootless in the namespaces of the earlier daemon"), std::string::npos) << d.log();
     EXPECT_NE(d.log().find("pods' network found from an earlier run"), std::string::npos) << d.log();
 
@@ -284,6 +322,7 @@ TEST(Rootless, AUserRunsAPodWithAHostPortAndLeavesNothingOwnedByRoot) {
 
     ASSERT_TRUE(stop_pod(d, w.pod).ok());
     ASSERT_TRUE(remove_pod(d, w.pod).ok());
+    EXPECT_EQ(forwarded_ports(api), std::set<int>{});
 
     // runc, which finds the user namespace itself, runs and stops one too
     // (it has no cgroup to kill "all" through).
@@ -370,10 +409,12 @@ TEST(Rootless, RootInsideAUserNamespaceRunsAPodWithAHostPort) {
   }));
   EXPECT_TRUE(body.ends_with("\r\n\r\nrl-web\n")) << body;
 
+  const std::string api = d.dir() / "state/rootless/slirp4netns.sock";
+  EXPECT_EQ(forwarded_ports(api), std::set<int>{host_port});
   ASSERT_TRUE(stop_pod(d, w.pod).ok());
   ASSERT_TRUE(remove_pod(d, w.pod).ok());
-  // The port is free again once the pod is gone.
-  EXPECT_TRUE(http_get("127.0.0.1:" + std::to_string(host_port), "/hostname").empty());
+  // The port is no longer forwarded once the pod is gone.
+  EXPECT_EQ(forwarded_ports(api), std::set<int>{});
   EXPECT_EQ(d.stop(SIGTERM), 0) << d.log();
   std::vector<int> left;
   EXPECT_TRUE(eventually([&] {
