@@ -229,6 +229,19 @@ WebPod run_web_pod(Daemon& d, const std::string& image, int host_port, const std
   return w;
 }
 
+// Removes every pod the daemon still has when the test ends, so that a test
+// that fails halfway leaves no monitor, container or slirp4netns behind.
+struct RemovePodsAtEnd {
+  Daemon& d;
+  ~RemovePodsAtEnd() {
+    if (!d.running()) return;
+    v1::ListPodSandboxResponse res;
+    if (d.runtime()->ListPodSandbox(deadline_ctx().get(), v1::ListPodSandboxRequest(), &res).ok())
+      for (const auto& p : res.items()) remove_pod(d, p.id());
+    d.stop(SIGTERM);
+  }
+};
+
 v1::RuntimeCondition condition(Daemon& d, const std::string& type) {
   v1::StatusResponse res;
   EXPECT_TRUE(d.runtime()->Status(deadline_ctx().get(), v1::StatusRequest(), &res).ok());
@@ -262,6 +275,7 @@ TEST(Rootless, AUserRunsAPodWithAHostPortAndLeavesNothingOwnedByRoot) {
   std::string daemon_dir;
   {
     Daemon d(options);
+    RemovePodsAtEnd cleanup{d};
     daemon_dir = d.dir().path();
     write_file(d.dir() / "cni/10-rootless.conflist", rootless_conflist());
     EXPECT_TRUE(d.wait_for_log("running rootless in a user namespace of our own")) << d.log();
@@ -387,6 +401,7 @@ TEST(Rootless, RootInsideAUserNamespaceRunsAPodWithAHostPort) {
   // the pods get theirs behind slirp4netns.
   options.wrapper = {"unshare", "--user", "--map-root-user", "--mount", "--"};
   Daemon d(options);
+  RemovePodsAtEnd cleanup{d};
   write_file(d.dir() / "cni/10-rootless.conflist", rootless_conflist());
   std::error_code ec;
   const std::string userns = fs::read_symlink("/proc/" + std::to_string(d.pid()) + "/ns/user", ec).string();
