@@ -1,6 +1,7 @@
 #include "base/proc_stat.h"
 
 #include <cstdlib>
+#include <exception>
 #include <string>
 
 #include "base/file.h"
@@ -21,6 +22,24 @@ std::string stat_tail(pid_t pid) {
 char process_state(pid_t pid) {
   const std::string t = stat_tail(pid);
   return t.empty() ? 0 : t[0];
+}
+
+bool process_running(pid_t pid) {
+  const char st = pid > 0 ? process_state(pid) : 0;
+  return st != 0 && st != 'Z';
+}
+
+pid_t running_pid_in_file(const std::string& pid_file, std::string_view comm) {
+  const auto text = read_file_if_exists(pid_file);
+  if (!text) return -1;
+  pid_t pid = -1;
+  try {
+    pid = static_cast<pid_t>(std::stol(*text));
+  } catch (const std::exception&) {
+    return -1;
+  }
+  const auto name = read_file_if_exists("/proc/" + std::to_string(pid) + "/comm");
+  return process_running(pid) && name && name->starts_with(comm) ? pid : -1;
 }
 
 uint64_t process_start_time(pid_t pid) { return process_stat_field(pid, 22); }

@@ -1,9 +1,8 @@
 #include "base/process.h"
 
-#include <sched.h>
-
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>

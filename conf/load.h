@@ -7,12 +7,11 @@
 #include <utility>
 #include <vector>
 
-#include "conf/user_places.h"
-
 #include <nlohmann/json.hpp>
 
 #include "base/duration.h"
 #include "conf/config.h"
+#include "conf/user_places.h"
 
 namespace crius::conf {
 

@@ -125,11 +125,10 @@ void require_user_namespaces(const std::string& name, const conf::Config& conf) 
   const std::string n = name.empty() ? conf.runtime.default_handler : name;
   for (const auto& f : handler_features(conf))
     if (f.name == n && !f.user_namespaces)
-      throw FailedPrecondition("runtime handler \"" + n +
-                               "\" cannot run pods with a user namespace (userns_options mode POD): " +
-                               std::string(in_user_namespace() ? "crius itself runs in a user namespace"
-                                                    : "its OCI runtime does not report user namespaces and "
-                                                      "idmapped mounts in its features"));
+      throw FailedPrecondition(
+          "runtime handler \"" + n + "\" cannot run pods with a user namespace (userns_options mode POD): " +
+          (in_user_namespace() ? "crius itself runs in a user namespace"
+                               : "its OCI runtime does not report user namespaces and idmapped mounts in its features"));
 }
 
 }  // namespace crius::container

@@ -28,9 +28,9 @@ namespace {
 constexpr const char* kWhiteoutPrefix = ".wh.";
 constexpr const char* kOpaqueMarker = ".wh..wh..opq";
 
-// In a user namespace an ID outside its map cannot own a file (EINVAL) and a
-// device node cannot be made (EPERM): such entries keep our owner or are left
-// out, as rootless podman does, and the caller logs how many.
+// In a user namespace an ID outside its map cannot own a file (EINVAL): the
+// entry keeps our owner, as rootless podman does, and the caller logs how
+// many. True when the failed chown (errno) is that case.
 bool unmapped_owner(UnpackStats& stats, uid_t uid, gid_t gid) {
   if (errno != EINVAL || !in_user_namespace()) return false;
   if (stats.unmapped_owners++ == 0) stats.first_unmapped = std::to_string(uid) + ":" + std::to_string(gid);

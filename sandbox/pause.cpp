@@ -218,7 +218,7 @@ void kill_pause(pid_t pid) {
   if (!is_pause(pid)) return;
   ::kill(pid, SIGKILL);
   // Dead once a zombie: reaping it is its new parent's business.
-  wait_until([pid] { return process_state(pid) == 0 || process_state(pid) == 'Z'; }, kKillWait);
+  wait_until([pid] { return !process_running(pid); }, kKillWait);
 }
 
 }  // namespace crius::sandbox

@@ -19,6 +19,7 @@
 #include "base/fd.h"
 #include "base/file.h"
 #include "base/log.h"
+#include "base/proc_stat.h"
 #include "base/user_namespace.h"
 #include "sandbox/namespaces.h"
 
@@ -37,30 +38,6 @@ constexpr auto kReadyTimeout = 10s;
 bool pinned(const std::string& path) {
   struct statfs fs;
   return ::statfs(path.c_str(), &fs) == 0 && fs.f_type == NSFS_MAGIC;
-}
-
-// Running, not a zombie waiting for us.
-bool alive(pid_t pid) {
-  if (pid <= 0) return false;
-  const auto stat = read_file_if_exists("/proc/" + std::to_string(pid) + "/stat");
-  if (!stat) return false;
-  const auto paren = stat->rfind(')');
-  return paren != std::string::npos && paren + 2 < stat->size() && (*stat)[paren + 2] != 'Z';
-}
-
-// The pid a previous daemon recorded, when that process is still a
-// slirp4netns; -1 otherwise.
-pid_t recorded_pid(const std::string& pid_file) {
-  const auto text = read_file_if_exists(pid_file);
-  if (!text) return -1;
-  pid_t pid = -1;
-  try {
-    pid = static_cast<pid_t>(std::stol(*text));
-  } catch (const std::exception&) {
-    return -1;
-  }
-  const auto comm = read_file_if_exists("/proc/" + std::to_string(pid) + "/comm");
-  return alive(pid) && comm && comm->starts_with("slirp4netns") ? pid : -1;
 }
 
 // Starts slirp4netns on the namespace at `netns`, its own session (signals
@@ -119,9 +96,9 @@ RootlessNetwork::RootlessNetwork(const std::string& state_dir)
     : dir_(dir_of(state_dir)),
       netns_(dir_ + "/ns/net"),
       api_socket_(dir_ + "/slirp4netns.sock"),
-      pid_file_(pid_file_of(state_dir)) {
+      pid_file_(dir_ + "/slirp4netns.pid") {
   mkdir_all(dir_, 0700);
-  pid_ = recorded_pid(pid_file_);
+  pid_ = running_pid_in_file(pid_file_, "slirp4netns");
   if (pid_ > 0 && pinned(netns_)) {
     log::info("pods' network found from an earlier run", {{"netns", netns_}, {"slirp4netns_pid", std::to_string(pid_)}});
     return;
@@ -143,13 +120,18 @@ RootlessNetwork::RootlessNetwork(const std::string& state_dir)
     log::error("the pods' network has no way out", {{"error", failure_}});
     return;
   }
-  write_file_atomic(pid_file_, std::to_string(pid_), 0600);
+  try {
+    write_file_atomic(pid_file_, std::to_string(pid_), 0600);
+  } catch (...) {
+    stop();  // a slirp4netns no pid file names would outlive us unseen
+    throw;
+  }
   log::info("pods' network started", {{"netns", netns_}, {"slirp4netns_pid", std::to_string(pid_)}});
 }
 
 std::string RootlessNetwork::problem() const {
   if (!failure_.empty()) return failure_;
-  if (alive(pid_)) return "";
+  if (process_running(pid_)) return "";
   return "slirp4netns (pid " + std::to_string(pid_) + "), which connects the pods' network to the host, is gone; "
          "restart crius";
 }
@@ -235,14 +217,14 @@ void RootlessNetwork::keep_only(const std::vector<cni::PortMapping>& live) {
 }
 
 void RootlessNetwork::stop() {
-  if (alive(pid_)) {
+  if (process_running(pid_)) {
     ::kill(pid_, SIGTERM);
     // Ours when this daemon started it; else a previous daemon's, reaped by init.
-    for (int i = 0; i < 100 && alive(pid_); ++i) {
+    for (int i = 0; i < 100 && process_running(pid_); ++i) {
       if (::waitpid(pid_, nullptr, WNOHANG) == pid_) break;
       std::this_thread::sleep_for(10ms);
     }
-    if (alive(pid_)) ::kill(pid_, SIGKILL);
+    if (process_running(pid_)) ::kill(pid_, SIGKILL);
     ::waitpid(pid_, nullptr, WNOHANG);
   }
   ::unlink(pid_file_.c_str());

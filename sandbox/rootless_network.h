@@ -28,9 +28,9 @@ class RootlessNetwork {
   // Whether this daemon needs one: in a user namespace that does not own
   // the network namespace it runs in.
   static bool needed();
-  // The directory under the state dir, and the pid file that the entry reads.
+  // Where a rootless crius keeps what outlives it (server/rootless_entry.h
+  // keeps its namespace holder's pid there too).
   static std::string dir_of(const std::string& state_dir) { return state_dir + "/rootless"; }
-  static std::string pid_file_of(const std::string& state_dir) { return dir_of(state_dir) + "/slirp4netns.pid"; }
 
   // Finds the namespace and slirp4netns a previous daemon left, or makes
   // them. When slirp4netns cannot start (not installed, /dev/net/tun closed

@@ -17,6 +17,8 @@
 #include "base/fd.h"
 #include "base/file.h"
 #include "base/log.h"
+#include "base/proc_stat.h"
+#include "sandbox/rootless_network.h"
 
 namespace crius::server {
 namespace {
@@ -62,20 +64,10 @@ std::string run_helper(const std::vector<std::string>& args) {
                            : "signal " + std::to_string(WTERMSIG(status));
 }
 
-std::string holder_pid_file(const std::string& state_dir) { return state_dir + "/rootless/holder.pid"; }
+constexpr const char* kHolderName = "crius-pause";
 
-// The holder a previous daemon left, when it is alive; -1 otherwise.
-pid_t live_holder(const std::string& state_dir) {
-  const auto text = read_file_if_exists(holder_pid_file(state_dir));
-  if (!text) return -1;
-  pid_t pid = -1;
-  try {
-    pid = static_cast<pid_t>(std::stol(*text));
-  } catch (const std::exception&) {
-    return -1;
-  }
-  const auto comm = read_file_if_exists("/proc/" + std::to_string(pid) + "/comm");
-  return comm && comm->starts_with("crius-pause") ? pid : -1;
+std::string holder_pid_file(const std::string& state_dir) {
+  return sandbox::RootlessNetwork::dir_of(state_dir) + "/holder.pid";
 }
 
 // Joins the user and mount namespaces of `holder`: we own its user
@@ -93,7 +85,7 @@ bool join_holder(pid_t holder) {
 // Starts the holder in our namespaces, in a session of its own so that
 // signals to the daemon's group do not reach it.
 void start_holder(const std::string& state_dir, const std::string& binary) {
-  mkdir_all(state_dir + "/rootless", 0700);
+  mkdir_all(sandbox::RootlessNetwork::dir_of(state_dir), 0700);
   if (binary.empty() || ::access(binary.c_str(), X_OK) != 0) {
     log::warn("no crius-pause beside crius to hold the namespaces: pods will not outlive a restart of the daemon",
               {{"binary", binary}});
@@ -109,10 +101,15 @@ void start_holder(const std::string& state_dir, const std::string& binary) {
     if (null >= 0)
       for (int fd = 0; fd < 3; ++fd) ::dup2(null, fd);
     ::syscall(SYS_close_range, 3U, ~0U, 0U);
-    ::execl(binary.c_str(), "crius-pause", static_cast<char*>(nullptr));
+    ::execl(binary.c_str(), kHolderName, static_cast<char*>(nullptr));
     ::_exit(127);
   }
-  write_file_atomic(holder_pid_file(state_dir), std::to_string(pid), 0600);
+  try {
+    write_file_atomic(holder_pid_file(state_dir), std::to_string(pid), 0600);
+  } catch (...) {
+    ::kill(pid, SIGKILL);  // a holder no pid file names would outlive us unseen
+    throw;
+  }
 }
 
 }  // namespace
@@ -142,7 +139,8 @@ void enter_rootless_namespaces(const std::string& state_dir, const std::string& 
   const uid_t uid = ::geteuid();
   const gid_t gid = ::getegid();
   const std::string uname = user_name(uid);
-  if (const pid_t holder = live_holder(state_dir); holder > 0 && join_holder(holder)) {
+  const pid_t holder = running_pid_in_file(holder_pid_file(state_dir), kHolderName);
+  if (holder > 0 && join_holder(holder)) {
     if (::setresgid(0, 0, 0) != 0) throw_errno("becoming group 0 in the user namespace");
     if (::setresuid(0, 0, 0) != 0) throw_errno("becoming user 0 in the user namespace");
     log::info("running rootless in the namespaces of the earlier daemon",
@@ -218,7 +216,7 @@ void enter_rootless_namespaces(const std::string& state_dir, const std::string& 
 }
 
 void release_rootless_namespaces(const std::string& state_dir) {
-  const pid_t holder = live_holder(state_dir);
+  const pid_t holder = running_pid_in_file(holder_pid_file(state_dir), kHolderName);
   if (holder > 0) ::kill(holder, SIGTERM);
   ::unlink(holder_pid_file(state_dir).c_str());
 }
