@@ -1,8 +1,11 @@
 // The /proc parsers and string helpers every folder shares.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include "base/file.h"
 #include "base/mountinfo.h"
 #include "base/proc_cgroup.h"
+#include "base/proc_stat.h"
 #include "base/strings.h"
 #include "base/user_namespace.h"
 
@@ -86,6 +89,30 @@ TEST(UidMap, OnlyTheFullIdentityMapIsTheHosts) {
   EXPECT_TRUE(is_restricted_uid_map("0 1000 1\n1 100000 65536\n"));
   EXPECT_TRUE(is_restricted_uid_map("0 0 1\n"));  // unshare --map-root-user as root
   EXPECT_TRUE(is_restricted_uid_map(""));
+}
+
+}  // namespace
+}  // namespace crius
+
+namespace crius {
+namespace {
+
+TEST(RunningPidInFile, ThePidWhenItRunsUnderThatName) {
+  char tmpl[] = "/tmp/crius-pidfile-XXXXXX";
+  const int fd = ::mkstemp(tmpl);
+  ASSERT_GE(fd, 0);
+  ::close(fd);
+  const std::string file = tmpl;
+  write_file(file, std::to_string(::getpid()));
+  const std::string comm = trim(read_file_or_empty("/proc/self/comm"));
+  EXPECT_EQ(running_pid_in_file(file, comm.substr(0, 5)), ::getpid());
+  EXPECT_EQ(running_pid_in_file(file, "slirp4netns"), -1);  // a reused pid under another name
+  write_file(file, "not a pid");
+  EXPECT_EQ(running_pid_in_file(file, comm), -1);
+  ::unlink(file.c_str());
+  EXPECT_EQ(running_pid_in_file(file, comm), -1);
+  EXPECT_TRUE(process_running(::getpid()));
+  EXPECT_FALSE(process_running(0));
 }
 
 }  // namespace
