@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -13,6 +12,7 @@
 
 #include "base/error.h"
 #include "base/fd.h"
+#include "base/spawn.h"
 #include "base/wait.h"
 
 namespace crius {
@@ -49,58 +49,29 @@ ProcessResult run_process(const std::vector<std::string>& args, const std::vecto
                           const std::string& input, std::chrono::milliseconds timeout, const std::string& program,
                           int netns_fd) {
   if (args.empty()) throw Internal("run_process: no program given");
-  const std::string& path = program.empty() ? args.front() : program;
   auto [in_r, in_w] = make_pipe("the stdin of a child process");
   auto [out_r, out_w] = make_pipe("the stdout of a child process");
   auto [err_r, err_w] = make_pipe("the stderr of a child process");
 
-  // Everything the child needs is prepared before fork: after it, only
-  // async-signal-safe calls are allowed (the daemon is multithreaded).
-  std::vector<char*> envp;
-  for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
-  envp.push_back(nullptr);
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-
-  // Close-on-exec: it reads EOF once execve succeeds, or the child's errno.
-  auto [exec_r, exec_w] = make_pipe("the exec status of a child process");
-  const pid_t pid = ::fork();
-  if (pid < 0) throw Internal(errno_text("starting " + path, errno));
-  if (pid == 0) {
-    ::setpgid(0, 0);  // its own group, so a timeout kills what it spawned too
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    // A child that cannot set up its stdio must not run the program with
-    // the daemon's own: 127, as a failed exec.
-    if (::dup2(in_r.get(), 0) < 0 || ::dup2(out_w.get(), 1) < 0 || ::dup2(err_w.get(), 2) < 0) ::_exit(127);
-    if (netns_fd >= 0 && ::setns(netns_fd, CLONE_NEWNET) != 0) {
-      const int err = errno;
-      if (::write(exec_w.get(), &err, sizeof err) < 0) ::_exit(127);
-      ::_exit(127);
-    }
-    // Not every fd of the daemon is close-on-exec (Asio's listeners are not);
-    // a plugin must not keep, say, the metrics port open after a restart.
-    // exec_w stays (it is close-on-exec) to report a failed execve.
-    const unsigned keep = static_cast<unsigned>(exec_w.get());
-    if (keep > 3) ::syscall(SYS_close_range, 3U, keep - 1, 0U);
-    ::syscall(SYS_close_range, keep + 1, ~0U, 0U);
-    ::execve(path.c_str(), argv.data(), envp.data());
-    const int err = errno;
-    // Best effort: the parent reads 127 as a failed exec either way.
-    if (::write(exec_w.get(), &err, sizeof err) < 0) ::_exit(127);
-    ::_exit(127);
+  // Its own process group, so that a timeout kills what it spawned too.
+  SpawnOptions o;
+  o.args = args;
+  o.program = program;
+  o.env = &env;
+  o.fds = {{in_r.get(), 0}, {out_w.get(), 1}, {err_w.get(), 2}};
+  o.new_group = true;
+  o.netns_fd = netns_fd;
+  const Spawned child = spawn(o);
+  if (child.pid < 0) {
+    ProcessResult failed;
+    failed.exit_code = 127;  // as a shell says of a program it could not run
+    failed.exec_errno = child.error;
+    return failed;
   }
+  const pid_t pid = child.pid;
   in_r.reset();
   out_w.reset();
   err_w.reset();
-  exec_w.reset();
-  int exec_errno = 0;
-  ssize_t got_errno;
-  while ((got_errno = ::read(exec_r.get(), &exec_errno, sizeof exec_errno)) < 0 && errno == EINTR) {
-  }
-  if (got_errno != sizeof exec_errno) exec_errno = 0;
   ::fcntl(in_w.get(), F_SETFL, O_NONBLOCK);
 
   ProcessResult r;
@@ -158,20 +129,34 @@ ProcessResult run_process(const std::vector<std::string>& args, const std::vecto
   }
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   r.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-  r.exec_errno = exec_errno;
   return r;
 }
 
 bool reap_child(pid_t pid, std::chrono::milliseconds timeout, int* status) {
   int st = 0;
-  const bool reaped = wait_until(
-      [&] {
-        const pid_t w = ::waitpid(pid, &st, WNOHANG);
-        return w == pid || (w < 0 && errno == ECHILD);
-      },
-      timeout);
+  auto reaped = [&] {
+    const pid_t w = ::waitpid(pid, &st, WNOHANG);
+    return w == pid || (w < 0 && errno == ECHILD);
+  };
+  bool done = reaped();
+  // Woken by its exit (a pidfd polls readable then) rather than by a timer,
+  // which would add up to a pause to every plugin and hook.
+  if (!done) {
+    if (const Fd exits(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0))); exits) {
+      const auto deadline = std::chrono::steady_clock::now() + timeout;
+      for (;;) {
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        pollfd p{exits.get(), POLLIN, 0};
+        if (::poll(&p, 1, static_cast<int>(std::max<int64_t>(left.count(), 0))) >= 0 || errno != EINTR) break;
+      }
+      done = reaped();
+    } else {
+      done = wait_until(reaped, timeout);
+    }
+  }
   if (status) *status = st;
-  return reaped;
+  return done;
 }
 
 bool kill_and_reap(pid_t pid, bool group, std::chrono::milliseconds timeout, int* status) {

@@ -21,8 +21,8 @@ struct ProcessResult {
 };
 
 // args[0] is the program's path unless `program` names it (OCI hooks give
-// both). Throws crius::Error (Internal) only when the process cannot be
-// started.
+// both). A program that cannot be started (not there, not executable, no
+// process to spare) gives exit_code 127 and exec_errno, as a failed exec.
 // netns_fd: a network namespace the child enters before it runs the
 // program (-1: ours).
 ProcessResult run_process(const std::vector<std::string>& args, const std::vector<std::string>& env,

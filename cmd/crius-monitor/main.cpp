@@ -2,8 +2,9 @@
 // the daemon through crius::oci::monitor::Client::start, never by hand:
 //   crius-monitor --dir D --pod-id P [--handler-name N] [--runtime-binary B]
 //                 [--runtime-root R] [--systemd-cgroup] [--cgroup-dir C]…
-//                 [--ready-fd N] [--log-level L]
+//                 [--ready-fd N] [--log-level L] [--detach]
 #include <fcntl.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -15,6 +16,7 @@
 
 int main(int argc, char** argv) {
   crius::oci::monitor::MonitorOptions o;
+  bool detach = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -32,6 +34,7 @@ int main(int argc, char** argv) {
     else if (a == "--systemd-cgroup") o.handler.systemd_cgroup = true;
     else if (a == "--cgroup-dir") o.cgroup_dirs.push_back(value());
     else if (a == "--ready-fd") o.ready_fd = std::atoi(value().c_str());
+    else if (a == "--detach") detach = true;
     else if (a == "--log-level") {
       auto l = crius::log::parse_level(value());
       if (l) crius::log::set_level(*l);
@@ -43,6 +46,18 @@ int main(int argc, char** argv) {
   if (o.dir.empty() || o.dir[0] != '/') {
     std::fprintf(stderr, "crius-monitor: --dir must be an absolute path\n");
     return 2;
+  }
+  // The daemon spawns the monitor and waits for that process: the monitor
+  // goes on in a child of it, which no daemon is the parent of and so
+  // outlives the daemon (a fork here, while the monitor is small and has one
+  // thread, costs far less than one of the daemon).
+  if (detach) {
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+      std::perror("crius-monitor: fork");
+      return 1;
+    }
+    if (pid > 0) ::_exit(0);
   }
   // Not passed on to containers and runtimes.
   if (o.ready_fd >= 0) ::fcntl(o.ready_fd, F_SETFD, FD_CLOEXEC);

@@ -1,9 +1,7 @@
 #include "oci/monitor/client.h"
 
 #include <fcntl.h>
-#include <linux/close_range.h>
 #include <poll.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -18,6 +16,7 @@
 #include "base/error.h"
 #include "base/fd.h"
 #include "base/file.h"
+#include "base/spawn.h"
 #include "oci/monitor/exit_record.h"
 #include "oci/monitor/protocol.h"
 
@@ -148,9 +147,7 @@ Client Client::start(const StartOptions& o) {
   if (o.handler.systemd_cgroup) args.push_back("--systemd-cgroup");
   for (const auto& cg : o.cgroup_dirs) args.insert(args.end(), {"--cgroup-dir", cg});
   args.insert(args.end(), {"--ready-fd", "3"});
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
+  args.push_back("--detach");
 
   const std::string log_path = o.dir + "/monitor.log";
   const Fd log = open_fd(log_path, O_WRONLY | O_APPEND | O_CREAT, 0600);
@@ -159,33 +156,19 @@ Client Client::start(const StartOptions& o) {
   // why it could not start; EOF without "ok" means it died.
   auto [ready_r, ready_w] = make_pipe("the ready report of crius-monitor");
 
-  // Double fork in a new session: the monitor is nobody's child but its
-  // subreaper's (or init's), so it outlives the daemon. Only async-signal-safe
-  // calls between fork and exec: the daemon is multithreaded.
-  pid_t child = ::fork();
-  if (child < 0) throw_errno("fork for crius-monitor");
-  if (child == 0) {
-    ::setsid();  // cannot fail: a fresh child leads no process group
-    pid_t grandchild = ::fork();
-    if (grandchild != 0) ::_exit(grandchild < 0 ? 1 : 0);
-    // A monitor without its stdio or report pipe must not run: 127, as a
-    // failed exec, which the parent reports with the log's tail.
-    if (::dup2(devnull.get(), 0) < 0 || ::dup2(log.get(), 1) < 0 || ::dup2(log.get(), 2) < 0 ||
-        ::dup2(ready_w.get(), 3) < 0)
-      ::_exit(127);
-    ::syscall(SYS_close_range, 4, ~0U, 0);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    struct sigaction dfl {};
-    dfl.sa_handler = SIG_DFL;
-    for (int s : {SIGPIPE, SIGCHLD, SIGTERM, SIGINT, SIGHUP}) ::sigaction(s, &dfl, nullptr);
-    if (::chdir("/") != 0) ::_exit(127);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
+  // In a session of its own, and nobody's child but its subreaper's (or
+  // init's) once it has detached (forked and left its parent to exit, which
+  // is cheap in the small monitor and not in the daemon), so that it outlives
+  // the daemon.
+  SpawnOptions spawn_options;
+  spawn_options.args = std::move(args);
+  spawn_options.fds = {{devnull.get(), 0}, {log.get(), 1}, {log.get(), 2}, {ready_w.get(), 3}};
+  spawn_options.new_session = true;
+  spawn_options.cwd = "/";
+  const Spawned child = spawn(spawn_options);
+  if (child.pid < 0) throw unavailable(errno_text("starting " + o.binary, child.error));
   int status;
-  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  while (::waitpid(child.pid, &status, 0) < 0 && errno == EINTR) {
   }
 
   ready_w.reset();

@@ -1,0 +1,101 @@
+#include "base/spawn.h"
+
+#include <sched.h>
+#include <signal.h>
+#include <spawn.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <thread>
+
+extern char** environ;
+
+namespace crius {
+
+namespace {
+
+// Frees posix_spawn's attribute and action lists on every path.
+struct SpawnAttrs {
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attr;
+  SpawnAttrs() {
+    posix_spawn_file_actions_init(&actions);
+    posix_spawnattr_init(&attr);
+  }
+  ~SpawnAttrs() {
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+  }
+  SpawnAttrs(const SpawnAttrs&) = delete;
+  SpawnAttrs& operator=(const SpawnAttrs&) = delete;
+};
+
+Spawned spawn_here(const SpawnOptions& o) {
+  std::vector<char*> argv;
+  for (const auto& a : o.args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  std::vector<char*> envp;
+  if (o.env) {
+    for (const auto& e : *o.env) envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+  }
+
+  SpawnAttrs s;
+  int above = 0;
+  for (const auto& [from, to] : o.fds) {
+    if (int err = posix_spawn_file_actions_adddup2(&s.actions, from, to)) return {-1, err};
+    above = std::max(above, to + 1);
+  }
+  // Not every fd of the daemon is close-on-exec (Asio's listeners are
+  // not): a plugin must not keep, say, the metrics port open after a restart.
+  for (int fd = 0; fd < above; ++fd) {
+    const bool listed = std::any_of(o.fds.begin(), o.fds.end(), [fd](const auto& f) { return f.second == fd; });
+    if (!listed)
+      if (int err = posix_spawn_file_actions_addclose(&s.actions, fd)) return {-1, err};
+  }
+  if (int err = posix_spawn_file_actions_addclosefrom_np(&s.actions, above)) return {-1, err};
+  if (!o.cwd.empty())
+    if (int err = posix_spawn_file_actions_addchdir_np(&s.actions, o.cwd.c_str())) return {-1, err};
+
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&s.attr, &none);
+  posix_spawnattr_setsigdefault(&s.attr, &all);
+  short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+  if (o.new_session) flags |= POSIX_SPAWN_SETSID;
+  if (o.new_group) {
+    flags |= POSIX_SPAWN_SETPGROUP;
+    posix_spawnattr_setpgroup(&s.attr, 0);
+  }
+  posix_spawnattr_setflags(&s.attr, flags);
+
+  const std::string& path = o.program.empty() ? o.args.front() : o.program;
+  pid_t pid = -1;
+  const int err = ::posix_spawn(&pid, path.c_str(), &s.actions, &s.attr, argv.data(), o.env ? envp.data() : environ);
+  if (err) return {-1, err};
+  return {pid, 0};
+}
+
+}  // namespace
+
+Spawned spawn(const SpawnOptions& o) {
+  if (o.args.empty()) return {-1, EINVAL};
+  if (o.netns_fd < 0) return spawn_here(o);
+  // A network namespace belongs to a thread, and a child is born in its
+  // parent thread's: a thread of its own enters it and ends with it, so no
+  // thread of the daemon is left in the wrong namespace.
+  Spawned out;
+  std::thread t([&] {
+    if (::setns(o.netns_fd, CLONE_NEWNET) != 0) {
+      out = {-1, errno};
+      return;
+    }
+    out = spawn_here(o);
+  });
+  t.join();
+  return out;
+}
+
+}  // namespace crius

@@ -1,0 +1,116 @@
+// base/spawn: what the child gets (its fds, session, group, environment,
+// directory, signals) and how a program that cannot start is reported.
+#include "base/spawn.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "base/fd.h"
+
+namespace crius {
+namespace {
+
+// Runs a shell script under spawn with its stdout on a pipe: what it wrote
+// and how it ended.
+struct Ran {
+  std::string out;
+  int status = -1;
+};
+
+Ran run(SpawnOptions o, const std::string& script) {
+  auto [r, w] = make_pipe("test output");
+  o.args = {"/bin/sh", "-c", script};
+  o.fds.insert(o.fds.begin(), {w.get(), 1});
+  const Spawned s = spawn(o);
+  EXPECT_GT(s.pid, 0) << s.error;
+  w.reset();
+  Ran out;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(r.get(), buf, sizeof buf)) > 0;) out.out.append(buf, static_cast<size_t>(n));
+  if (s.pid > 0) ::waitpid(s.pid, &out.status, 0);
+  return out;
+}
+
+TEST(Spawn, OnlyTheListedDescriptorsReachTheChild) {
+  const Fd kept = open_fd("/dev/null", O_RDONLY);  // close-on-exec, as ours are
+  const Fd open_one(::open("/dev/null", O_RDONLY));  // not close-on-exec
+  ASSERT_TRUE(open_one);
+  SpawnOptions o;
+  o.fds = {{kept.get(), 5}};
+  // 0, 2 and open_one were not given: only 1 (the pipe) and 5 are open.
+  const Ran r = run(o, "for f in $(seq 0 63); do [ -e /proc/self/fd/$f ] && printf '%s ' $f; done; true");
+  EXPECT_EQ(r.out, "1 5 ");
+  EXPECT_EQ(r.status, 0);
+}
+
+TEST(Spawn, SessionGroupDirectoryAndEnvironment) {
+  const std::vector<std::string> env = {"ONLY=this"};
+  SpawnOptions o;
+  o.env = &env;
+  o.cwd = "/proc";
+  o.new_session = true;
+  Ran r = run(o, "echo $ONLY ${HOME-no-home} $(pwd); test $(/usr/bin/cut -d' ' -f6 /proc/self/stat) = $$ && echo session");
+  EXPECT_EQ(r.out, "this no-home /proc\nsession\n");
+
+  o = SpawnOptions{};
+  o.new_group = true;
+  r = run(o, "test $(/usr/bin/cut -d' ' -f5 /proc/self/stat) = $$ && echo group");
+  EXPECT_EQ(r.out, "group\n");
+}
+
+TEST(Spawn, TheChildStartsWithNoSignalBlockedOrIgnored) {
+  sigset_t term, old;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  ::pthread_sigmask(SIG_BLOCK, &term, &old);
+  struct sigaction ign {}, prev {};
+  ign.sa_handler = SIG_IGN;
+  ::sigaction(SIGUSR1, &ign, &prev);
+  // Signals 1-31 (bits 0-30): glibc keeps its own (32 and 33) as they are.
+  const Ran r = run(SpawnOptions{},
+                    "status() { awk -v k=$1: '$1 == k { print $2 }' /proc/self/status; }; "
+                    "echo $((0x$(status SigBlk))) $((0x$(status SigIgn) & 0x7fffffff))");
+  ::sigaction(SIGUSR1, &prev, nullptr);
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  EXPECT_EQ(r.out, "0 0\n");
+}
+
+TEST(Spawn, AProgramThatCannotRunIsAnErrorNotAChild) {
+  SpawnOptions o;
+  o.args = {"/nonexistent/program"};
+  Spawned s = spawn(o);
+  EXPECT_EQ(s.pid, -1);
+  EXPECT_EQ(s.error, ENOENT);
+  char not_executable[] = "/tmp/crius-spawn-test-XXXXXX";
+  const Fd file(::mkstemp(not_executable));  // mode 0600
+  ASSERT_TRUE(file);
+  o.args = {not_executable};
+  s = spawn(o);
+  ::unlink(not_executable);
+  EXPECT_EQ(s.pid, -1);
+  EXPECT_EQ(s.error, EACCES);
+  o.args.clear();
+  EXPECT_EQ(spawn(o).error, EINVAL);
+  // No child was left to reap.
+  EXPECT_EQ(::waitpid(-1, nullptr, WNOHANG), -1);
+  EXPECT_EQ(errno, ECHILD);
+}
+
+TEST(Spawn, ABadNetworkNamespaceIsReported) {
+  const Fd not_a_namespace = open_fd("/dev/null", O_RDONLY);
+  SpawnOptions o;
+  o.args = {"/bin/true"};
+  o.netns_fd = not_a_namespace.get();
+  const Spawned s = spawn(o);
+  EXPECT_EQ(s.pid, -1);
+  EXPECT_EQ(s.error, EINVAL);
+}
+
+}  // namespace
+}  // namespace crius
