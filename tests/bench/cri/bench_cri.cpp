@@ -4,7 +4,8 @@
 //
 //   1. cold pull of a large image (issue 5), and first byte -> usable;
 //   2. pod start: RunPodSandbox + CreateContainer + StartContainer until
-//      ContainerStatus says RUNNING (issue 7);
+//      ContainerStatus says RUNNING (issue 7), with the bridge network and
+//      (2b) with host network;
 //   3. ExecSync round trip of `true` (issue 7), and the same through the
 //      streaming server, SPDY and WebSocket, as `crictl exec` runs it (issue 14);
 //   4. memory per pod with P pods running: crius-monitor against
@@ -348,11 +349,7 @@ void figure_sandbox(const RunDir& run, std::vector<CriDaemon*> ds, bool host_net
       Series& sd = d.name() == "crius" ? down.crius : down.containerd;
       Pod p;
       p.config = pod_config(run, d, (host_network ? "host-" : "net-") + std::to_string(i));
-      // As kubelet sends a host-network pod: no hostname of its own (runc refuses one without a UTS namespace).
-      if (host_network) {
-        p.config.mutable_linux()->mutable_security_context()->mutable_namespace_options()->set_network(v1::NODE);
-        p.config.clear_hostname();
-      }
+      if (host_network) use_host_network(p.config);
       auto t = Clock::now();
       auto s = run_pod(d, p);
       if (!s.ok()) {
@@ -625,6 +622,9 @@ int main(int argc, char** argv) {
     if (only.count("pod")) {
       figure_pod_start(run, ds, im.busybox, n,
                        "2. pod start: RunPodSandbox + CreateContainer + StartContainer until RUNNING (bridge CNI)", figs);
+      figure_pod_start(run, ds, im.busybox, n,
+                       "2b. pod start: RunPodSandbox + CreateContainer + StartContainer until RUNNING (host network)",
+                       figs, true);
       for (const auto& f : figs) print_figure(f);
       figs.clear();
     }

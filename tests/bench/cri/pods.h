@@ -19,6 +19,8 @@ struct Pod {
 
 // A pod of this run (its own cgroup parent and log directory), network and IPC of its own.
 v1::PodSandboxConfig pod_config(const RunDir& run, const CriDaemon& d, const std::string& name);
+// As kubelet sends a host-network pod: no hostname of its own (runc refuses one without a UTS namespace).
+void use_host_network(v1::PodSandboxConfig& config);
 grpc::Status run_pod(CriDaemon& d, Pod& p);
 // Stops and removes the container (when there is one) and the pod; returns the first failure.
 grpc::Status teardown(CriDaemon& d, const Pod& p);
@@ -31,12 +33,12 @@ void note_pod(const RunDir& run, CriDaemon& d, const Pod& p);
 // (userns_options POD), 65536 IDs from there, as kubelet sends for hostUsers: false.
 grpc::Status start_pod(const RunDir& run, CriDaemon& d, const std::string& name, const std::string& image, Pod& p,
                        std::string& step, double* ms_sandbox = nullptr, double* ms_total = nullptr,
-                       uint32_t userns_host_id = 0);
+                       uint32_t userns_host_id = 0, bool host_network = false);
 
 // Pod start (RunPodSandbox + CreateContainer + StartContainer until RUNNING),
 // RunPodSandbox alone and teardown, n interleaved iterations: three figures
 // whose rows are ds[0] and ds[1], titled `title` and two lines under it.
 void figure_pod_start(const RunDir& run, const std::vector<CriDaemon*>& ds, const std::string& image, int n,
-                      const std::string& title, std::vector<Figure>& out);
+                      const std::string& title, std::vector<Figure>& out, bool host_network = false);
 
 }  // namespace crius::bench
