@@ -1,5 +1,6 @@
 #include "base/spawn.h"
 
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
@@ -8,6 +9,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <thread>
+
+#include "base/fd.h"
 
 extern char** environ;
 
@@ -43,9 +46,14 @@ Spawned spawn_here(const SpawnOptions& o) {
 
   SpawnAttrs s;
   int above = 0;
+  for (const auto& f : o.fds) above = std::max(above, f.second + 1);
+  // Each fd is first copied above every target, so that no dup2 onto a
+  // target can overwrite a source still to be copied (fd 0 given as 1…).
+  std::vector<Fd> sources;
   for (const auto& [from, to] : o.fds) {
-    if (int err = posix_spawn_file_actions_adddup2(&s.actions, from, to)) return {-1, err};
-    above = std::max(above, to + 1);
+    sources.emplace_back(::fcntl(from, F_DUPFD_CLOEXEC, above));
+    if (!sources.back()) return {-1, errno};
+    if (int err = posix_spawn_file_actions_adddup2(&s.actions, sources.back().get(), to)) return {-1, err};
   }
   // Not every fd of the daemon is close-on-exec (Asio's listeners are
   // not): a plugin must not keep, say, the metrics port open after a restart.

@@ -22,6 +22,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "base/spawn.h"
 #include "tests/fixtures/rootfs/rootfs.h"
 #include "tests/support/eventually.h"
 
@@ -114,31 +115,20 @@ Result spawn(const std::vector<std::string>& argv, const SpawnOptions& opts) {
                                       static_cast<ssize_t>(opts.stdin_data.size()))
     throw std::runtime_error(errno_text("writing stdin memfd"));
 
-  std::vector<char*> cargv;
-  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
-  cargv.push_back(nullptr);
-
-  pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error(errno_text("fork"));
-  if (pid == 0) {
-    // Child: only async-signal-safe calls from here on.
-    ::signal(SIGPIPE, SIG_DFL);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    // Move passed fds out of the way first so that dup2 onto 3.. cannot clobber one.
-    int high[64];
-    size_t n = std::min<size_t>(opts.pass_fds.size(), 64);
-    for (size_t i = 0; i < n; ++i) high[i] = ::fcntl(opts.pass_fds[i], F_DUPFD, 200);
-    if (::dup2(in.fd, 0) < 0 || ::dup2(out.fd, 1) < 0 || ::dup2(err.fd, 2) < 0) ::_exit(126);
-    for (size_t i = 0; i < n; ++i) {
-      if (high[i] < 0 || ::dup2(high[i], static_cast<int>(3 + i)) < 0) ::_exit(126);
-    }
-    ::syscall(SYS_close_range, 3 + n, ~0U, 0);
-    if (!opts.cwd.empty() && ::chdir(opts.cwd.c_str()) != 0) ::_exit(126);
-    ::execv(cargv[0], cargv.data());
-    ::_exit(127);
+  // Spawned, not forked, as a shell would: the harness's own fork would be
+  // timed with every command of a benchmark.
+  crius::SpawnOptions so;
+  so.args = argv;
+  so.fds = {{in.fd, 0}, {out.fd, 1}, {err.fd, 2}};
+  for (size_t i = 0; i < opts.pass_fds.size(); ++i) so.fds.emplace_back(opts.pass_fds[i], static_cast<int>(3 + i));
+  so.cwd = opts.cwd.string();
+  const crius::Spawned child = crius::spawn(so);
+  if (child.pid < 0) {
+    r.exit_code = 127;
+    r.err = "exec " + argv.front() + ": " + std::strerror(child.error);
+    return r;
   }
+  const pid_t pid = child.pid;
 
   Fd pfd(pidfd_open(pid));
   int status = 0;

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -47,6 +48,29 @@ TEST(Spawn, OnlyTheListedDescriptorsReachTheChild) {
   const Ran r = run(o, "for f in $(seq 0 63); do [ -e /proc/self/fd/$f ] && printf '%s ' $f; done; true");
   EXPECT_EQ(r.out, "1 5 ");
   EXPECT_EQ(r.status, 0);
+}
+
+TEST(Spawn, DescriptorsSwappedOnTheWayStayApart) {
+  auto [a_r, a_w] = make_pipe("a");
+  auto [b_r, b_w] = make_pipe("b");
+  const int a = a_w.get(), b = b_w.get();
+  SpawnOptions o;
+  // Pipe a's writer becomes the child's fd b, and b's becomes its fd a.
+  o.fds = {{a, b}, {b, a}};
+  o.args = {"/bin/sh", "-c",
+            "echo to-a > /proc/self/fd/" + std::to_string(b) + "; echo to-b > /proc/self/fd/" + std::to_string(a)};
+  const Spawned s = spawn(o);
+  ASSERT_GT(s.pid, 0) << s.error;
+  a_w.reset();
+  b_w.reset();
+  int status = -1;
+  ::waitpid(s.pid, &status, 0);
+  EXPECT_EQ(status, 0);
+  char buf[64];
+  ssize_t n = ::read(a_r.get(), buf, sizeof buf);
+  EXPECT_EQ(std::string(buf, static_cast<size_t>(std::max<ssize_t>(n, 0))), "to-a\n");
+  n = ::read(b_r.get(), buf, sizeof buf);
+  EXPECT_EQ(std::string(buf, static_cast<size_t>(std::max<ssize_t>(n, 0))), "to-b\n");
 }
 
 TEST(Spawn, SessionGroupDirectoryAndEnvironment) {
