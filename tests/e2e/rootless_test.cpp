@@ -34,6 +34,7 @@
 #include "base/random_id.h"
 #include "tests/e2e/image_helpers.h"
 #include "tests/fixtures/registry/registry.h"
+#include "tests/fixtures/rootless/host_user.h"
 #include "tests/support/eventually.h"
 
 namespace crius::test {
@@ -43,21 +44,11 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using crius::testing::eventually;
 
-// Unprivileged user namespaces and a tun device: what rootless needs of the kernel.
-bool kernel_allows_rootless() {
-  std::ifstream max("/proc/sys/user/max_user_namespaces");
-  long n = 0;
-  return (max >> n) && n > 0 && ::access("/dev/net/tun", F_OK) == 0;
-}
-
 bool have(const char* program) {
   for (const char* dir : {"/usr/bin/", "/usr/sbin/", "/bin/", "/sbin/"})
     if (::access((std::string(dir) + program).c_str(), X_OK) == 0) return true;
   return false;
 }
-
-// Runs a shell command as root; its exit code.
-int sh(const std::string& command) { return WEXITSTATUS(std::system((command + " >/dev/null 2>&1").c_str())); }
 
 // Output of a shell command (stdout), as root.
 std::string sh_out(const std::string& command) {
@@ -70,66 +61,13 @@ std::string sh_out(const std::string& command) {
   return out;
 }
 
-// /dev/net/tun open to everybody while the test runs (see the top).
-struct TunOpen {
-  TunOpen() {
-    struct stat st;
-    if (::stat(kPath, &st) == 0) {
-      mode = st.st_mode & 07777;
-      ::chmod(kPath, 0666);
-    }
-  }
-  ~TunOpen() {
-    if (mode) ::chmod(kPath, mode);
-  }
-  static constexpr const char* kPath = "/dev/net/tun";
-  mode_t mode = 0;
-};
+using fixtures::kernel_allows_rootless;
+using fixtures::TunOpen;
 
-// A user made for the test (useradd, with the subordinate ranges Debian's
-// useradd gives, or one added), with a home and an XDG_RUNTIME_DIR; removed
-// with both afterwards.
-struct TestUser {
-  TestUser() {
-    name = "crius-rl-" + random_hex(3);
-    home = "/home/" + name;
-    if (sh("useradd -m -d " + home + " -s /bin/sh " + name) != 0) throw std::runtime_error("useradd " + name);
-    struct passwd* pw = ::getpwnam(name.c_str());
-    if (!pw) throw std::runtime_error("getpwnam " + name);
-    uid = pw->pw_uid;
-    gid = pw->pw_gid;
-    if (!read_range("/etc/subuid") &&
-        sh("usermod --add-subuids 400000-465535 --add-subgids 400000-465535 " + name) != 0)
-      throw std::runtime_error("usermod --add-subuids for " + name);
-    if (!read_range("/etc/subuid")) throw std::runtime_error("no subordinate range for " + name);
-    runtime_dir = "/run/user/" + std::to_string(uid);
-    fs::create_directories(runtime_dir);
-    if (::chown(runtime_dir.c_str(), uid, gid) != 0 || ::chmod(runtime_dir.c_str(), 0700) != 0)
-      throw std::runtime_error("preparing " + runtime_dir);
-  }
-  ~TestUser() {
-    sh("pkill -KILL -u " + name);
-    std::error_code ec;
-    fs::remove_all(runtime_dir, ec);
-    sh("userdel -r " + name);
-  }
-  bool read_range(const std::string& file) {
-    std::ifstream in(file);
-    for (std::string line; std::getline(in, line);) {
-      if (!line.starts_with(name + ":")) continue;
-      std::istringstream fields(line.substr(name.size() + 1));
-      char colon;
-      if (fields >> sub_start >> colon >> sub_count) return true;
-    }
-    return false;
-  }
-  bool owns(uid_t u) const { return u == uid || (u >= sub_start && u < sub_start + sub_count); }
+// A user made for the test, removed with its home and runtime dir afterwards.
+struct TestUser : fixtures::HostUser {
+  TestUser() : fixtures::HostUser("crius-rl-" + random_hex(3)) {}
   DaemonOptions::User as_option() const { return {uid, gid, home, runtime_dir}; }
-
-  std::string name, home, runtime_dir;
-  uid_t uid = 0;
-  gid_t gid = 0;
-  unsigned long sub_start = 0, sub_count = 0;
 };
 
 // A bridge network with portmap, and host-local without a dataDir: a rootless
@@ -251,7 +189,8 @@ v1::RuntimeCondition condition(Daemon& d, const std::string& type) {
 }
 
 TEST(Rootless, AUserRunsAPodWithAHostPortAndLeavesNothingOwnedByRoot) {
-  if (!have("newuidmap") || !have("slirp4netns")) GTEST_SKIP() << "needs Debian's uidmap and slirp4netns";
+  if (const auto missing = fixtures::rootless_tools_missing(); !missing.empty())
+    GTEST_SKIP() << "needs Debian's uidmap and slirp4netns: no " << missing;
   if (!kernel_allows_rootless()) GTEST_SKIP() << "needs user namespaces for users and /dev/net/tun";
   const std::string image = busybox_image();  // its registry is made before the marker
   TunOpen tun;

@@ -58,7 +58,7 @@ void figure_rootless(const RunDir& run, CriDaemon& rootful, const CriusOptions& 
   std::printf("12. rootless crius (started by an unprivileged user) against rootful crius, the same binary, "
               "interleaved\n");
   std::fflush(stdout);
-  if (const auto missing = rootless_tools_missing(); !missing.empty()) {
+  if (const auto missing = fixtures::rootless_tools_missing(); !missing.empty()) {
     std::printf("    SKIPPED: no %s here (Debian's uidmap and slirp4netns)\n\n", missing.c_str());
     std::fflush(stdout);
     return;
@@ -76,7 +76,7 @@ void figure_rootless(const RunDir& run, CriDaemon& rootful, const CriusOptions& 
     std::printf("    rootless: pid %d, user %s (uid %u, subordinate IDs %s), socket %s/crius/crius.sock, root "
                 "%s/.local/share/crius, bridge network in its namespace behind slirp4netns\n"
                 "    rootful:  pid %d, as the other figures run it\n\n",
-                rootless->pid(), user.name.c_str(), user.uid, user.subuid_range.c_str(), user.runtime_dir.c_str(),
+                rootless->pid(), user.name.c_str(), user.uid, user.subuid_range().c_str(), user.runtime_dir.c_str(),
                 user.home.c_str(), rootful.pid());
     std::fflush(stdout);
     if (auto s = pull(*rootless, busybox); !s.ok())
