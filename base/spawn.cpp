@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <system_error>
 #include <thread>
 
 #include "base/fd.h"
@@ -95,14 +96,18 @@ Spawned spawn(const SpawnOptions& o) {
   // parent thread's: a thread of its own enters it and ends with it, so no
   // thread of the daemon is left in the wrong namespace.
   Spawned out;
-  std::thread t([&] {
-    if (::setns(o.netns_fd, CLONE_NEWNET) != 0) {
-      out = {-1, errno};
-      return;
-    }
-    out = spawn_here(o);
-  });
-  t.join();
+  try {
+    std::thread t([&] {
+      if (::setns(o.netns_fd, CLONE_NEWNET) != 0) {
+        out = {-1, errno};
+        return;
+      }
+      out = spawn_here(o);
+    });
+    t.join();
+  } catch (const std::system_error& e) {  // no thread to spare
+    return {-1, e.code().value()};
+  }
   return out;
 }
 
