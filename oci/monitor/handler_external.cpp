@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -25,6 +24,7 @@
 #include "base/file.h"
 #include "base/log.h"
 #include "base/process.h"
+#include "base/spawn.h"
 #include "base/strings.h"
 #include "oci/cgroups/hierarchy.h"
 #include "oci/monitor/protocol.h"
@@ -63,28 +63,12 @@ CommandResult run(const std::vector<std::string>& argv, const int stdio_in[3], c
   Fd devnull = open_fd("/dev/null", O_RDWR);
   int stdio[3] = {stdio_in[0] >= 0 ? stdio_in[0] : devnull.get(), stdio_in[1] >= 0 ? stdio_in[1] : capture.get(),
                   stdio_in[2] >= 0 ? stdio_in[2] : capture.get()};
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  // A failed dup2 in the child fails posix_spawn itself.
-  for (int i = 0; i < 3; ++i) posix_spawn_file_actions_adddup2(&fa, stdio[i], i);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none;
-  sigemptyset(&none);
-  posix_spawnattr_setsigmask(&attr, &none);
-  sigset_t deflt;
-  sigemptyset(&deflt);
-  sigaddset(&deflt, SIGPIPE);
-  posix_spawnattr_setsigdefault(&attr, &deflt);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid;
-  int err = ::posix_spawn(&pid, argv[0].c_str(), &fa, &attr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
-  if (err != 0) throw_errno("run " + argv[0], err);
+  SpawnOptions o;
+  o.args = argv;
+  o.fds = {{stdio[0], 0}, {stdio[1], 1}, {stdio[2], 2}};
+  const Spawned child = spawn(o);
+  if (child.pid < 0) throw_errno("run " + argv[0], child.error);
+  const pid_t pid = child.pid;
 
   CommandResult r;
   if (reaped) {
