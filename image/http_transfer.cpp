@@ -174,12 +174,15 @@ int64_t content_range_start(std::string_view v) {
   return start;
 }
 
+// libcurl (and with it OpenSSL's configuration and ciphers) is initialised
+// by the first transfer, not at the daemon's start: a node that pulls
+// nothing does not keep those pages resident.
 struct HttpPool::Handle {
-  CURL* curl = curl_easy_init();
+  CURL* curl = (curl_init_once(), curl_easy_init());
   ~Handle() { curl_easy_cleanup(curl); }
 };
 
-HttpPool::HttpPool() { curl_init_once(); }
+HttpPool::HttpPool() = default;
 HttpPool::~HttpPool() = default;
 
 std::unique_ptr<HttpPool::Handle> HttpPool::acquire() {

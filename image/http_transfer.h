@@ -56,7 +56,7 @@ struct HttpGet {
 
 class HttpPool {
  public:
-  HttpPool();  // initialises libcurl, once per process
+  HttpPool();  // libcurl is initialised, once per process, by the first transfer
   ~HttpPool();
   HttpPool(const HttpPool&) = delete;
   HttpPool& operator=(const HttpPool&) = delete;
