@@ -81,9 +81,7 @@ void ContentStore::Writer::commit() {
   if (::rename(tmp_.c_str(), dst.c_str()) != 0) throw write_error("renaming " + tmp_ + " to " + dst);
   committed_ = true;
   // An image record saved next names this blob: its name must outlive a crash too.
-  const std::string dir = store_.dir_ + "/blobs/sha256";
-  Fd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!dfd || ::fsync(dfd.get()) != 0) throw write_error("syncing directory " + dir);
+  sync_directory(store_.dir_ + "/blobs/sha256");
 }
 
 }  // namespace crius::image

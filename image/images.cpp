@@ -320,8 +320,15 @@ void Images::fetch_layer(const RegistryClient::Call& call, const Descriptor& d, 
                  {"first_unmapped", unpacked.first_unmapped},
                  {"skipped_devices", std::to_string(unpacked.skipped_devices)},
                  {"skipped_xattrs", std::to_string(unpacked.skipped_xattrs)}});
+    // The image record that will name this layer is fsynced; so must the
+    // layer's files be before it is committed, or a machine crash could
+    // leave a named layer with empty or missing files. One syncfs for the
+    // whole tree (the other layers being unpacked beside it are flushed
+    // with it), then the rename made durable in its directory.
+    sync_filesystem(tmp + "/diff");
     write_file_atomic(tmp + "/diff_id", unpacked.diff_id, 0644);
     if (::rename(tmp.c_str(), final_dir.c_str()) != 0) throw write_error("committing layer " + final_dir);
+    sync_directory(dir_ + "/layers");
     undo.commit();
     crash_point("PullImage/after-layer");
   });
