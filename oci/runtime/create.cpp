@@ -220,6 +220,9 @@ Container Container::create(const std::string& root, const std::string& id, cons
   if (shared_mnt) {
     undo.shared_rootfs = rootfs;
     undo.rootfs_mounts = mounts_at(rootfs);
+    // Written before the bind exists, whole or not at all, so that a delete
+    // after a crash of this process at any later step still detaches it.
+    write_file_atomic(dir + "/" + kSharedRootfsFile, std::to_string(undo.rootfs_mounts), 0600, false);
   }
   if (!spec.hostname.empty() && !ns.is_new(CLONE_NEWUTS))
     throw InvalidArgument("hostname: setting the hostname needs a new uts namespace");
@@ -426,7 +429,6 @@ Container Container::create(const std::string& root, const std::string& id, cons
   s.start_time = process_start_time(pid);
   s.status = opts.start_immediately ? Status::running : Status::created;
   save_state(dir, s);
-  if (shared_mnt) write_file(dir + "/" + kSharedRootfsFile, std::to_string(undo.rootfs_mounts), O_CREAT | O_TRUNC);
   // Run-time state like state.json: atomic, not fsynced (see save_state).
   if (!opts.pid_file.empty()) write_file_atomic(opts.pid_file, std::to_string(pid), 0644, false);
   undo.armed = false;
