@@ -25,6 +25,12 @@ struct Args {
 
 bool is_flag(const std::string& arg) { return arg.size() > 1 && arg[0] == '-'; }
 
+// Every config flag takes a value; --flag=value carries it already.
+bool takes_separate_value(const std::string& flag) {
+  return flag.find('=') == std::string::npos && flag != "-v" && flag != "--version" && flag != "-h" &&
+         flag != "--help" && flag != "--json";
+}
+
 // The status flags are taken here; every other flag (--config, --listen, any
 // config key) is left to conf::parse_args, so that the socket comes from the
 // same config the daemon reads. --socket is --listen under the name an
@@ -45,9 +51,7 @@ Args split_args(int argc, const char* const argv[]) {
       if (arg == "--socket") a.conf_args.push_back(argv[++i]);
     } else if (is_flag(arg)) {
       a.conf_args.push_back(arg);
-      // Every config flag takes a value; --flag=value carries it already.
-      const bool takes_value = arg.find('=') == std::string::npos && arg != "-v" && arg != "--version";
-      if (takes_value && i + 1 < argc && !is_flag(argv[i + 1])) a.conf_args.push_back(argv[++i]);
+      if (takes_separate_value(arg) && i + 1 < argc && !is_flag(argv[i + 1])) a.conf_args.push_back(argv[++i]);
     } else {
       positional.push_back(arg);
     }
@@ -111,6 +115,21 @@ std::string status_usage() {
          "  --json            print one JSON document instead of text\n"
          "  --socket PATH     the daemon's CRI socket (default: listen of the config, as for\n"
          "                    the daemon: --config, --config-dir, --state and --listen count)\n";
+}
+
+bool take_status_command(std::vector<const char*>& argv) {
+  for (size_t i = 1; i < argv.size(); ++i) {
+    const std::string arg = argv[i];
+    if (is_flag(arg)) {
+      if (takes_separate_value(arg) && i + 1 < argv.size() && !is_flag(argv[i + 1])) ++i;
+      continue;
+    }
+    if (arg != "status") return false;
+    argv.erase(argv.begin() + static_cast<std::ptrdiff_t>(i));
+    argv.insert(argv.begin() + 1, "status");
+    return true;
+  }
+  return false;
 }
 
 int status_main(int argc, const char* const argv[], std::ostream& out, std::ostream& err) {

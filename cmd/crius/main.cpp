@@ -1,6 +1,6 @@
 // crius: the CRI daemon. Parses the command line and hands over to the server.
 #include <iostream>
-#include <string_view>
+#include <vector>
 
 #include "client/status_command.h"
 #include "conf/load.h"
@@ -14,8 +14,10 @@ int main(int argc, char** argv) {
   using namespace crius;
   // Before any thread exists, so that every thread inherits the mask.
   server::block_signals();
-  // `crius status …` asks the running daemon; its arguments are its own.
-  if (argc > 1 && std::string_view(argv[1]) == "status") return client::status_main(argc, argv, std::cout, std::cerr);
+  // `crius status …` asks the running daemon; its arguments are its own,
+  // and config flags may come before it (`crius --state /run/x status`).
+  if (std::vector<const char*> args(argv, argv + argc); client::take_status_command(args))
+    return client::status_main(static_cast<int>(args.size()), args.data(), std::cout, std::cerr);
   try {
     const conf::Options options = conf::parse_args(argc, argv);
     if (options.help) {
