@@ -82,7 +82,8 @@ Spawned spawn_here(const SpawnOptions& o) {
 
   const std::string& path = o.program.empty() ? o.args.front() : o.program;
   pid_t pid = -1;
-  const int err = ::posix_spawn(&pid, path.c_str(), &s.actions, &s.attr, argv.data(), o.env ? envp.data() : environ);
+  const auto start = o.search_path ? ::posix_spawnp : ::posix_spawn;
+  const int err = start(&pid, path.c_str(), &s.actions, &s.attr, argv.data(), o.env ? envp.data() : environ);
   if (err) return {-1, err};
   return {pid, 0};
 }

@@ -28,6 +28,7 @@ struct SpawnOptions {
   bool new_group = false;                 // setpgid(0, 0): a kill of -pid reaches what it starts
   std::string cwd;                        // empty: ours
   int netns_fd = -1;                      // a network namespace to run it in; -1: ours
+  bool search_path = false;               // a program without '/' is looked for in $PATH
 };
 
 struct Spawned {

@@ -6,7 +6,6 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/statfs.h>
-#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,6 +19,7 @@
 #include "base/file.h"
 #include "base/log.h"
 #include "base/proc_stat.h"
+#include "base/spawn.h"
 #include "base/user_namespace.h"
 #include "sandbox/namespaces.h"
 
@@ -51,24 +51,16 @@ pid_t start_slirp(const std::string& netns, const std::string& api_socket, const
   if (!log) throw_errno("opening " + log_path);
   const std::vector<std::string> args{"slirp4netns", "--configure", "--mtu=65520", "--disable-host-loopback",
                                       "--api-socket", api_socket, "--ready-fd=3", "--netns-type=path", netns, "tap0"};
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  const pid_t pid = ::fork();
-  if (pid < 0) throw_errno("starting slirp4netns");
-  if (pid == 0) {
-    ::setsid();
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    const int null = ::open("/dev/null", O_RDONLY);
-    if (null < 0 || ::dup2(null, 0) < 0 || ::dup2(log.get(), 1) < 0 || ::dup2(log.get(), 2) < 0 ||
-        ::dup2(ready_w.get(), 3) < 0)
-      ::_exit(127);
-    ::syscall(SYS_close_range, 4U, ~0U, 0U);
-    ::execvp(argv[0], argv.data());
-    ::_exit(127);
-  }
+  Fd null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (!null) throw_errno("opening /dev/null for slirp4netns");
+  SpawnOptions o;
+  o.args = args;
+  o.fds = {{null.get(), 0}, {log.get(), 1}, {log.get(), 2}, {ready_w.get(), 3}};
+  o.new_session = true;
+  o.search_path = true;
+  const Spawned s = spawn(o);
+  if (s.pid < 0) throw_errno("starting slirp4netns", s.error);
+  const pid_t pid = s.pid;
   ready_w.reset();
   pollfd pfd{ready_r.get(), POLLIN, 0};
   char c = 0;

@@ -6,7 +6,6 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +17,7 @@
 #include "base/file.h"
 #include "base/log.h"
 #include "base/proc_stat.h"
+#include "base/spawn.h"
 #include "sandbox/rootless_network.h"
 
 namespace crius::server {
@@ -46,20 +46,17 @@ std::vector<std::string> map_args(const char* tool, pid_t pid, unsigned long own
 // Runs argv (a setuid helper) and waits; its stderr is ours. Returns its
 // exit status text, or "" on success.
 std::string run_helper(const std::vector<std::string>& args) {
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  const pid_t pid = ::fork();
-  if (pid < 0) return errno_text("fork", errno);
-  if (pid == 0) {
-    ::execvp(argv[0], argv.data());
-    ::_exit(127);
-  }
+  SpawnOptions o;
+  o.args = args;
+  o.fds = {{0, 0}, {1, 1}, {2, 2}};
+  o.search_path = true;
+  const Spawned s = spawn(o);
+  if (s.pid < 0 && s.error == ENOENT) return "not found (Debian's uidmap package provides it)";
+  if (s.pid < 0) return errno_text("starting " + args.front(), s.error);
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  while (::waitpid(s.pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return "";
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 127) return "not found (Debian's uidmap package provides it)";
   return WIFEXITED(status) ? "exit code " + std::to_string(WEXITSTATUS(status))
                            : "signal " + std::to_string(WTERMSIG(status));
 }
@@ -91,19 +88,18 @@ void start_holder(const std::string& state_dir, const std::string& binary) {
               {{"binary", binary}});
     return;
   }
-  const pid_t pid = ::fork();
-  if (pid < 0) throw_errno("starting the namespace holder " + binary);
-  if (pid == 0) {
-    ::setsid();
-    const int null = ::open("/dev/null", O_RDWR);
-    // Nothing of the daemon's: a journal stream or a pipe held by the holder
-    // would never see its end.
-    if (null >= 0)
-      for (int fd = 0; fd < 3; ++fd) ::dup2(null, fd);
-    ::syscall(SYS_close_range, 3U, ~0U, 0U);
-    ::execl(binary.c_str(), kHolderName, static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
+  // Nothing of the daemon's: a journal stream or a pipe held by the holder
+  // would never see its end.
+  Fd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
+  if (!null) throw_errno("opening /dev/null for the namespace holder");
+  SpawnOptions o;
+  o.args = {kHolderName};
+  o.program = binary;
+  o.fds = {{null.get(), 0}, {null.get(), 1}, {null.get(), 2}};
+  o.new_session = true;
+  const Spawned s = spawn(o);
+  if (s.pid < 0) throw_errno("starting the namespace holder " + binary, s.error);
+  const pid_t pid = s.pid;
   try {
     write_file_atomic(holder_pid_file(state_dir), std::to_string(pid), 0600);
   } catch (...) {

@@ -126,6 +126,26 @@ TEST(Spawn, AProgramThatCannotRunIsAnErrorNotAChild) {
   EXPECT_EQ(errno, ECHILD);
 }
 
+TEST(Spawn, ABareNameIsLookedForInPathOnlyWhenAsked) {
+  // "sh" from the test's directory, where there is none, unless PATH is searched.
+  SpawnOptions o;
+  o.args = {"sh", "-c", "exit 7"};
+  o.cwd = "/";
+  Spawned s = spawn(o);
+  EXPECT_EQ(s.pid, -1);
+  EXPECT_EQ(s.error, ENOENT);
+  o.search_path = true;
+  s = spawn(o);
+  ASSERT_GT(s.pid, 0) << s.error;
+  int status = 0;
+  ::waitpid(s.pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 7) << status;
+  o.args = {"crius-no-such-program"};
+  s = spawn(o);
+  EXPECT_EQ(s.pid, -1);
+  EXPECT_EQ(s.error, ENOENT);
+}
+
 TEST(Spawn, ABadNetworkNamespaceIsReported) {
   const Fd not_a_namespace = open_fd("/dev/null", O_RDONLY);
   SpawnOptions o;
