@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 #include <sstream>
@@ -16,6 +17,7 @@
 #include "base/file.h"
 #include "base/log.h"
 #include "base/mountinfo.h"
+#include "container/proc_usage.h"
 #include "image/disk_usage.h"
 #include "oci/cgroups/path.h"
 
@@ -182,6 +184,7 @@ void StatsSampler::keep_only(const std::vector<Record>& containers, const std::v
   for (const auto& p : pods) live.insert(pod_key(p.id));
   std::lock_guard lock(mu_);
   std::erase_if(last_, [&](const auto& kv) { return !live.count(kv.first); });
+  std::erase_if(proc_cpu_high_, [&](const auto& kv) { return !live.count(kv.first); });
 }
 
 ContainerUsage StatsSampler::container(const Record& r, const conf::Config& config) {
@@ -192,8 +195,22 @@ ContainerUsage StatsSampler::container(const Record& r, const conf::Config& conf
 
 std::optional<WritableLayer> StatsSampler::layer(const Record& r) { return writable_layer(images_.writable_dir(r.id)); }
 
+uint64_t StatsSampler::never_less(const std::string& key, uint64_t total_ns) {
+  std::lock_guard lock(mu_);
+  uint64_t& high = proc_cpu_high_[key];
+  high = std::max(high, total_ns);
+  return high;
+}
+
 ContainerUsage StatsSampler::cgroup(const Record& r, const conf::Config& config) {
   auto sample = container_cgroup(r, config);
+  // No cgroup (rootless without delegation): its processes, from /proc. Time
+  // of an exec'd process is lost when it ends (its parent, the monitor, is
+  // outside), so the counter is kept from going back.
+  if (!sample && r.cgroups_path.empty() && r.state == State::running) {
+    sample = proc_usage(r.pid);
+    if (sample) sample->cpu.total_ns = never_less(r.id, sample->cpu.total_ns);
+  }
   ContainerUsage u;
   u.at = now_ns();
   if (sample) {

@@ -1,5 +1,6 @@
 // The usage figures behind the CRI stats RPCs, read where they live: the
-// container's and the pod's cgroup (oci/cgroups), the writable layer's disk
+// container's and the pod's cgroup (oci/cgroups; /proc for a container
+// without one, proc_usage.h), the writable layer's disk
 // usage, and the pod's network counters, read inside its network namespace.
 // usage_nano_cores is a rate, so the sampler keeps the previous CPU sample of
 // every container and pod; the first sample of one has no rate.
@@ -77,10 +78,13 @@ class StatsSampler {
  private:
   // Stores (at_ns, total_ns) for `key`; the rate since the sample before.
   std::optional<uint64_t> rate(const std::string& key, int64_t at_ns, uint64_t total_ns);
+  // total_ns, or the highest given for `key` before when it is less.
+  uint64_t never_less(const std::string& key, uint64_t total_ns);
 
   const image::Images& images_;
   std::mutex mu_;
   std::map<std::string, std::pair<int64_t, uint64_t>> last_;  // key → (at_ns, total_ns)
+  std::map<std::string, uint64_t> proc_cpu_high_;             // container ID → CPU read from /proc
 };
 
 }  // namespace crius::container

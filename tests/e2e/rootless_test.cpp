@@ -262,6 +262,14 @@ TEST(Rootless, AUserRunsAPodWithAHostPortAndLeavesNothingOwnedByRoot) {
     EXPECT_EQ(exec_sync(d, app, {"id", "-u"}).out, "1000\n");
     EXPECT_EQ(uid_of(container_info(d, app)["pid"].get<int>()), static_cast<long>(user.sub_start + 999));
 
+    // No cgroup to read: CPU and memory come from the container's processes.
+    v1::ContainerStatsRequest stats_req;
+    stats_req.set_container_id(app);
+    v1::ContainerStatsResponse stats;
+    ASSERT_TRUE(d.runtime()->ContainerStats(deadline_ctx(10).get(), stats_req, &stats).ok());
+    EXPECT_TRUE(stats.stats().has_cpu() && stats.stats().cpu().has_usage_core_nano_seconds()) << stats.DebugString();
+    EXPECT_GT(stats.stats().memory().working_set_bytes().value(), 0u) << stats.DebugString();
+
     // The host port answers on the host's loopback, through slirp4netns.
     std::string body;
     EXPECT_TRUE(eventually([&] {
