@@ -102,11 +102,6 @@ void write_file_atomic(const std::string& path, std::string_view content, unsign
   sync_directory(dir);
 }
 
-void sync_filesystem(const std::string& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd || ::syncfs(fd.get()) != 0) throw write_error("syncing the filesystem of " + path);
-}
-
 void sync_directory(const std::string& dir) {
   Fd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dfd || ::fsync(dfd.get()) != 0) throw write_error("syncing directory " + dir);

@@ -35,11 +35,6 @@ void write_file(const std::string& path, std::string_view data, int flags = 0);
 void write_file_atomic(const std::string& path, std::string_view content, unsigned mode = 0600,
                        bool durable = true);
 
-// syncfs of the filesystem that holds path: everything written there so
-// far (file data and metadata) reaches the disk. One call for a tree of
-// many files, where an fsync each would cost a journal commit each. Throws
-// as write_file_atomic does (a write-back error comes back here as EIO).
-void sync_filesystem(const std::string& path);
 // fsync of a directory, so that the entries made or renamed in it survive
 // a machine crash. Throws as write_file_atomic does.
 void sync_directory(const std::string& dir);

@@ -184,7 +184,7 @@ void StatsSampler::keep_only(const std::vector<Record>& containers, const std::v
   for (const auto& p : pods) live.insert(pod_key(p.id));
   std::lock_guard lock(mu_);
   std::erase_if(last_, [&](const auto& kv) { return !live.count(kv.first); });
-  std::erase_if(proc_cpu_high_, [&](const auto& kv) { return !live.count(kv.first); });
+  std::erase_if(proc_cpu_, [&](const auto& kv) { return !live.count(kv.first); });
 }
 
 ContainerUsage StatsSampler::container(const Record& r, const conf::Config& config) {
@@ -195,21 +195,28 @@ ContainerUsage StatsSampler::container(const Record& r, const conf::Config& conf
 
 std::optional<WritableLayer> StatsSampler::layer(const Record& r) { return writable_layer(images_.writable_dir(r.id)); }
 
-uint64_t StatsSampler::never_less(const std::string& key, uint64_t total_ns) {
+void StatsSampler::never_back(const std::string& key, oci::cgroups::Stats::Cpu& cpu) {
   std::lock_guard lock(mu_);
-  uint64_t& high = proc_cpu_high_[key];
-  high = std::max(high, total_ns);
-  return high;
+  ProcCpu& k = proc_cpu_[key];
+  // What a reading lost since the one before (an exec that ended) is added
+  // back from now on.
+  if (cpu.user_ns < k.user_ns) k.user_lost += k.user_ns - cpu.user_ns;
+  if (cpu.system_ns < k.system_ns) k.system_lost += k.system_ns - cpu.system_ns;
+  k.user_ns = cpu.user_ns;
+  k.system_ns = cpu.system_ns;
+  cpu.user_ns += k.user_lost;
+  cpu.system_ns += k.system_lost;
+  cpu.total_ns = cpu.user_ns + cpu.system_ns;
 }
 
 ContainerUsage StatsSampler::cgroup(const Record& r, const conf::Config& config) {
   auto sample = container_cgroup(r, config);
   // No cgroup (rootless without delegation): its processes, from /proc. Time
   // of an exec'd process is lost when it ends (its parent, the monitor, is
-  // outside), so the counter is kept from going back.
+  // outside), so what is lost is added back.
   if (!sample && r.cgroups_path.empty() && r.state == State::running) {
     sample = proc_usage(r.pid);
-    if (sample) sample->cpu.total_ns = never_less(r.id, sample->cpu.total_ns);
+    if (sample) never_back(r.id, sample->cpu);
   }
   ContainerUsage u;
   u.at = now_ns();

@@ -1,5 +1,6 @@
 #include "image/images.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include "base/crash_point.h"
 #include "base/dir.h"
 #include "base/error.h"
+#include "base/fd.h"
 #include "base/file.h"
 #include "base/log.h"
 #include "base/random_id.h"
@@ -245,6 +247,11 @@ void Images::fetch_layer(const RegistryClient::Call& call, const Descriptor& d, 
     // diff becomes the layer's root: 0755 whatever the umask.
     mkdir_all(tmp + "/diff", 0755);
     if (::chmod((tmp + "/diff").c_str(), 0755) != 0) throw_errno("setting the mode of " + tmp + "/diff");
+    // Opened before anything is written: a syncfs reports the write-back
+    // errors since its fd was opened, so one of a layer unpacked beside this
+    // one cannot hide this layer's.
+    Fd diff_fd(::open((tmp + "/diff").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!diff_fd) throw_errno("opening " + tmp + "/diff");
 
     BytePipe pipe;
     std::exception_ptr unpack_error;
@@ -323,11 +330,14 @@ void Images::fetch_layer(const RegistryClient::Call& call, const Descriptor& d, 
     // The image record that will name this layer is fsynced; so must the
     // layer's files be before it is committed, or a machine crash could
     // leave a named layer with empty or missing files. One syncfs for the
-    // whole tree (the other layers being unpacked beside it are flushed
-    // with it), then the rename made durable in its directory.
-    sync_filesystem(tmp + "/diff");
-    write_file_atomic(tmp + "/diff_id", unpacked.diff_id, 0644);
+    // whole tree and its diff_id (the other layers being unpacked beside it
+    // are flushed with it), then the rename made durable in its directory.
+    write_file_atomic(tmp + "/diff_id", unpacked.diff_id, 0644, false);
+    if (::syncfs(diff_fd.get()) != 0) throw write_error("syncing the filesystem of " + tmp);
     if (::rename(tmp.c_str(), final_dir.c_str()) != 0) throw write_error("committing layer " + final_dir);
+    // A layer whose name may not survive a crash is not kept: the next pull
+    // unpacks it again.
+    undo.add([final_dir] { remove_all(final_dir); });
     sync_directory(dir_ + "/layers");
     undo.commit();
     crash_point("PullImage/after-layer");

@@ -59,6 +59,8 @@ pid_t start_slirp(const std::string& netns, const std::string& api_socket, const
   o.new_session = true;
   o.search_path = true;
   const Spawned s = spawn(o);
+  if (s.pid < 0 && s.error == ENOENT)
+    throw FailedPrecondition("the pods' network: slirp4netns is not installed (Debian's slirp4netns package provides it)");
   if (s.pid < 0) throw_errno("starting slirp4netns", s.error);
   const pid_t pid = s.pid;
   ready_w.reset();
@@ -73,8 +75,6 @@ pid_t start_slirp(const std::string& netns, const std::string& api_socket, const
   std::string why = read_file_if_exists(log_path).value_or("");
   if (why.size() > 400) why = why.substr(why.size() - 400);
   while (!why.empty() && why.back() == '\n') why.pop_back();
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && why.empty())
-    why = "slirp4netns is not installed (Debian's slirp4netns package provides it)";
   throw FailedPrecondition("the pods' network: slirp4netns did not start: " +
                            (why.empty() ? std::string("no answer within 10s") : why) +
                            " (it needs /dev/net/tun open to the user, mode 0666 as Debian's udev rules make it)");

@@ -48,7 +48,9 @@ std::vector<std::string> map_args(const char* tool, pid_t pid, unsigned long own
 std::string run_helper(const std::vector<std::string>& args) {
   SpawnOptions o;
   o.args = args;
-  o.fds = {{0, 0}, {1, 1}, {2, 2}};
+  // Our stdio, those of it that are open (a daemon may be started without).
+  for (int fd = 0; fd < 3; ++fd)
+    if (::fcntl(fd, F_GETFD) >= 0) o.fds.push_back({fd, fd});
   o.search_path = true;
   const Spawned s = spawn(o);
   if (s.pid < 0 && s.error == ENOENT) return "not found (Debian's uidmap package provides it)";

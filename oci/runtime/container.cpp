@@ -16,6 +16,7 @@
 #include "base/error.h"
 #include "base/file.h"
 #include "base/log.h"
+#include "base/proc_stat.h"
 #include "oci/cgroups/cgroup.h"
 #include "oci/cgroups/systemd.h"
 #include "oci/runtime/hooks.h"
@@ -25,32 +26,12 @@
 namespace crius::oci::runtime {
 namespace {
 
-std::string ns_link(pid_t pid, const char* ns) {
-  char buf[128];
-  std::string p = "/proc/" + std::to_string(pid) + "/ns/" + ns;
-  ssize_t n = ::readlink(p.c_str(), buf, sizeof buf);
-  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
-}
-
-// Every process in the namespace `ns` of init (init included). Until the
-// container has a cgroup, its pid namespace (or, without one, its mount
-// namespace, which every container has of its own) says who belongs to it.
-std::vector<pid_t> processes_in_ns(pid_t init, const char* ns) {
-  std::vector<pid_t> out{init};
-  const std::string mine = ns_link(init, ns);
-  if (mine.empty()) return out;
-  for (const auto& name : list_dir("/proc")) {
-    char* end;
-    long pid = std::strtol(name.c_str(), &end, 10);
-    if (*end || pid <= 0 || pid == init) continue;
-    if (ns_link(static_cast<pid_t>(pid), ns) == mine) out.push_back(static_cast<pid_t>(pid));
-  }
-  return out;
-}
-
 std::vector<pid_t> container_processes(const State& s) {
   if (s.cgroup.is_object()) return cgroups::Cgroup(cgroups::Paths::from_json(s.cgroup)).pids();
-  return processes_in_ns(s.pid, s.own_pid_ns ? "pid" : "mnt");
+  // Until the container has a cgroup, its pid namespace (or, without one,
+  // its mount namespace, which every container has of its own) says who
+  // belongs to it.
+  return processes_in_namespace(s.pid, s.own_pid_ns ? "pid" : "mnt");
 }
 
 cgroups::Cgroup cgroup_of(const State& s) {
@@ -211,8 +192,12 @@ void Container::destroy(bool force) {
   }
   remove_cgroup(state_);
   const std::string shared_rootfs = dir_ + "/" + kSharedRootfsFile;
-  if (::access(shared_rootfs.c_str(), F_OK) == 0)
-    detach_rootfs_bind(state_.rootfs, std::stoul(read_file(shared_rootfs)));
+  if (auto text = read_file_if_exists(shared_rootfs)) {
+    size_t end = 0;
+    const size_t before = std::stoul(*text, &end);
+    const std::string path = end < text->size() ? text->substr(end + 1) : state_.rootfs;
+    detach_rootfs_bind(path.empty() ? state_.rootfs : path, before);
+  }
   const Hooks h = hooks_of(state_);
   for (const auto& hook : h.poststop) {
     try {

@@ -222,7 +222,7 @@ Container Container::create(const std::string& root, const std::string& id, cons
     undo.rootfs_mounts = mounts_at(rootfs);
     // Written before the bind exists, whole or not at all, so that a delete
     // after a crash of this process at any later step still detaches it.
-    write_file_atomic(dir + "/" + kSharedRootfsFile, std::to_string(undo.rootfs_mounts), 0600, false);
+    write_file_atomic(dir + "/" + kSharedRootfsFile, std::to_string(undo.rootfs_mounts) + " " + rootfs, 0600, false);
   }
   if (!spec.hostname.empty() && !ns.is_new(CLONE_NEWUTS))
     throw InvalidArgument("hostname: setting the hostname needs a new uts namespace");

@@ -25,7 +25,9 @@ void chroot_into(int root);
 // (and every mount under it) there; these find and detach it. mounts_at
 // counts the mounts stacked at path; detach_rootfs_bind detaches the top
 // one if there are more than `before` (the count before create).
-// The state dir's file that marks such a container: the count before create.
+// The state dir's file that marks such a container: the count before
+// create and the rootfs, "<count> <path>" (the path, for a delete after a
+// crash that left no state record to name it).
 inline constexpr const char* kSharedRootfsFile = "shared-rootfs";
 size_t mounts_at(const std::string& path);
 void detach_rootfs_bind(const std::string& rootfs, size_t before);

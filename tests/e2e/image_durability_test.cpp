@@ -6,6 +6,8 @@
 //
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/magic.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -55,6 +57,9 @@ TEST(ImageDurability, LayerFilesAreOnTheDiskWhenThePullAnswers) {
   fixtures::Registry reg;
   auto img = fixtures::push_image(reg, "test/durable", "v1", {busybox()});
   Daemon d;
+  struct statfs fs_of_root {};
+  ASSERT_EQ(::statfs(d.dir().path().c_str(), &fs_of_root), 0);
+  if (fs_of_root.f_type == TMPFS_MAGIC) GTEST_SKIP() << "tmpfs pages are never dirty for cachestat: nothing to tell";
   ASSERT_TRUE(pull(d, reg.host() + "/test/durable:v1").status.ok());
   ASSERT_EQ(count_layers(d), 1u);
   size_t files = 0;

@@ -127,7 +127,7 @@ TEST(Spawn, AProgramThatCannotRunIsAnErrorNotAChild) {
 }
 
 TEST(Spawn, ABareNameIsLookedForInPathOnlyWhenAsked) {
-  // "sh" from the test's directory, where there is none, unless PATH is searched.
+  // "sh" relative to the child's directory, /, where there is none, unless PATH is searched.
   SpawnOptions o;
   o.args = {"sh", "-c", "exit 7"};
   o.cwd = "/";

@@ -1,9 +1,8 @@
-// proc_usage: a container's CPU and memory from /proc, by its init's mount
-// namespace. The test's own process stands in for an init: everything in
-// its mount namespace is counted, the test among them.
+// proc_usage: what it refuses to count. Counting a container's processes
+// needs one in a mount namespace of its own, which needs root: the Rootless
+// e2e test reads a real container's stats.
 #include "container/proc_usage.h"
 
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,21 +11,10 @@
 namespace crius::container {
 namespace {
 
-TEST(ProcUsage, CountsTheProcessesOfTheInitsMountNamespace) {
-  // Some CPU of our own first, so that there is time to count.
-  volatile uint64_t x = 0;
-  for (uint64_t i = 0; i < 200'000'000 && x < ~0ULL; ++i) x = x + i;
-  struct rusage own {};
-  ::getrusage(RUSAGE_SELF, &own);
-  const uint64_t own_ns = (static_cast<uint64_t>(own.ru_utime.tv_sec) + static_cast<uint64_t>(own.ru_stime.tv_sec)) *
-                          1'000'000'000ULL;
-  const auto s = proc_usage(::getpid());
-  ASSERT_TRUE(s);
-  EXPECT_GE(s->pids.current, 1u);
-  EXPECT_GE(s->cpu.total_ns, own_ns);
-  EXPECT_EQ(s->cpu.total_ns, s->cpu.user_ns + s->cpu.system_ns);
-  EXPECT_GT(s->memory.working_set, 0u);
-  EXPECT_EQ(s->memory.usage, s->memory.working_set);
+TEST(ProcUsage, NothingForAnInitInTheCallersOwnMountNamespace) {
+  // Its pid reused by a process of ours, or a spec without a mount
+  // namespace: counting would take in everything the daemon can see.
+  EXPECT_FALSE(proc_usage(::getpid()));
 }
 
 TEST(ProcUsage, NothingForAGoneInit) {
