@@ -49,4 +49,14 @@ std::optional<oci::cgroups::Stats> proc_usage(pid_t init) {
   return s;
 }
 
+void CpuCarry::apply(oci::cgroups::Stats::Cpu& reading) {
+  if (reading.user_ns < user_ns_) user_lost_ += user_ns_ - reading.user_ns;
+  if (reading.system_ns < system_ns_) system_lost_ += system_ns_ - reading.system_ns;
+  user_ns_ = reading.user_ns;
+  system_ns_ = reading.system_ns;
+  reading.user_ns += user_lost_;
+  reading.system_ns += system_lost_;
+  reading.total_ns = reading.user_ns + reading.system_ns;
+}
+
 }  // namespace crius::container

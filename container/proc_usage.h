@@ -13,6 +13,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <optional>
 
 #include "oci/cgroups/stats.h"
@@ -23,5 +24,18 @@ namespace crius::container {
 // pids.current; nothing when the init is gone, its namespace cannot be read
 // or is the caller's own.
 std::optional<oci::cgroups::Stats> proc_usage(pid_t init);
+
+// Keeps one container's CPU readings from /proc from going back: an exec'd
+// process is the monitor's child, so its time leaves the sum when it ends.
+// What a reading lost against the one before is added to it and to every
+// later one, user and system time each, and total is their sum.
+class CpuCarry {
+ public:
+  void apply(oci::cgroups::Stats::Cpu& reading);
+
+ private:
+  uint64_t user_ns_ = 0, system_ns_ = 0;      // the last reading, as read
+  uint64_t user_lost_ = 0, system_lost_ = 0;  // added back to every reading
+};
 
 }  // namespace crius::container

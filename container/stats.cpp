@@ -17,7 +17,6 @@
 #include "base/file.h"
 #include "base/log.h"
 #include "base/mountinfo.h"
-#include "container/proc_usage.h"
 #include "image/disk_usage.h"
 #include "oci/cgroups/path.h"
 
@@ -197,16 +196,7 @@ std::optional<WritableLayer> StatsSampler::layer(const Record& r) { return writa
 
 void StatsSampler::never_back(const std::string& key, oci::cgroups::Stats::Cpu& cpu) {
   std::lock_guard lock(mu_);
-  ProcCpu& k = proc_cpu_[key];
-  // What a reading lost since the one before (an exec that ended) is added
-  // back from now on.
-  if (cpu.user_ns < k.user_ns) k.user_lost += k.user_ns - cpu.user_ns;
-  if (cpu.system_ns < k.system_ns) k.system_lost += k.system_ns - cpu.system_ns;
-  k.user_ns = cpu.user_ns;
-  k.system_ns = cpu.system_ns;
-  cpu.user_ns += k.user_lost;
-  cpu.system_ns += k.system_lost;
-  cpu.total_ns = cpu.user_ns + cpu.system_ns;
+  proc_cpu_[key].apply(cpu);
 }
 
 ContainerUsage StatsSampler::cgroup(const Record& r, const conf::Config& config) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "conf/config.h"
+#include "container/proc_usage.h"
 #include "container/record.h"
 #include "image/images.h"
 #include "oci/cgroups/stats.h"
@@ -78,18 +79,13 @@ class StatsSampler {
  private:
   // Stores (at_ns, total_ns) for `key`; the rate since the sample before.
   std::optional<uint64_t> rate(const std::string& key, int64_t at_ns, uint64_t total_ns);
-  // Keeps a CPU reading from /proc from going back: time a reading lost
-  // against the one before is added to it and to every later one.
+  // A CPU reading from /proc through the container's CpuCarry.
   void never_back(const std::string& key, oci::cgroups::Stats::Cpu& cpu);
 
   const image::Images& images_;
   std::mutex mu_;
   std::map<std::string, std::pair<int64_t, uint64_t>> last_;  // key → (at_ns, total_ns)
-  struct ProcCpu {
-    uint64_t user_ns = 0, system_ns = 0;        // the last reading
-    uint64_t user_lost = 0, system_lost = 0;    // added back to every reading
-  };
-  std::map<std::string, ProcCpu> proc_cpu_;  // container ID → its CPU read from /proc
+  std::map<std::string, CpuCarry> proc_cpu_;  // container ID → its CPU read from /proc
 };
 
 }  // namespace crius::container
