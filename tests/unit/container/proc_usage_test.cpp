@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 namespace crius::container {
 namespace {
 
@@ -35,29 +37,23 @@ oci::cgroups::Stats::Cpu reading(uint64_t user, uint64_t system) {
   return c;
 }
 
+// What the carry makes of a reading: {user, system, total}.
+std::vector<uint64_t> carried(CpuCarry& carry, uint64_t user, uint64_t system) {
+  auto r = reading(user, system);
+  carry.apply(r);
+  return {r.user_ns, r.system_ns, r.total_ns};
+}
+
 TEST(CpuCarry, TimeLostWithAnEndedExecIsAddedBackFromThenOn) {
   CpuCarry carry;
-  auto a = reading(100, 50);
-  carry.apply(a);
-  EXPECT_EQ(a.user_ns, 100u);
-  EXPECT_EQ(a.total_ns, 150u);
-  // An exec that had used 30 user and 10 system ends: the sum drops.
-  auto b = reading(80, 45);
-  carry.apply(b);
-  EXPECT_EQ(b.user_ns, 100u);
-  EXPECT_EQ(b.system_ns, 50u);
-  EXPECT_EQ(b.total_ns, 150u);
+  EXPECT_EQ(carried(carry, 100, 50), (std::vector<uint64_t>{100, 50, 150}));
+  // An exec that had used 20 user and 5 system ends: the sum drops.
+  EXPECT_EQ(carried(carry, 80, 45), (std::vector<uint64_t>{100, 50, 150}));
   // The container goes on working: the counters move with it.
-  auto c = reading(90, 47);
-  carry.apply(c);
-  EXPECT_EQ(c.user_ns, 110u);
-  EXPECT_EQ(c.system_ns, 52u);
-  EXPECT_EQ(c.total_ns, 162u);
+  EXPECT_EQ(carried(carry, 90, 47), (std::vector<uint64_t>{110, 52, 162}));
   // A second loss adds to the first.
-  auto d = reading(85, 47);
-  carry.apply(d);
-  EXPECT_EQ(d.user_ns, 110u);
-  EXPECT_EQ(d.total_ns, 162u);
+  EXPECT_EQ(carried(carry, 85, 47), (std::vector<uint64_t>{110, 52, 162}));
+  EXPECT_EQ(carried(carry, 86, 48), (std::vector<uint64_t>{111, 53, 164}));
 }
 
 }  // namespace
