@@ -5,7 +5,6 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 
-#include <algorithm>
 #include <filesystem>
 #include <set>
 #include <sstream>
