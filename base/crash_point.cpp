@@ -13,7 +13,7 @@ void crash_now(std::string_view point) {
   // One line on stderr (the log may be buffered elsewhere; this is not).
   const std::string line = "crius: test crash point reached: " + std::string(point) + "\n";
   [[maybe_unused]] auto n = ::write(STDERR_FILENO, line.data(), line.size());
-  ::_exit(137);
+  ::_exit(kCrashExitCode);
 }
 
 }  // namespace crius::detail

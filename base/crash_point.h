@@ -12,6 +12,9 @@
 
 namespace crius {
 
+// How a process that reached a crash point exits.
+inline constexpr int kCrashExitCode = 137;
+
 namespace detail {
 extern const char* const crash_at;  // the environment's value, nullptr when unset
 [[noreturn]] void crash_now(std::string_view point);
@@ -19,6 +22,13 @@ extern const char* const crash_at;  // the environment's value, nullptr when uns
 
 inline void crash_point(std::string_view point) {
   if (detail::crash_at != nullptr && point == detail::crash_at) detail::crash_now(point);
+}
+
+// A helper process of the daemon's (crius-pull) that ended at a crash point
+// ends the daemon too, at the point the test named: the crash the test asked
+// for is the daemon's.
+inline void crash_point_of_helper() {
+  if (detail::crash_at != nullptr) detail::crash_now(detail::crash_at);
 }
 
 }  // namespace crius

@@ -2,10 +2,10 @@
 # build tree: `cmake --build build --target package` (or deploy/package.sh).
 # Not part of the default build: `package` is a target of its own.
 #
-# Binaries go to /usr/bin, all four side by side, since the daemon starts
-# crius-monitor and crius-pause from its own directory (base/self_exe.h).
-# A source install (`cmake --install build`, prefix /usr/local) installs the
-# same four to /usr/local/bin and nothing else; the files below that only
+# Binaries go to /usr/bin, all five side by side, since the daemon starts
+# crius-monitor, crius-pause and crius-pull from its own directory
+# (base/self_exe.h). A source install (`cmake --install build`, prefix
+# /usr/local) installs the same five to /usr/local/bin and nothing else; the files below that only
 # make sense in the package (/etc, the systemd unit) are in the component
 # `deb`, which such an install leaves out.
 
@@ -45,10 +45,10 @@ file(CONFIGURE OUTPUT ${_pkg_gen}/changelog CONTENT
  -- ${CRIUS_PACKAGE_MAINTAINER}  ${_pkg_date}
 " @ONLY)
 execute_process(COMMAND gzip -9nc ${_pkg_gen}/changelog OUTPUT_FILE ${_pkg_gen}/changelog.gz COMMAND_ERROR_IS_FATAL ANY)
-# One manual page for the four binaries; the helpers' pages point at it.
+# One manual page for the five binaries; the helpers' pages point at it.
 execute_process(COMMAND gzip -9nc ${_pkg_src}/debian/crius.8 OUTPUT_FILE ${_pkg_gen}/crius.8.gz COMMAND_ERROR_IS_FATAL ANY)
 set(_pkg_man ${_pkg_gen}/crius.8.gz)
-foreach(_helper crius-runtime crius-monitor crius-pause)
+foreach(_helper crius-runtime crius-monitor crius-pause crius-pull)
   file(CONFIGURE OUTPUT ${_pkg_gen}/${_helper}.8 CONTENT ".so man8/crius.8\n")
   execute_process(COMMAND gzip -9nc ${_pkg_gen}/${_helper}.8 OUTPUT_FILE ${_pkg_gen}/${_helper}.8.gz
                   COMMAND_ERROR_IS_FATAL ANY)

@@ -20,7 +20,10 @@ void check_digest(const std::string& digest) {
 
 ContentStore::ContentStore(std::string dir) : dir_(std::move(dir)) {
   mkdir_all(dir_ + "/blobs/sha256", 0755);
-  // Leftovers of writes cut short by a crash are never valid blobs.
+  mkdir_all(dir_ + "/ingest", 0755);
+}
+
+void ContentStore::clear_ingest() {
   remove_all(dir_ + "/ingest");
   mkdir_all(dir_ + "/ingest", 0755);
 }

@@ -16,6 +16,9 @@ namespace crius::image {
 class ContentStore {
  public:
   explicit ContentStore(std::string dir);
+  // Leftovers of writes cut short by a crash are never valid blobs: removed
+  // at start, when no pull writes beside it.
+  void clear_ingest();
 
   const std::string& dir() const { return dir_; }
   std::string blob_path(const std::string& digest) const;

@@ -1,8 +1,9 @@
-// The image store crius serves the ImageService from: pulls (registry
-// client, verified blobs, layers unpacked in parallel while they stream in),
-// image records, removal, and disk usage. Layout under <root>/images:
+// The image store crius serves the ImageService from: pulls (run by a
+// PullRunner, crius-pull in the daemon: pull_protocol.h), image records,
+// removal, container root filesystems, and disk usage. Layout under
+// <root>/images:
 //   blobs/sha256/<hex>   manifests and configs (content store)
-//   ingest/              blobs being written
+//   ingest/              blobs being written, and the pulls' lock files
 //   layers/<hex>/diff    one unpacked layer per layer blob digest
 //   layers/<hex>/diff_id the sha256 of its uncompressed tar, checked against configs
 //   layers/tmp-*         layers being unpacked (removed at start, with any
@@ -12,10 +13,6 @@
 //   images.json          the image records
 #pragma once
 
-#include <atomic>
-#include <functional>
-#include <future>
-#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -25,23 +22,9 @@
 #include "image/content_store.h"
 #include "image/disk_usage.h"
 #include "image/image_store.h"
-#include "image/manifest.h"
-#include "image/registry_client.h"
+#include "image/pull_protocol.h"
 
 namespace crius::image {
-
-// Who a pull is for (the CRI PullImageRequest.sandbox_config), named in the
-// pull's log lines; empty for a pull outside any pod (crictl pull).
-struct PullContext {
-  std::string pod;      // namespace/name
-  std::string pod_uid;
-};
-
-// Hooks for the daemon's metrics.
-struct PullObserver {
-  std::function<void(uint64_t)> bytes;  // blob bytes received from a registry
-  std::function<void()> layer_reused;   // a layer already present was not fetched
-};
 
 // An image volume as mount_image_volume made it.
 struct ImageVolume {
@@ -52,9 +35,12 @@ struct ImageVolume {
 
 class Images {
  public:
-  Images(const std::string& root, std::string certs_dir, PullObserver observer = {});
+  // At start, which no pull runs beside: removes what pulls and removals
+  // cut short by a crash left (remove_leftovers).
+  Images(const std::string& root, std::string certs_dir, PullRunner runner, PullEvents events = {});
 
-  // Pulls `image` (a reference as the user typed it) and returns its ID.
+  // Pulls `image` (a reference as the user typed it) through the runner,
+  // records it, and returns its ID.
   std::string pull(const std::string& image, const Credentials& creds, const conf::ImageConfig& config,
                    const PullContext& context = {});
 
@@ -78,9 +64,6 @@ class Images {
     return containers_dir() + "/" + container_id + "/upper";
   }
   Usage usage() const { return disk_usage(dir_); }
-
-  // Number of layer blobs fetched from registries since start (for tests and logs).
-  uint64_t layers_fetched() const { return layers_fetched_; }
 
   // Container root filesystems (rootfs.cpp): an overlay of the image's layers
   // under <containers_dir>/<id>/{upper,work} mounted on <id>/merged, which is
@@ -126,21 +109,12 @@ class Images {
                                  const conf::ImageConfig& config);
 
  private:
-  struct Resolved;
-  class Progress;
-  std::string pull_one(const Reference& ref, const Credentials& creds, const conf::ImageConfig& config,
-                       const PullContext& context);
-  Resolved resolve(const Reference& ref, const Target& target, const RegistryClient::Call& call);
-  void fetch_config(const RegistryClient::Call& call, const Descriptor& d, Progress& progress);
-  // Fetches and unpacks one layer, checking its uncompressed digest against
-  // `diff_id` (from the image config; empty: not checked).
-  void fetch_layer(const RegistryClient::Call& call, const Descriptor& d, const std::string& diff_id,
-                   Progress& progress);
+  // Names the image that `r` stored, unless a RemoveImage took one of its
+  // blobs or layers meanwhile: then the first missing one, and no record.
+  std::optional<std::string> commit(const PullResult& r);
   // At start: removes what no image record or container references (layers,
   // blobs, short links) and the temporary files of pulls a crash cut short.
   void remove_leftovers();
-  // Runs `fn` for `key` once among concurrent callers; the others wait for it.
-  void once(const std::string& key, const std::function<void()>& fn);
   bool has_layer(const std::string& digest) const;
   std::string short_link(const std::string& digest);    // with commit_mu_ held
   std::vector<std::string> layers_in_containers() const;  // with commit_mu_ held
@@ -158,14 +132,12 @@ class Images {
   std::optional<std::string> volume_user(const std::string& image_id) const;
 
   std::string dir_;
+  std::string certs_dir_;
   ContentStore content_;
   ImageStore records_;
-  RegistryClient client_;
-  PullObserver observer_;
-  std::mutex inflight_mu_;
-  std::map<std::string, std::shared_future<void>> inflight_;
+  PullRunner runner_;
+  PullEvents events_;
   std::mutex commit_mu_;  // a pull's commit against a removal's layer cleanup
-  std::atomic<uint64_t> layers_fetched_{0};
 };
 
 }  // namespace crius::image

@@ -15,6 +15,7 @@
 #include "base/error.h"
 #include "base/log.h"
 #include "base/version.h"
+#include "image/pull_helper.h"
 #include "server/metrics/http_server.h"
 #include "server/reload.h"
 #include "server/stream_backend.h"
@@ -138,6 +139,7 @@ int run_daemon(const conf::Options& options, conf::Config config) {
   sandboxes.sweep();  // after the CNI DELs, which want the netns pins still there
   image::Images images(config.root,
                        (std::filesystem::path(options.config_file).parent_path() / "certs.d").string(),
+                       image::helper_pull_runner(image::default_pull_binary()),
                        {.bytes = [&registry](uint64_t n) { registry.add_image_pull_bytes(n); },
                         .layer_reused = [&registry] { registry.add_image_layer_reuse(); }});
   // Before the containers: their exit watch may report until they are gone.

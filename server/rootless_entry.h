@@ -28,7 +28,7 @@ std::vector<SubordinateRange> subordinate_ranges(const std::string& text, const 
 // Enters the namespaces (see above) and becomes root in them. Must be called
 // while the process has one thread. Without subordinate ranges only the
 // user's own ID is mapped, with a warning: images whose files other users
-// own still run, their owners kept as root (image/layer_unpack.h). Throws
+// own still run, their owners kept as root (image/pull/layer_unpack.h). Throws
 // naming the step that failed.
 //
 // The namespaces outlive the daemon, as the pods in them do: a holder

@@ -324,7 +324,7 @@ TEST(ImageRemoveDuringPull, ALayerTakenMidPullIsFetchedAgain) {
   EXPECT_EQ(pulled.id, b.config_digest);
   EXPECT_TRUE(fs::exists(shared_dir + "/bin/busybox"));
   EXPECT_TRUE(fs::exists(layer_dir(d, slow.digest) + "/noise"));
-  EXPECT_EQ(log_lines(d, "a layer was removed while the image was pulled; fetching it again").size(), 1u) << d.log();
+  EXPECT_EQ(log_lines(d, "part of the image was removed while it was pulled; pulling again").size(), 1u) << d.log();
   // What the removal moved aside (layers/tmp-rm-…) is gone too.
   EXPECT_TRUE(leftovers(d).empty()) << leftovers(d).front();
 }

@@ -20,7 +20,7 @@
 
 #include "base/error.h"
 #include "base/file.h"
-#include "image/layer_unpack.h"
+#include "image/pull/layer_unpack.h"
 #include "image/reference.h"
 #include "tests/fuzz/fuzz_check.h"
 

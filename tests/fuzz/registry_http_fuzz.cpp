@@ -13,8 +13,8 @@
 #include <string>
 
 #include "base/error.h"
-#include "image/http_transfer.h"
-#include "image/registry_auth.h"
+#include "image/pull/http_transfer.h"
+#include "image/pull/registry_auth.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace {

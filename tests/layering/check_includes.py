@@ -6,6 +6,7 @@ silently.
 The README states the layers in two lines, lowest first:
     `base ◀── conf ◀── image, cni, oci ◀── sandbox ◀── container ◀── server ◀── cmd`
     inside oci/: `cgroups ◀── runtime ◀── monitor`, with `cri` on `runtime`
+    inside image/: `image ◀── image/pull` (the store below the pulling)
 and api/ (the generated CRI proto) is a leaf any layer from oci/cri up may use.
 A file may include its own folder and folders on lower layers; folders on the
 same layer (image, cni, oci) may not include each other.
@@ -44,6 +45,8 @@ def unit(path):
     parts = path.split('/')
     if parts[0] == 'oci' and len(parts) > 2:
         return 'oci/' + parts[1]
+    if parts[0] == 'image' and len(parts) > 2 and parts[1] == 'pull':
+        return 'image/pull'
     return parts[0]
 
 
@@ -58,6 +61,8 @@ def allowed(src, dst):
         return src == 'oci/cri' or rank[s_top][0] > rank['oci'][0]
     if d_top not in rank:
         return False
+    if s_top == d_top == 'image':
+        return src == 'image/pull'  # pull builds on the store, never the other way
     if s_top == d_top == 'oci':
         s, d = src.split('/')[1], dst.split('/')[1]
         return s in oci_rank and d in oci_rank and oci_rank[d] < oci_rank[s]

@@ -15,7 +15,7 @@
 #include "base/mount.h"
 #include "image/content_store.h"
 #include "image/image_store.h"
-#include "image/layer_unpack.h"
+#include "image/pull/layer_unpack.h"
 #include "image/sha256.h"
 #include "tests/fixtures/registry/image_builder.h"
 

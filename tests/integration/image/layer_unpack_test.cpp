@@ -11,7 +11,7 @@
 #include <sstream>
 
 #include "base/error.h"
-#include "image/layer_unpack.h"
+#include "image/pull/layer_unpack.h"
 #include "tests/fixtures/registry/image_builder.h"
 
 namespace crius::image {

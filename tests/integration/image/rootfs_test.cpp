@@ -11,6 +11,7 @@
 
 #include "base/error.h"
 #include "image/images.h"
+#include "image/pull/puller.h"
 #include "tests/fixtures/registry/image_builder.h"
 #include "tests/fixtures/registry/registry.h"
 
@@ -66,7 +67,7 @@ class Rootfs : public ::testing::Test {
   fixtures::Layer base_, top_;
   Tmp root_;
   conf::ImageConfig config_;
-  Images images_{root_.path, root_.path + "/certs.d"};
+  Images images_{root_.path, root_.path + "/certs.d", in_process_pull_runner()};
   std::vector<std::string> mounted_;
 };
 

@@ -38,7 +38,7 @@ const std::string& deb() {
     arch.erase(arch.find_last_not_of('\n') + 1);
     const fs::path deb = dir / ("crius_" CRIUS_VERSION "_" + arch + ".deb");
     std::vector<fs::path> inputs = {CRIUS_BINARY_DIR "/CPackConfig.cmake"};
-    for (const char* b : {"crius", "crius-runtime", "crius-monitor", "crius-pause"})
+    for (const char* b : {"crius", "crius-runtime", "crius-monitor", "crius-pause", "crius-pull"})
       inputs.push_back(fs::path(CRIUS_BINARY_DIR "/cmd") / b);
     for (const auto& e : fs::recursive_directory_iterator(CRIUS_SOURCE_DIR "/deploy")) inputs.push_back(e.path());
     std::error_code ec;

@@ -209,7 +209,8 @@ TEST_F(Package, InstallsRunsANetworkedPodAndPurgesClean) {
   // Install.
   const auto t0 = std::chrono::steady_clock::now();
   ASSERT_EQ(install().code, 0);
-  for (const char* f : {"/usr/bin/crius", "/usr/bin/crius-runtime", "/usr/bin/crius-monitor", "/usr/bin/crius-pause"})
+  for (const char* f : {"/usr/bin/crius", "/usr/bin/crius-runtime", "/usr/bin/crius-monitor", "/usr/bin/crius-pause",
+                        "/usr/bin/crius-pull"})
     EXPECT_EQ(::access(f, X_OK), 0) << f;
   EXPECT_TRUE(fs::exists("/etc/crius/crius.yaml"));
   // Enabled, with or without a running systemd.
@@ -351,7 +352,8 @@ TEST_F(Package, InstallsRunsANetworkedPodAndPurgesClean) {
   // (checked in TearDown).
   ASSERT_EQ(purge().code, 0);
   for (const char* f : {"/usr/bin/crius", "/usr/bin/crius-runtime", "/usr/bin/crius-monitor", "/usr/bin/crius-pause",
-                        "/etc/crius", "/lib/systemd/system/crius.service", "/usr/lib/systemd/user/crius.service",
+                        "/usr/bin/crius-pull", "/etc/crius", "/lib/systemd/system/crius.service",
+                        "/usr/lib/systemd/user/crius.service",
                         "/usr/share/crius", "/usr/share/doc/crius",
                         "/var/lib/crius", "/run/crius", "/usr/share/lintian/overrides/crius",
                         "/var/lib/systemd/deb-systemd-helper-enabled/crius.service"})

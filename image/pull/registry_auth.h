@@ -1,6 +1,6 @@
-// Authenticating to a registry: the credentials a CRI client presents, the
-// WWW-Authenticate challenges a registry answers with, and the bearer
-// tokens its token server hands out for them.
+// Authenticating to a registry with a client's credentials
+// (image/credentials.h): the WWW-Authenticate challenges a registry answers
+// with, and the bearer tokens its token server hands out for them.
 #pragma once
 
 #include <chrono>
@@ -10,24 +10,13 @@
 #include <string>
 #include <utility>
 
-#include "image/registry_targets.h"
+#include "image/credentials.h"
+#include "image/pull/registry_targets.h"
 
 namespace crius::image {
 
 class HttpPool;
 struct Endpoint;
-
-// What a client may present, from the CRI AuthConfig.
-struct Credentials {
-  std::string username, password;
-  std::string identity_token;  // an OAuth2 refresh token for the token server
-  std::string registry_token;  // a bearer token sent as is
-
-  bool empty() const { return username.empty() && identity_token.empty() && registry_token.empty(); }
-  // Fills username/password from AuthConfig.auth, base64("user:password").
-  // Throws InvalidArgument when it is not that.
-  static std::pair<std::string, std::string> decode_auth(const std::string& auth);
-};
 
 // Parses `Bearer realm="…",service="…",scope="…"` (or Basic) into its
 // parameters, with the scheme under key "" in lowercase.

@@ -14,7 +14,7 @@
 
 #include <string>
 
-#include "image/decompress.h"
+#include "image/pull/decompress.h"
 
 namespace crius::image {
 

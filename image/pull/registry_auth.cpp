@@ -1,12 +1,10 @@
-#include "image/registry_auth.h"
-
-#include <openssl/evp.h>
+#include "image/pull/registry_auth.h"
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
-#include "image/http_transfer.h"
+#include "image/pull/http_transfer.h"
 
 namespace crius::image {
 namespace {
@@ -34,21 +32,6 @@ std::string url_escape(const std::string& s) {
 }
 
 }  // namespace
-
-std::pair<std::string, std::string> Credentials::decode_auth(const std::string& auth) {
-  std::string out(auth.size(), '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(auth.data()), static_cast<int>(auth.size()));
-  if (n < 0) throw InvalidArgument("auth: not base64");
-  out.resize(static_cast<size_t>(n));
-  size_t pad = 0;
-  for (auto it = auth.rbegin(); it != auth.rend() && *it == '='; ++it) ++pad;
-  out.resize(out.size() - std::min(pad, out.size()));
-  while (!out.empty() && out.back() == '\0') out.pop_back();
-  auto colon = out.find(':');
-  if (colon == std::string::npos) throw InvalidArgument("auth: not base64 of \"username:password\"");
-  return {out.substr(0, colon), out.substr(colon + 1)};
-}
 
 std::map<std::string, std::string> parse_challenge(const std::string& header) {
   std::map<std::string, std::string> out;

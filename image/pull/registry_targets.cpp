@@ -1,4 +1,4 @@
-#include "image/registry_targets.h"
+#include "image/pull/registry_targets.h"
 
 namespace crius::image {
 

@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "image/registry_auth.h"
-#include "image/registry_targets.h"
+#include "image/pull/registry_auth.h"
+#include "image/pull/registry_targets.h"
 
 namespace crius::image {
 

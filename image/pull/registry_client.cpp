@@ -1,11 +1,11 @@
-#include "image/registry_client.h"
+#include "image/pull/registry_client.h"
 
 #include <filesystem>
 #include <thread>
 
 #include "base/error.h"
 #include "base/log.h"
-#include "image/http_transfer.h"
+#include "image/pull/http_transfer.h"
 
 namespace crius::image {
 namespace {

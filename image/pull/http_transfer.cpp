@@ -1,4 +1,4 @@
-#include "image/http_transfer.h"
+#include "image/pull/http_transfer.h"
 
 #include <openssl/ssl.h>
 #include <openssl/x509.h>

@@ -1,4 +1,4 @@
-#include "image/layer_unpack.h"
+#include "image/pull/layer_unpack.h"
 
 #include <archive.h>
 #include <archive_entry.h>

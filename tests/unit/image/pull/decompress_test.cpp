@@ -1,4 +1,4 @@
-#include "image/decompress.h"
+#include "image/pull/decompress.h"
 
 #include <gtest/gtest.h>
 #include <zlib.h>
