@@ -40,9 +40,9 @@ bool ContentStore::has(const std::string& digest) const {
 
 std::string ContentStore::read(const std::string& digest) const { return read_file(blob_path(digest)); }
 
-void ContentStore::put(const std::string& digest, std::string_view data) {
+void ContentStore::put(const std::string& digest, std::string_view data, const std::string& tmp_dir) {
   if (has(digest)) return;
-  Writer w(*this, digest, static_cast<int64_t>(data.size()));
+  Writer w(*this, digest, static_cast<int64_t>(data.size()), tmp_dir);
   w.write(data.data(), data.size());
   w.commit();
 }
@@ -52,10 +52,10 @@ void ContentStore::remove(const std::string& digest) {
     throw Internal(errno_text("removing blob " + digest, errno));
 }
 
-ContentStore::Writer::Writer(ContentStore& store, std::string digest, int64_t expected_size)
+ContentStore::Writer::Writer(ContentStore& store, std::string digest, int64_t expected_size, const std::string& tmp_dir)
     : store_(store), digest_(std::move(digest)), expected_size_(expected_size) {
   check_digest(digest_);
-  tmp_ = store_.dir_ + "/ingest/" + digest_.substr(7, 16) + "-" + random_hex(6);
+  tmp_ = (tmp_dir.empty() ? store_.dir_ + "/ingest" : tmp_dir) + "/" + digest_.substr(7, 16) + "-" + random_hex(6);
   fd_ = Fd(::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
   if (!fd_) throw write_error("creating " + tmp_);
 }

@@ -25,14 +25,17 @@ class ContentStore {
   bool has(const std::string& digest) const;
   // The blob's bytes; NotFound when absent.
   std::string read(const std::string& digest) const;
-  // Stores `data` under `digest` after checking it; a mismatch throws and stores nothing.
-  void put(const std::string& digest, std::string_view data);
+  // Stores `data` under `digest` after checking it; a mismatch throws and
+  // stores nothing. `tmp_dir`: as Writer's.
+  void put(const std::string& digest, std::string_view data, const std::string& tmp_dir = "");
   void remove(const std::string& digest);
 
   // Streams one blob in; nothing is visible until commit() verified it.
   class Writer {
    public:
-    Writer(ContentStore& store, std::string digest, int64_t expected_size);
+    // The bytes go to a file in `tmp_dir` (on the store's filesystem; empty:
+    // <dir>/ingest) until commit() renames it into place.
+    Writer(ContentStore& store, std::string digest, int64_t expected_size, const std::string& tmp_dir = "");
     ~Writer();  // removes the temporary file unless committed
     Writer(const Writer&) = delete;
     Writer& operator=(const Writer&) = delete;

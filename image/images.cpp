@@ -12,6 +12,7 @@
 #include "base/error.h"
 #include "base/file.h"
 #include "base/log.h"
+#include "base/random_id.h"
 #include "image/reference.h"
 
 namespace crius::image {
@@ -99,20 +100,42 @@ std::string Images::config_json(const ImageRecord& r) const {
 
 std::string Images::pull(const std::string& image, const Credentials& creds, const conf::ImageConfig& config,
                          const PullContext& context) {
-  PullRequest req{image, creds, config, context, dir_, certs_dir_};
+  PullRequest req{image, creds, config, context, dir_, "", certs_dir_};
+  std::string tagged;  // the name the client asked for, kept when a retry pulls by digest
   // A RemoveImage of an image sharing blobs or layers with this one may take
   // one that the pull found present before the record names it: the pull
-  // runs again (fetching only what went), for the candidate it found.
+  // runs again (fetching only what went), for the manifest it found.
   for (int attempt = 1;; ++attempt) {
-    const PullResult r = runner_(req, events_);
+    PullResult r = run_pull(req);
+    if (attempt == 1) tagged = r.tagged;
+    r.tagged = tagged;
     const auto missing = commit(r);
     if (!missing) return r.config_digest;
     if (attempt == 3)
       throw Unavailable(*missing + " of " + r.ref +
                         " was removed three times while it was pulled (concurrent RemoveImage); pull again");
     log::info("part of the image was removed while it was pulled; pulling again", {{"image", r.ref}, {"missing", *missing}});
-    req.image = r.ref;
+    req.image = r.digested;
   }
+}
+
+PullResult Images::run_pull(PullRequest& req) {
+  // The pull's own scratch dir, under layers/tmp-* (which a crash leaves to
+  // remove_leftovers): whatever the runner left there, also when crius-pull
+  // was killed or crashed, goes with it.
+  req.scratch_dir = dir_ + "/layers/tmp-pull-" + random_hex(6);
+  if (::mkdir(req.scratch_dir.c_str(), 0700) != 0) throw write_error("creating " + req.scratch_dir);
+  struct RemoveScratch {
+    const std::string& dir;
+    ~RemoveScratch() {
+      try {
+        remove_all(dir);
+      } catch (const std::exception& e) {
+        log::warn("removing a pull's scratch dir", {{"path", dir}, {"error", e.what()}});
+      }
+    }
+  } remove_scratch{req.scratch_dir};
+  return runner_(req, events_);
 }
 
 std::optional<std::string> Images::commit(const PullResult& r) {

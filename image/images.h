@@ -109,6 +109,8 @@ class Images {
                                  const conf::ImageConfig& config);
 
  private:
+  // Runs the pull in a scratch dir of its own, removed however it ended.
+  PullResult run_pull(PullRequest& req);
   // Names the image that `r` stored, unless a RemoveImage took one of its
   // blobs or layers meanwhile: then the first missing one, and no record.
   std::optional<std::string> commit(const PullResult& r);

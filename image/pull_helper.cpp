@@ -18,6 +18,8 @@ namespace crius::image {
 namespace {
 
 constexpr const char* kPullName = "crius-pull";
+// The longest line a helper may write (a result names each layer once).
+constexpr size_t kMaxLine = 1 << 20;
 
 std::string log_format_name() { return log::format() == log::Format::json ? "json" : "logfmt"; }
 
@@ -36,6 +38,7 @@ PullResult run_helper(const std::string& binary, const PullRequest& request, con
   o.args = {binary, "--parent", std::to_string(::getpid()), "--log-level", std::string(log::level_name(log::level())),
             "--log-format", log_format_name()};
   o.fds = {{in.read.get(), 0}, {out.write.get(), 1}, {log::output_fd(), 2}};
+  o.new_group = true;  // a Ctrl-C meant for a daemon in a terminal is not the pull's
   const Spawned s = spawn(o);
   if (s.pid < 0) throw Internal(errno_text(std::string("starting ") + binary, s.error));
   in.read.reset();
@@ -50,10 +53,11 @@ PullResult run_helper(const std::string& binary, const PullRequest& request, con
     }
   } reaper{s.pid};
 
-  // The request is small (a pipe holds it), and the helper reads it whole first.
+  // The helper reads the request whole before it writes anything. One that
+  // ended first (refusing its arguments) is reported by how it ended, below.
   const std::string text = encode(request);
-  if (!write_all(in.write.get(), text.data(), text.size()))
-    throw Internal(errno_text("writing the pull request to " + binary, errno));
+  const bool sent = write_all(in.write.get(), text.data(), text.size());
+  const int send_errno = errno;
   in.write.reset();
 
   std::optional<PullResult> result;
@@ -66,6 +70,8 @@ PullResult run_helper(const std::string& binary, const PullRequest& request, con
     if (n < 0) throw Internal(errno_text("reading from " + binary, errno));
     if (n == 0) break;
     buffer.append(chunk, static_cast<size_t>(n));
+    if (buffer.size() > kMaxLine && buffer.find('\n') == std::string::npos)
+      throw Internal(std::string(kPullName) + " wrote a line of over " + std::to_string(kMaxLine) + " bytes");
     for (size_t nl; (nl = buffer.find('\n')) != std::string::npos; buffer.erase(0, nl + 1)) {
       PullMessage m = decode_message(buffer.substr(0, nl));
       if (m.bytes && events.bytes) events.bytes(m.bytes);
@@ -82,7 +88,8 @@ PullResult run_helper(const std::string& binary, const PullRequest& request, con
   if (error) throw *error;
   if (result) return *result;
   throw Internal(std::string(kPullName) + " " + (reaper.done ? ending(reaper.status) : "did not exit") +
-                 " without saying how the pull of " + request.image + " went");
+                 " without saying how the pull of " + request.image + " went" +
+                 (sent ? "" : " (" + errno_text("writing the request to it", send_errno) + ")"));
 }
 
 }  // namespace

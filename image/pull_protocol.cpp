@@ -2,10 +2,48 @@
 
 #include <nlohmann/json.hpp>
 
+#include "image/content_store.h"
+#include "image/reference.h"
+
 namespace crius::image {
 namespace {
 
 using nlohmann::json;
+
+// Bumped with any change of the request's or the lines' keys: a daemon and a
+// crius-pull of different builds (an upgrade under a running daemon) refuse
+// each other's words rather than misread them.
+constexpr int kVersion = 1;
+
+// Error texts may hold bytes that are not UTF-8 (a tar entry's name, a
+// registry's answer cut short): they are sent with those bytes replaced
+// rather than not at all.
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+// Credentials are any bytes a client sent (AuthConfig.auth decodes to
+// whatever it holds): hex keeps them exact.
+std::string hex(const std::string& s) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(s.size() * 2);
+  for (unsigned char c : s) {
+    out += kDigits[c >> 4];
+    out += kDigits[c & 15];
+  }
+  return out;
+}
+
+std::string unhex(const std::string& s) {
+  auto value = [&](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    throw Internal("pull request: credentials are not hex");
+  };
+  if (s.size() % 2) throw Internal("pull request: credentials are not hex");
+  std::string out;
+  for (size_t i = 0; i < s.size(); i += 2) out += static_cast<char>(value(s[i]) * 16 + value(s[i + 1]));
+  return out;
+}
 
 json registry_json(const conf::Registry& r) {
   json mirrors = json::array();
@@ -32,6 +70,8 @@ json result_json(const PullResult& r) {
           {"size", r.size}};
 }
 
+// The daemon names files and records after what the helper, which parses
+// what registries serve, says: each digest and name is checked first.
 PullResult result_from(const json& j) {
   PullResult r;
   r.ref = j.at("ref").get<std::string>();
@@ -41,6 +81,11 @@ PullResult result_from(const json& j) {
   r.config_digest = j.at("config_digest").get<std::string>();
   r.layers = j.at("layers").get<std::vector<std::string>>();
   r.size = j.at("size").get<uint64_t>();
+  for (const auto* name : {&r.ref, &r.tagged, &r.digested})
+    if (!name->empty()) parse_reference(*name);
+  check_digest(r.manifest_digest);
+  check_digest(r.config_digest);
+  for (const auto& l : r.layers) check_digest(l);
   return r;
 }
 
@@ -49,12 +94,13 @@ PullResult result_from(const json& j) {
 std::string encode(const PullRequest& r) {
   json registries = json::array();
   for (const auto& reg : r.config.registries) registries.push_back(registry_json(reg));
-  json j = {{"image", r.image},
+  json j = {{"version", kVersion},
+            {"image", r.image},
             {"creds",
-             {{"username", r.creds.username},
-              {"password", r.creds.password},
-              {"identity_token", r.creds.identity_token},
-              {"registry_token", r.creds.registry_token}}},
+             {{"username", hex(r.creds.username)},
+              {"password", hex(r.creds.password)},
+              {"identity_token", hex(r.creds.identity_token)},
+              {"registry_token", hex(r.creds.registry_token)}}},
             {"config",
              {{"registries", registries},
               {"short_name_search", r.config.short_name_search},
@@ -62,20 +108,24 @@ std::string encode(const PullRequest& r) {
               {"max_parallel_layers", r.config.max_parallel_layers}}},
             {"context", {{"pod", r.context.pod}, {"pod_uid", r.context.pod_uid}}},
             {"images_dir", r.images_dir},
+            {"scratch_dir", r.scratch_dir},
             {"certs_dir", r.certs_dir}};
-  return j.dump();
+  return dump(j);
 }
 
 PullRequest decode_request(const std::string& text) {
   try {
     const json j = json::parse(text);
+    if (j.at("version").get<int>() != kVersion)
+      throw Internal("pull request of version " + std::to_string(j.at("version").get<int>()) + ", this crius-pull speaks " +
+                     std::to_string(kVersion) + " (crius and crius-pull are of different builds)");
     PullRequest r;
     r.image = j.at("image").get<std::string>();
     const json& c = j.at("creds");
-    r.creds.username = c.at("username").get<std::string>();
-    r.creds.password = c.at("password").get<std::string>();
-    r.creds.identity_token = c.at("identity_token").get<std::string>();
-    r.creds.registry_token = c.at("registry_token").get<std::string>();
+    r.creds.username = unhex(c.at("username").get<std::string>());
+    r.creds.password = unhex(c.at("password").get<std::string>());
+    r.creds.identity_token = unhex(c.at("identity_token").get<std::string>());
+    r.creds.registry_token = unhex(c.at("registry_token").get<std::string>());
     const json& conf = j.at("config");
     for (const auto& reg : conf.at("registries")) r.config.registries.push_back(registry_from(reg));
     r.config.short_name_search = conf.at("short_name_search").get<std::vector<std::string>>();
@@ -84,20 +134,22 @@ PullRequest decode_request(const std::string& text) {
     r.context.pod = j.at("context").at("pod").get<std::string>();
     r.context.pod_uid = j.at("context").at("pod_uid").get<std::string>();
     r.images_dir = j.at("images_dir").get<std::string>();
+    r.scratch_dir = j.at("scratch_dir").get<std::string>();
     r.certs_dir = j.at("certs_dir").get<std::string>();
     return r;
   } catch (const json::exception& e) {
-    throw InvalidArgument(std::string("pull request: ") + e.what());
+    // The daemon's own words: a mistake here is the runtime's, not the client's.
+    throw Internal(std::string("pull request: ") + e.what());
   }
 }
 
-std::string result_line(const PullResult& r) { return json({{"result", result_json(r)}}).dump() + "\n"; }
+std::string result_line(const PullResult& r) { return dump({{"result", result_json(r)}}) + "\n"; }
 
 std::string error_line(const Error& e) {
-  return json({{"error", {{"code", static_cast<int>(e.code())}, {"message", e.what()}}}}).dump() + "\n";
+  return dump({{"error", {{"code", static_cast<int>(e.code())}, {"message", e.what()}}}}) + "\n";
 }
 
-std::string bytes_line(uint64_t n) { return json({{"bytes", n}}).dump() + "\n"; }
+std::string bytes_line(uint64_t n) { return dump({{"bytes", n}}) + "\n"; }
 
 std::string layer_reused_line() { return "{\"layer_reused\":1}\n"; }
 

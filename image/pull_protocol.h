@@ -1,7 +1,8 @@
 // What the daemon and crius-pull, the process that pulls for it, say to each
 // other. Pulls run outside the daemon so that it never maps libcurl, TLS or
-// libarchive, nor parses what a registry serves: each pull's memory goes back
-// to the system when it ends. The daemon writes one request (JSON) to the
+// libarchive, nor parses manifests, tars or compressed streams a registry
+// serves (it reads only the image config, once the helper checked its
+// digest): each pull's memory goes back to the system when it ends. The daemon writes one request (JSON) to the
 // helper's stdin; the helper writes one JSON object per line to its stdout:
 //   {"bytes":N}          blob bytes received since the last such line
 //   {"layer_reused":1}   a layer already present was not fetched
@@ -35,8 +36,12 @@ struct PullRequest {
   Credentials creds;
   conf::ImageConfig config;
   PullContext context;
-  std::string images_dir;  // <root>/images
-  std::string certs_dir;   // <config dir>/certs.d
+  std::string images_dir;   // <root>/images
+  // Where the pull writes what is not whole yet (layers being unpacked,
+  // blobs being received), on the store's filesystem; the daemon removes it
+  // once the pull ended, however it ended.
+  std::string scratch_dir;
+  std::string certs_dir;    // <config dir>/certs.d
 };
 
 // What a pull stored: the blobs (config, platform manifest) and the layers,
@@ -62,7 +67,8 @@ struct PullEvents {
 using PullRunner = std::function<PullResult(const PullRequest&, const PullEvents&)>;
 
 std::string encode(const PullRequest& r);
-// Throws InvalidArgument naming what is missing or malformed.
+// Throws Internal naming what is missing or malformed, or a request of
+// another version.
 PullRequest decode_request(const std::string& json);
 
 std::string result_line(const PullResult& r);
@@ -77,7 +83,8 @@ struct PullMessage {
   std::optional<PullResult> result;
   std::optional<Error> error;
 };
-// Throws Internal naming the line when it is none of the above.
+// Throws Internal naming the line when it is none of the above, or a result
+// with a digest or name that is not one.
 PullMessage decode_message(const std::string& line);
 
 }  // namespace crius::image

@@ -41,9 +41,11 @@ class Reporter {
     if (pending_) send(crius::image::bytes_line(pending_));
     pending_ = 0;
   }
-  // A daemon that went away ends this process (SIGPIPE, or the parent's
-  // death signal): nothing is left to report to.
-  static void send(const std::string& text) { crius::write_all(STDOUT_FILENO, text.data(), text.size()); }
+  // A daemon that stopped listening has nothing left to hear: the pull ends
+  // (the daemon removes its scratch dir, or the next start does).
+  static void send(const std::string& text) {
+    if (!crius::write_all(STDOUT_FILENO, text.data(), text.size())) ::_exit(1);
+  }
 
   std::mutex mu_;
   uint64_t pending_ = 0;
@@ -88,6 +90,9 @@ int main(int argc, char** argv) {
   // the next daemon's to remove at start. The check after prctl closes the
   // window in which the daemon died before it.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  // A connection a registry cut must be an error curl retries, not the end
+  // of the pull (curl runs with CURLOPT_NOSIGNAL); so must a closed stdout.
+  ::signal(SIGPIPE, SIG_IGN);
   if (parent <= 0 || ::getppid() != parent) {
     std::fprintf(stderr, "crius-pull: started by the crius daemon only (--parent is not our parent)\n");
     return 2;
@@ -99,7 +104,7 @@ int main(int argc, char** argv) {
     crius::image::PullEvents events;
     events.bytes = [&](uint64_t n) { reporter.bytes(n); };
     events.layer_reused = [&] { reporter.line(crius::image::layer_reused_line()); };
-    crius::image::Puller puller(request.images_dir, request.certs_dir, events);
+    crius::image::Puller puller(request.images_dir, request.scratch_dir, request.certs_dir, events);
     const auto result = puller.pull(request.image, request.creds, request.config, request.context);
     reporter.line(crius::image::result_line(result));
     return 0;

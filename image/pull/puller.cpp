@@ -75,8 +75,14 @@ struct Puller::Resolved {
   Manifest manifest;
 };
 
-Puller::Puller(const std::string& images_dir, std::string certs_dir, PullEvents events)
-    : dir_(images_dir), content_(dir_), client_(std::move(certs_dir)), events_(std::move(events)) {}
+Puller::Puller(const std::string& images_dir, std::string scratch_dir, std::string certs_dir, PullEvents events)
+    : dir_(images_dir),
+      scratch_(std::move(scratch_dir)),
+      content_(dir_),
+      client_(std::move(certs_dir)),
+      events_(std::move(events)) {
+  if (scratch_.empty() || scratch_[0] != '/') throw Internal("a pull needs an absolute scratch dir, not \"" + scratch_ + "\"");
+}
 
 bool Puller::has_layer(const std::string& digest) const { return exists(dir_ + "/layers/" + digest.substr(7)); }
 
@@ -111,7 +117,7 @@ void Puller::fetch_blob(const RegistryClient::Call& call, const Descriptor& d, P
   if (content_.has(d.digest)) return;
   KeyLock lock(content_.dir() + "/ingest", "blob-" + d.digest.substr(7));
   if (content_.has(d.digest)) return;  // fetched by whoever held the lock before
-  ContentStore::Writer w(content_, d.digest, d.size);
+  ContentStore::Writer w(content_, d.digest, d.size, scratch_);
   client_.blob(call, d.digest, [&](const char* p, size_t n) {
     if (w.written() + n > static_cast<uint64_t>(d.size))
       throw FailedPrecondition("blob " + d.digest + " is larger than its descriptor's " + std::to_string(d.size) + " bytes");
@@ -142,7 +148,7 @@ void Puller::fetch_layer(const RegistryClient::Call& call, const Descriptor& d, 
   {
     KeyLock lock(content_.dir() + "/ingest", "layer-" + d.digest.substr(7));
     if (has_layer(d.digest)) return check_present();  // unpacked by whoever held the lock before
-    const std::string tmp = dir_ + "/layers/tmp-" + d.digest.substr(7, 12) + "-" + random_hex(4);
+    const std::string tmp = scratch_ + "/layer-" + d.digest.substr(7, 12) + "-" + random_hex(4);
     Rollback undo("layer unpack of " + d.digest);
     undo.add([tmp] { remove_all(tmp); });
     // diff becomes the layer's root: 0755 whatever the umask.
@@ -295,7 +301,17 @@ PullResult Puller::pull_one(const Reference& ref, const Credentials& creds, cons
   rec.id = m.config.digest;
   rec.manifest_digest = resolved->manifest_digest;
   rec.size = total;
-  read_image_config(content_.read(m.config.digest), rec);
+  std::string config_json;
+  try {
+    config_json = content_.read(m.config.digest);
+  } catch (const Error& e) {
+    // Found present, then taken by a RemoveImage: not the registry's NotFound,
+    // which would send the pull on to the next short-name candidate.
+    if (e.code() != ErrorCode::not_found) throw;
+    throw Unavailable("the config " + m.config.digest + " of " + ref.str() +
+                      " was removed while it was pulled (concurrent RemoveImage); pull again");
+  }
+  read_image_config(config_json, rec);
   if (!rec.diff_ids.empty() && rec.diff_ids.size() != m.layers.size())
     throw FailedPrecondition("image " + ref.str() + ": manifest has " + std::to_string(m.layers.size()) +
                              " layers but the config lists " + std::to_string(rec.diff_ids.size()));
@@ -329,7 +345,7 @@ PullResult Puller::pull_one(const Reference& ref, const Credentials& creds, cons
   if (first_error) std::rethrow_exception(first_error);
 
   // The manifest last: a blob the daemon finds with the rest, when it names the image.
-  content_.put(resolved->manifest_digest, resolved->manifest_body);
+  content_.put(resolved->manifest_digest, resolved->manifest_body, scratch_);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   log::info("pulled image", {{"image", ref.str()}, {"id", rec.id}, {"received", human(progress.done())},
                              {"seconds", std::to_string(seconds)}, {"pod", context.pod}});
@@ -346,7 +362,7 @@ PullResult Puller::pull_one(const Reference& ref, const Credentials& creds, cons
 
 PullRunner in_process_pull_runner() {
   return [](const PullRequest& r, const PullEvents& events) {
-    return Puller(r.images_dir, r.certs_dir, events).pull(r.image, r.creds, r.config, r.context);
+    return Puller(r.images_dir, r.scratch_dir, r.certs_dir, events).pull(r.image, r.creds, r.config, r.context);
   };
 }
 

@@ -19,7 +19,8 @@ namespace crius::image {
 
 class Puller {
  public:
-  Puller(const std::string& images_dir, std::string certs_dir, PullEvents events);
+  // What is not whole yet is written under `scratch_dir` (PullRequest's).
+  Puller(const std::string& images_dir, std::string scratch_dir, std::string certs_dir, PullEvents events);
 
   // Throws NotFound when no candidate has the image, and the registry's or
   // the store's errors otherwise.
@@ -40,6 +41,7 @@ class Puller {
   bool has_layer(const std::string& digest) const;
 
   std::string dir_;
+  std::string scratch_;
   ContentStore content_;
   RegistryClient client_;
   PullEvents events_;

@@ -1,11 +1,13 @@
 // The ImageService over gRPC, the parts beyond a plain pull: auth failures'
 // status codes, pinned images, the pod a pull is for, diff_id checks, a
 // transfer cut mid-layer and resumed, leftovers of a crash removed at start,
-// the progress lines of a slow pull, and a RemoveImage in the middle of a
-// pull that shares its layers.
+// the progress lines of a slow pull, a RemoveImage in the middle of a pull
+// that shares its layers, and the pull's process killed in its middle.
 #include "tests/e2e/image_helpers.h"
 //
 #include <gtest/gtest.h>
+
+#include <signal.h>
 
 #include <condition_variable>
 #include <filesystem>
@@ -14,6 +16,8 @@
 #include <random>
 #include <regex>
 #include <sstream>
+
+#include "base/file.h"
 
 #include "tests/fixtures/registry/http_stub.h"
 #include "tests/fixtures/registry/image_builder.h"
@@ -326,6 +330,85 @@ TEST(ImageRemoveDuringPull, ALayerTakenMidPullIsFetchedAgain) {
   EXPECT_TRUE(fs::exists(layer_dir(d, slow.digest) + "/noise"));
   EXPECT_EQ(log_lines(d, "part of the image was removed while it was pulled; pulling again").size(), 1u) << d.log();
   // What the removal moved aside (layers/tmp-rm-…) is gone too.
+  EXPECT_TRUE(leftovers(d).empty()) << leftovers(d).front();
+}
+
+}  // namespace
+}  // namespace crius::test
+
+namespace crius::test {
+namespace {
+
+// The daemon's crius-pull processes (children named so).
+std::vector<pid_t> pull_helpers(pid_t daemon) {
+  std::vector<pid_t> out;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    const std::string name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const std::string stat = read_file_or_empty(e.path().string() + "/stat");
+    // pid (comm) state ppid …
+    const size_t close = stat.rfind(')');
+    if (close == std::string::npos || stat.find("(crius-pull)") == std::string::npos) continue;
+    std::istringstream rest(stat.substr(close + 2));
+    std::string state;
+    pid_t ppid = 0;
+    rest >> state >> ppid;
+    if (ppid == daemon) out.push_back(std::stoi(name));
+  }
+  return out;
+}
+
+// A pull's process killed (the OOM killer, a crash in an unpacker) while it
+// unpacks: the client hears Internal saying so, and nothing half-made of the
+// pull is left in the store while the daemon runs on; the next pull works.
+TEST(ImagePullHelper, KilledMidLayerLeavesNothingAndTheNextPullWorks) {
+  Registry reg;
+  auto img = fixtures::push_image(reg, "test/a", "v1", {busybox()});
+  std::mutex mu;
+  std::condition_variable cv;
+  bool asked = false, go_on = false;
+  HttpStub stub([&](const HttpStub::Request& req) {
+    if (req.target.find("/blobs/" + busybox().digest) != std::string::npos) {
+      std::unique_lock lock(mu);
+      if (!go_on) {
+        asked = true;
+        cv.notify_all();
+        cv.wait_for(lock, std::chrono::seconds(30), [&] { return go_on; });
+      }
+    }
+    return HttpStub::forward("http://" + reg.host(), req);
+  });
+  Daemon d;
+  PullResult pulled;
+  std::thread puller([&] { pulled = pull(d, stub.host() + "/test/a:v1"); });
+  {
+    std::unique_lock lock(mu);
+    EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return asked; }));
+  }
+  const auto helpers = pull_helpers(d.pid());
+  ASSERT_EQ(helpers.size(), 1u);
+  EXPECT_FALSE(leftovers(d).empty()) << "the layer being unpacked is not in the store's scratch";
+  ASSERT_EQ(::kill(helpers.front(), SIGKILL), 0);
+  {
+    std::lock_guard lock(mu);
+    go_on = true;
+  }
+  cv.notify_all();
+  puller.join();
+
+  EXPECT_EQ(pulled.status.error_code(), grpc::StatusCode::INTERNAL) << pulled.status.error_message();
+  EXPECT_NE(pulled.status.error_message().find("crius-pull was killed by"), std::string::npos)
+      << pulled.status.error_message();
+  // Only the layer's lock file stays, released with the process: the next
+  // pull of the layer takes it and removes it (as the next start would).
+  for (const auto& p : leftovers(d))
+    EXPECT_EQ(p, d.dir() / ("root/images/ingest/lock-layer-" + busybox().digest.substr(7)));
+  EXPECT_TRUE(pull_helpers(d.pid()).empty()) << "the killed helper was not reaped";
+  EXPECT_TRUE(list(d).empty());
+
+  auto again = pull(d, stub.host() + "/test/a:v1");
+  ASSERT_TRUE(again.status.ok()) << again.status.error_message();
+  EXPECT_EQ(again.id, img.config_digest);
   EXPECT_TRUE(leftovers(d).empty()) << leftovers(d).front();
 }
 
