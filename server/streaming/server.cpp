@@ -295,11 +295,13 @@ Server::~Server() {
   m.ioc.stop();
   if (m.thread.joinable()) m.thread.join();
   m.pool.join();
-  // Sessions still open never end now: drop their handlers, which own them.
+  // Sessions still open never end now: drop their handlers and transports,
+  // which own them.
   for (const auto& w : m.ctx->spdy_sessions)
     if (auto s = w.lock()) {
       s->on_stream = nullptr;
       s->on_closed = nullptr;
+      s->abandon();
     }
 }
 

@@ -156,6 +156,13 @@ class Session : public std::enable_shared_from_this<Session> {
   // after Limits::close_timeout. Idempotent.
   void close();
   bool closed() const { return closed_; }
+  // For a server whose io_context no longer runs (~Server): the transport
+  // goes, and with it what it held that owns this session (a WebSocket
+  // tunnel's queued writes). Nothing else may be called afterwards.
+  void abandon() {
+    closed_ = true;  // so that no read or write is started on the missing transport
+    t_.reset();
+  }
 
   std::size_t stream_count() const { return streams_.size(); }
   // True once the peer has shown it keeps flow-control windows.
