@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/hex.h"
 #include "image/content_store.h"
 #include "image/reference.h"
 
@@ -22,27 +23,10 @@ std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_hand
 
 // Credentials are any bytes a client sent (AuthConfig.auth decodes to
 // whatever it holds): hex keeps them exact.
-std::string hex(const std::string& s) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(s.size() * 2);
-  for (unsigned char c : s) {
-    out += kDigits[c >> 4];
-    out += kDigits[c & 15];
-  }
-  return out;
-}
-
 std::string unhex(const std::string& s) {
-  auto value = [&](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    throw Internal("pull request: credentials are not hex");
-  };
-  if (s.size() % 2) throw Internal("pull request: credentials are not hex");
-  std::string out;
-  for (size_t i = 0; i < s.size(); i += 2) out += static_cast<char>(value(s[i]) * 16 + value(s[i + 1]));
-  return out;
+  auto bytes = hex_decode(s);
+  if (!bytes) throw Internal("pull request: credentials are not hex");
+  return *bytes;
 }
 
 json registry_json(const conf::Registry& r) {
@@ -97,10 +81,10 @@ std::string encode(const PullRequest& r) {
   json j = {{"version", kVersion},
             {"image", r.image},
             {"creds",
-             {{"username", hex(r.creds.username)},
-              {"password", hex(r.creds.password)},
-              {"identity_token", hex(r.creds.identity_token)},
-              {"registry_token", hex(r.creds.registry_token)}}},
+             {{"username", hex_encode(r.creds.username)},
+              {"password", hex_encode(r.creds.password)},
+              {"identity_token", hex_encode(r.creds.identity_token)},
+              {"registry_token", hex_encode(r.creds.registry_token)}}},
             {"config",
              {{"registries", registries},
               {"short_name_search", r.config.short_name_search},

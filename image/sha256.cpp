@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include "base/error.h"
+#include "base/hex.h"
 
 namespace crius::image {
 
@@ -25,13 +26,7 @@ std::string Sha256::digest() {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   if (EVP_DigestFinal_ex(ctx_->md, out, &len) != 1) throw Internal("finishing sha256");
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string s = "sha256:";
-  for (unsigned i = 0; i < len; ++i) {
-    s += kHex[out[i] >> 4];
-    s += kHex[out[i] & 15];
-  }
-  return s;
+  return "sha256:" + hex_encode(std::string_view(reinterpret_cast<const char*>(out), len));
 }
 
 std::string sha256_digest(std::string_view data) {

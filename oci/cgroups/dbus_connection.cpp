@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "base/error.h"
+#include "base/hex.h"
 
 namespace crius::oci::dbus {
 namespace {
@@ -104,10 +105,8 @@ Connection::Connection(const std::string& address, bool bus, std::chrono::millis
   }
   // SASL: a nul byte, then EXTERNAL with our uid (decimal, hex-encoded);
   // the server checks it against the socket's peer credentials.
-  static const char hex[] = "0123456789abcdef";
-  std::string uid_hex;
-  for (char c : std::to_string(::getuid())) uid_hex += {hex[(c >> 4) & 0xf], hex[c & 0xf]};
-  send_all(fd_.get(), std::string(1, '\0') + "AUTH EXTERNAL " + uid_hex + "\r\n", deadline, "authenticating");
+  send_all(fd_.get(), std::string(1, '\0') + "AUTH EXTERNAL " + hex_encode(std::to_string(::getuid())) + "\r\n",
+           deadline, "authenticating");
   std::string line;
   while (line.find("\r\n") == std::string::npos)
     if (!read_some(fd_.get(), line, deadline, "authenticating"))
