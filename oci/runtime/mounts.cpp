@@ -4,6 +4,7 @@
 #include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -224,7 +225,20 @@ void finish_mount(int root, const std::string& dest, const MountOptions& o, bool
   }
 }
 
-void mount_in_root(int root, const Mount& m, const std::string& bundle, int tree) {
+// The kernel's MQUEUE_MAGIC (ipc/mqueue.c), which no userspace header has.
+constexpr decltype(statfs::f_type) kMqueueMagic = 0x19800202;
+
+SharedNamespaces shared_namespaces(const Spec& spec) {
+  SharedNamespaces s{true, true};
+  if (spec.linux_)
+    for (const auto& n : spec.linux_->namespaces) {
+      if (n.type == "pid") s.pid = false;
+      if (n.type == "ipc") s.ipc = false;
+    }
+  return s;
+}
+
+void mount_in_root(int root, const Mount& m, const std::string& bundle, int tree, SharedNamespaces shared) {
   // idmap/ridmap were honoured by the runtime when it made `tree`.
   std::vector<std::string> options;
   bool copyup = false;
@@ -284,9 +298,17 @@ void mount_in_root(int root, const Mount& m, const std::string& bundle, int tree
       int err = errno;
       // sysfs cannot be mounted fresh in a user namespace without its own
       // network namespace; the host's, read-only, is what runc gives then.
-      if (m.type == "sysfs" && err == EPERM) {
-        if (::mount("/sys", target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
-          mount_error(m.destination, "bind /sys", errno);
+      // The same holds for proc and mqueue of a PID or IPC namespace the
+      // user namespace does not own (a rootless pod with host PID or IPC).
+      const char* own = m.type == "sysfs"                   ? "/sys"
+                        : m.type == "proc" && shared.pid    ? "/proc"
+                        : m.type == "mqueue" && shared.ipc  ? "/dev/mqueue"
+                                                            : nullptr;
+      if (own && err == EPERM) {
+        struct statfs sf;
+        if (m.type == "mqueue" && (::statfs(own, &sf) != 0 || sf.f_type != kMqueueMagic)) return;
+        if (::mount(own, target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
+          mount_error(m.destination, std::string("bind ") + own, errno);
         o.flags |= MS_BIND;
         finish_mount(root, m.destination, o, true);
         return;

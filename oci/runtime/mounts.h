@@ -39,13 +39,27 @@ Fd mkfile_in_root(int root, const std::string& path);
 // "/proc/self/fd/N"
 std::string fd_path(int fd);
 
+// The namespaces a container shares with the runtime itself (the spec has
+// no entry of that type). In a user namespace that does not own them, a
+// fresh proc or mqueue of those cannot be mounted; the runtime's own, bound,
+// shows the same namespace (what rootless Docker does for --pid=host and
+// --ipc=host).
+struct SharedNamespaces {
+  bool pid = false, ipc = false;
+};
+SharedNamespaces shared_namespaces(const Spec& spec);
+
 // Performs one spec mount inside the root (opened as `root`, at host path
 // rootfs). Relative bind sources are relative to the bundle. `tree`, when
 // not -1, is a detached mount (an idmapped bind the runtime prepared) moved
 // onto the destination instead of binding the source. A tmpfs with
-// "tmpcopyup" starts with a copy of what the rootfs had there. Throws naming
-// the destination, the step and errno's text.
-void mount_in_root(int root, const Mount& m, const std::string& bundle, int tree = -1);
+// "tmpcopyup" starts with a copy of what the rootfs had there. A sysfs, or
+// a proc or mqueue of a namespace in `shared`, that the kernel refuses
+// (EPERM) becomes a bind of the runtime's own; an mqueue with none to bind
+// (the runtime has no /dev/mqueue) is left out. Throws naming the
+// destination, the step and errno's text.
+void mount_in_root(int root, const Mount& m, const std::string& bundle, int tree = -1,
+                   SharedNamespaces shared = {});
 // Applies propagation/readonly remounts of MountOptions to an existing mount.
 void finish_mount(int root, const std::string& dest, const MountOptions& o, bool bind);
 

@@ -67,10 +67,11 @@ Fd prepare_rootfs(const Spec& spec, const std::string& rootfs, const std::string
   if (!root) throw_errno("rootfs: open " + rootfs);
 
   bool dev_is_bind = false;
+  const SharedNamespaces shared = shared_namespaces(spec);
   for (size_t i = 0; i < spec.mounts.size(); ++i) {
     const Mount& m = spec.mounts[i];
     const int tree = mount_fds && i < mount_fds->size() ? (*mount_fds)[i] : -1;
-    mount_in_root(root.get(), m, bundle, tree);
+    mount_in_root(root.get(), m, bundle, tree, shared);
     if (m.destination == "/dev" && (m.type == "bind" || parse_mount_options(m.options).bind())) dev_is_bind = true;
   }
   if (!dev_is_bind) {

@@ -1,6 +1,7 @@
 // Rootless (issue 21): crius run by an unprivileged user made for the test,
 // and crius run as root inside a user namespace made by the test. Each runs a
-// pod with a host port from pull to removal, and afterwards the host is
+// pod with a host port from pull to removal (the latter also one on the
+// host's PID, IPC and network namespaces), and afterwards the host is
 // checked: no process of the daemon's namespaces is left, and (as the user)
 // nothing new on the host is owned by root or by the user outside its own
 // directories.
@@ -383,6 +384,55 @@ TEST(Rootless, RootInsideAUserNamespaceRunsAPodWithAHostPort) {
     left = processes_in_userns(userns);
     return left.empty();
   })) << left.size() << " processes left in the daemon's user namespace";
+}
+
+// A pod on the node's PID, IPC and network namespaces (node agents such as
+// kube-proxy or node-exporter), from a daemon that is root only inside a
+// user namespace that owns none of them: proc, mqueue and sysfs cannot be
+// mounted fresh there, so the container gets the daemon's own, bound. It
+// sees the host's processes (this test's among them).
+TEST(Rootless, RootInsideAUserNamespaceRunsAPodOnTheHostsPidIpcAndNetwork) {
+  if (!have("slirp4netns")) GTEST_SKIP() << "needs Debian's slirp4netns";
+  if (!kernel_allows_rootless()) GTEST_SKIP() << "needs user namespaces for users and /dev/net/tun";
+  const std::string image = busybox_image();
+  TunOpen tun;
+  DaemonOptions options;
+  options.config_yaml = registry_config(image);
+  options.extra_args = {"--network-cni-plugin-dirs", "/usr/lib/cni"};
+  options.wrapper = {"unshare", "--user", "--map-root-user", "--mount", "--"};
+  Daemon d(options);
+  RemovePodsAtEnd cleanup{d};
+  ASSERT_TRUE(image_e2e::pull(d, image).status.ok()) << d.log();
+
+  auto pc = pod_config("rl-host");
+  pc.set_log_directory(d.dir() / "logs/rl-host");
+  auto* ns = pc.mutable_linux()->mutable_security_context()->mutable_namespace_options();
+  ns->set_network(v1::NODE);
+  ns->set_pid(v1::NODE);
+  ns->set_ipc(v1::NODE);
+  std::string pod, ctr;
+  ASSERT_TRUE(run_pod(d, pc, &pod).ok());
+  auto cc = container_config("agent", image, {"sleep", "3600"});
+  *cc.mutable_linux()->mutable_security_context()->mutable_namespace_options() = *ns;
+  const auto created = create_container(d, pod, cc, pc, &ctr);
+  ASSERT_TRUE(created.ok()) << created.error_message();
+  ASSERT_TRUE(start_container(d, ctr).ok());
+
+  const std::string me = std::to_string(::getpid());
+  const ExecOutput comm = exec_sync(d, ctr, {"cat", "/proc/" + me + "/comm"});
+  EXPECT_EQ(comm.out, read_file("/proc/" + me + "/comm")) << comm.status.error_message() << comm.err;
+  // /dev/mqueue is the host's when it has one; this machine's has none.
+  struct stat st;
+  const bool host_mqueue = ::stat("/dev/mqueue", &st) == 0 && read_file("/proc/self/mountinfo").find(" /dev/mqueue ") !=
+                                                                  std::string::npos;
+  const ExecOutput mq = exec_sync(d, ctr, {"sh", "-c", "grep -c ' /dev/mqueue ' /proc/self/mountinfo || true"});
+  EXPECT_EQ(mq.out, host_mqueue ? "1\n" : "0\n") << mq.err;
+  const ExecOutput net = exec_sync(d, ctr, {"ls", "/sys/class/net"});
+  EXPECT_NE(net.out.find("lo"), std::string::npos) << net.err;
+
+  ASSERT_TRUE(stop_pod(d, pod).ok());
+  ASSERT_TRUE(remove_pod(d, pod).ok());
+  EXPECT_EQ(d.stop(SIGTERM), 0) << d.log();
 }
 
 }  // namespace
