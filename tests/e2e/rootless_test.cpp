@@ -337,18 +337,23 @@ TEST(Rootless, AUserRunsAPodWithAHostPortAndLeavesNothingOwnedByRoot) {
   EXPECT_EQ(found, "");
 }
 
+// A daemon run as root inside a user namespace made for it, where only root
+// is mapped, and whose network namespace is the host's, which it does not
+// own: its pods get theirs behind slirp4netns.
+DaemonOptions root_in_userns_options(const std::string& image) {
+  DaemonOptions options;
+  options.config_yaml = registry_config(image);
+  options.extra_args = {"--network-cni-plugin-dirs", "/usr/lib/cni"};
+  options.wrapper = {"unshare", "--user", "--map-root-user", "--mount", "--"};
+  return options;
+}
+
 TEST(Rootless, RootInsideAUserNamespaceRunsAPodWithAHostPort) {
   if (!have("slirp4netns")) GTEST_SKIP() << "needs Debian's slirp4netns";
   if (!kernel_allows_rootless()) GTEST_SKIP() << "needs user namespaces for users and /dev/net/tun";
   const std::string image = busybox_image();
   TunOpen tun;
-  DaemonOptions options;
-  options.config_yaml = registry_config(image);
-  options.extra_args = {"--network-cni-plugin-dirs", "/usr/lib/cni"};
-  // Only root is mapped, and the host's network is not the namespace's own:
-  // the pods get theirs behind slirp4netns.
-  options.wrapper = {"unshare", "--user", "--map-root-user", "--mount", "--"};
-  Daemon d(options);
+  Daemon d(root_in_userns_options(image));
   RemovePodsAtEnd cleanup{d};
   write_file(d.dir() / "cni/10-rootless.conflist", rootless_conflist());
   std::error_code ec;
@@ -396,11 +401,7 @@ TEST(Rootless, RootInsideAUserNamespaceRunsAPodOnTheHostsPidIpcAndNetwork) {
   if (!kernel_allows_rootless()) GTEST_SKIP() << "needs user namespaces for users and /dev/net/tun";
   const std::string image = busybox_image();
   TunOpen tun;
-  DaemonOptions options;
-  options.config_yaml = registry_config(image);
-  options.extra_args = {"--network-cni-plugin-dirs", "/usr/lib/cni"};
-  options.wrapper = {"unshare", "--user", "--map-root-user", "--mount", "--"};
-  Daemon d(options);
+  Daemon d(root_in_userns_options(image));
   RemovePodsAtEnd cleanup{d};
   ASSERT_TRUE(image_e2e::pull(d, image).status.ok()) << d.log();
 
