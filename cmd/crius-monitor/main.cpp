@@ -11,7 +11,9 @@
 #include <cstring>
 #include <string>
 
+#include "base/fd.h"
 #include "base/log.h"
+#include "oci/cgroups/join.h"
 #include "oci/monitor/server.h"
 
 int main(int argc, char** argv) {
@@ -51,8 +53,20 @@ int main(int argc, char** argv) {
   // goes on in a child of it, which no daemon is the parent of and so
   // outlives the daemon (a fork here, while the monitor is small and has one
   // thread, costs far less than one of the daemon).
+  // Born in the pod's v2 cgroup (join.h); setup() joins the rest.
+  crius::Fd v2;
   if (detach) {
-    const pid_t pid = ::fork();
+    for (auto it = o.cgroup_dirs.begin(); it != o.cgroup_dirs.end(); ++it) {
+      if (!crius::oci::cgroups::is_v2_dir(*it)) continue;
+      v2.reset(::open(it->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (!v2) {
+        std::perror(("crius-monitor: open " + *it).c_str());
+        return 1;
+      }
+      o.cgroup_dirs.erase(it);
+      break;
+    }
+    const pid_t pid = crius::oci::cgroups::clone_into(0, v2.get());
     if (pid < 0) {
       std::perror("crius-monitor: fork");
       return 1;

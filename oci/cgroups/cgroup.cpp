@@ -20,6 +20,7 @@
 #include "base/user_namespace.h"
 #include "base/wait.h"
 #include "oci/cgroups/devices.h"
+#include "oci/cgroups/join.h"
 
 namespace crius::oci::cgroups {
 namespace {
@@ -326,26 +327,37 @@ void Cgroup::destroy() const {
 
 Enter::Enter(const Cgroup& cg) {
   const Hierarchy& h = Hierarchy::host();
-  const auto own = proc_cgroup_paths();
   const Paths& p = cg.paths();
-  auto own_dir = [&](const std::string& mount, const std::string& key) {
-    auto it = own.find(key);
-    return mount + (it == own.end() || it->second == "/" ? "" : it->second);
-  };
-  if (!p.unified.empty() && !h.unified.empty()) back_.push_back(own_dir(h.unified, ""));
+  if (!p.unified.empty()) v2_ = open_v2_dir(p.unified);
+  if (p.v1.empty()) return;
+  const auto own = proc_cgroup_paths("thread-self");
+  std::vector<std::string> into;
   for (const auto& [c, d] : p.v1) {
     auto mp = h.v1.find(c);
     if (mp == h.v1.end()) continue;
-    std::string b = own_dir(mp->second, c);
-    if (std::find(back_.begin(), back_.end(), b) == back_.end()) back_.push_back(b);
+    auto it = own.find(c);
+    std::string b = mp->second + (it == own.end() || it->second == "/" ? "" : it->second);
+    if (std::find(back_.begin(), back_.end(), b) != back_.end()) continue;
+    back_.push_back(std::move(b));
+    into.push_back(d);
   }
-  cg.add(0);
+  for (size_t i = 0; i < into.size(); ++i) {
+    try {
+      move_thread(into[i]);
+    } catch (...) {
+      back_.resize(i);  // the destructor does not run: move back here
+      leave();
+      throw;
+    }
+  }
 }
 
-Enter::~Enter() {
+Enter::~Enter() { leave(); }
+
+void Enter::leave() noexcept {
   for (const auto& d : back_) {
     try {
-      write_cgroup_file(d, "cgroup.procs", "0");
+      move_thread(d);
     } catch (const std::exception& e) {
       log::warn(std::string("cgroups: moving the runtime back: ") + e.what());
     }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "base/fd.h"
 #include "oci/cgroups/path.h"
 #include "oci/cgroups/resources.h"
 
@@ -49,18 +50,23 @@ class Cgroup {
   Paths paths_;
 };
 
-// Moves the calling process into a cgroup for the life of the object and
-// back to where it was. create() uses it so that the init is born in the
-// container's cgroup (and a new cgroup namespace is rooted there).
+// Puts the calling thread into a cgroup for the life of the object, and back,
+// so that create() can clone the init into it (and root a new cgroup
+// namespace there), without the global lock (join.h): the thread moves into
+// the v1 directories itself; the v2 one is only opened, for clone_into.
 class Enter {
  public:
   explicit Enter(const Cgroup&);
   ~Enter();
   Enter(const Enter&) = delete;
   Enter& operator=(const Enter&) = delete;
+  // For clone_into: -1 when the cgroup has no v2 directory.
+  int v2_fd() const { return v2_.get(); }
 
  private:
-  std::vector<std::string> back_;  // directories we came from
+  void leave() noexcept;
+  std::vector<std::string> back_;  // v1 directories the thread came from
+  Fd v2_;
 };
 
 // Writes value to dir/file; InvalidArgument naming file and value when the

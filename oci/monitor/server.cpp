@@ -23,6 +23,8 @@
 #include "base/error.h"
 #include "base/file.h"
 #include "base/log.h"
+#include "oci/cgroups/cgroup.h"
+#include "oci/cgroups/join.h"
 #include "oci/monitor/protocol.h"
 #include "oci/monitor/server_internal.h"
 
@@ -78,11 +80,13 @@ void Monitor::setup() {
     throw AlreadyExists("another monitor holds " + dir + "/monitor.lock");
 
   if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) throw_errno("PR_SET_CHILD_SUBREAPER");
+  // v1: this thread alone, without the global lock (join.h); the monitor has
+  // no other thread. v2, when not born there: the whole process.
   for (const auto& cg : o_.cgroup_dirs) {
-    const std::string procs = cg + "/cgroup.procs";
-    Fd f(::open(procs.c_str(), O_WRONLY | O_CLOEXEC));
-    const std::string pid = std::to_string(::getpid());
-    if (!f || ::write(f.get(), pid.data(), pid.size()) < 0) throw_errno("move the monitor into " + procs);
+    if (cgroups::is_v2_dir(cg))
+      cgroups::write_cgroup_file(cg, "cgroup.procs", "0");
+    else
+      cgroups::move_thread(cg);
   }
 
   sigset_t set;

@@ -23,6 +23,7 @@
 #include "base/user_namespace.h"
 #include "oci/cgroups/cgroup.h"
 #include "oci/cgroups/hierarchy.h"
+#include "oci/cgroups/join.h"
 #include "oci/cgroups/systemd.h"
 #include "oci/runtime/apparmor.h"
 #include "oci/runtime/console.h"
@@ -88,10 +89,6 @@ struct Undo {
   }
 };
 
-pid_t raw_clone(unsigned long flags) {
-  return static_cast<pid_t>(::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, 0));
-}
-
 void write_time_offsets(const Linux& l) {
   std::string text;
   for (const auto& [clock, off] : l.time_offsets)
@@ -117,26 +114,28 @@ int shared_vm_child(void* p) {
 // the runtime sleeps until it execs (CLONE_VFORK). Nothing is copied and no
 // copy-on-write fault follows, which is most of a clone's cost. Only when the
 // runtime has nothing to do before that exec: no id maps to write, no hooks
-// to run, no start to wait for.
-pid_t shared_vm_clone(InitConfig& ic, unsigned long flags, int parent_sock) {
+// to run, no start to wait for. Nothing when this host cannot clone that way
+// into the cgroup (join.h): the caller copies then.
+std::optional<pid_t> shared_vm_clone(InitConfig& ic, unsigned long flags, int parent_sock, int cgroup_fd) {
   const size_t size = 1 << 20;
   void* stack = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE,
                        -1, 0);
   if (stack == MAP_FAILED) throw_errno("mmap a stack for the container's init");
   SharedVmArgs a{&ic, parent_sock};
-  pid_t pid = ::clone(shared_vm_child, static_cast<char*>(stack) + size,
-                      static_cast<int>(flags | CLONE_VM | CLONE_VFORK | SIGCHLD), &a);
+  pid_t pid = cgroups::clone_vm_into(flags, cgroup_fd, stack, size, shared_vm_child, &a);
   int err = errno;
   ::munmap(stack, size);
+  if (pid < 0 && err == ENOSYS && cgroup_fd >= 0) return std::nullopt;
   if (pid < 0) throw_errno("clone the container's init", err);
   return pid;
 }
 
-pid_t spawn(InitConfig& ic, const Spec& spec, NamespacePlan& ns, int parent_sock, bool share_vm) {
+pid_t spawn(InitConfig& ic, const Spec& spec, NamespacePlan& ns, int parent_sock, bool share_vm, int cgroup_fd) {
   const bool via_intermediate = ns.joins_user_or_pid() || ns.new_time;
-  if (!via_intermediate && share_vm) return shared_vm_clone(ic, ns.clone_flags, parent_sock);
+  if (!via_intermediate && share_vm)
+    if (auto pid = shared_vm_clone(ic, ns.clone_flags, parent_sock, cgroup_fd)) return *pid;
   if (!via_intermediate) {
-    pid_t pid = raw_clone(ns.clone_flags);
+    pid_t pid = cgroups::clone_into(ns.clone_flags, cgroup_fd);
     if (pid < 0) throw_errno("clone the container's init");
     if (pid == 0) {
       ::close(parent_sock);
@@ -144,7 +143,7 @@ pid_t spawn(InitConfig& ic, const Spec& spec, NamespacePlan& ns, int parent_sock
     }
     return pid;
   }
-  pid_t mid = ::fork();
+  pid_t mid = cgroups::clone_into(0, cgroup_fd);
   if (mid < 0) throw_errno("fork");
   if (mid == 0) {
     ::close(parent_sock);
@@ -165,7 +164,7 @@ pid_t spawn(InitConfig& ic, const Spec& spec, NamespacePlan& ns, int parent_sock
         if (::unshare(CLONE_NEWTIME) != 0) throw_errno("unshare(CLONE_NEWTIME)");
         if (spec.linux_) write_time_offsets(*spec.linux_);
       }
-      pid_t pid = raw_clone(ns.clone_flags);
+      pid_t pid = cgroups::clone_into(ns.clone_flags, -1);
       if (pid < 0) throw_errno("clone the container's init");
       if (pid == 0) init_main(ic);
       sync::send(ic.sync_fd, sync::kPid, std::to_string(pid));
@@ -355,7 +354,7 @@ Container Container::create(const std::string& root, const std::string& id, cons
   pid_t pid;
   {
     cgroups::Enter in_cgroup(cg);
-    pid = spawn(ic, spec, ns, mine.get(), share_vm);
+    pid = spawn(ic, spec, ns, mine.get(), share_vm, in_cgroup.v2_fd());
   }
   undo.pid = pid;
   // The systemd driver: systemd takes the init (already in the cgroup) into

@@ -32,6 +32,7 @@
 #include "base/proc_stat.h"
 #include "base/strings.h"
 #include "oci/cgroups/hierarchy.h"
+#include "oci/cgroups/join.h"
 #include "oci/runtime/apparmor.h"
 #include "oci/runtime/caps.h"
 #include "oci/runtime/console.h"
@@ -102,9 +103,9 @@ std::vector<CgroupMount> cgroup_mounts() {
   return out;
 }
 
-// The cgroup.procs files of the init's cgroups that the caller is not in
-// already, one per hierarchy (v1 and v2). Hierarchies not mounted here are
-// skipped: nothing could be written for them.
+// The directories of the init's cgroups that the caller is not in already,
+// one per hierarchy (v1 and v2). Hierarchies not mounted here are skipped:
+// nothing could be written for them.
 struct SubCgroup {
   std::set<std::string> controllers;  // empty: every hierarchy
   std::string path;                   // relative, cleaned
@@ -143,12 +144,17 @@ std::string sub_cgroup_for(const std::vector<SubCgroup>& subs, const std::vector
   return "";
 }
 
-std::vector<std::string> cgroup_procs_to_join(pid_t init, const std::vector<SubCgroup>& subs) {
+struct CgroupsToJoin {
+  std::vector<std::string> v1;  // joined by the joiner's thread (join.h)
+  std::string v2;               // the joiner is born there
+};
+
+CgroupsToJoin cgroups_to_join(pid_t init, const std::vector<SubCgroup>& subs) {
   const auto theirs = read_proc_cgroup(std::to_string(init));
   std::set<std::string> same;
   for (const auto& c : read_proc_cgroup()) same.insert(c.line);
   std::vector<CgroupMount> mounts;
-  std::vector<std::string> out;
+  CgroupsToJoin out;
   for (const auto& c : theirs) {
     const std::string& l = c.line;
     const bool v2 = c.hierarchy_id == "0" && c.controllers.empty();
@@ -187,7 +193,10 @@ std::vector<std::string> cgroup_procs_to_join(pid_t init, const std::vector<SubC
       if (same.count(l)) continue;
       dir = dir_of(base);
     }
-    out.push_back(dir + "cgroup.procs");
+    if (v2)
+      out.v2 = dir;
+    else
+      out.v1.push_back(dir);
   }
   return out;
 }
@@ -198,7 +207,7 @@ struct ExecPlan {
   const Process* p = nullptr;
   std::vector<NsJoin> joins;
   bool joins_user = false;
-  std::vector<std::string> cgroup_procs;
+  std::vector<std::string> cgroup_v1_dirs;
   int sync_fd = -1;
   int console_fd = -1;
   int preserve_fds = 0;
@@ -306,10 +315,7 @@ struct ExecPlan {
   try {
     if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) throw_errno("prctl(PR_SET_DUMPABLE)");
     // Before the namespaces: the host's cgroupfs is only visible from here.
-    for (const auto& f : x.cgroup_procs) {
-      Fd fd(::open(f.c_str(), O_WRONLY | O_CLOEXEC));
-      if (!fd || ::write(fd.get(), "0", 1) != 1) throw_errno("exec: join cgroup " + f);
-    }
+    for (const auto& d : x.cgroup_v1_dirs) cgroups::move_thread(d);
     // Before the namespaces too, inherited by the process: in the container's
     // user namespace its /proc/self/oom_score_adj is the host root's.
     if (x.oom_score_adj && x.joins_user) {
@@ -386,7 +392,9 @@ pid_t exec_process(const Container& c, const Process& process, const ExecOptions
     for (const auto& sc : subs)
       if (!sc.controllers.empty())
         throw InvalidArgument("exec --cgroup: a controller-specific path needs cgroup v1 (this host is v2 only)");
-  x.cgroup_procs = cgroup_procs_to_join(st.pid, subs);
+  CgroupsToJoin cgs = cgroups_to_join(st.pid, subs);
+  x.cgroup_v1_dirs = std::move(cgs.v1);
+  const Fd v2 = cgs.v2.empty() ? Fd() : cgroups::open_v2_dir(cgs.v2);
 
   Fd console;
   if (!opts.console_socket.empty()) {
@@ -402,7 +410,7 @@ pid_t exec_process(const Container& c, const Process& process, const ExecOptions
   Fd mine(sv[0]), theirs(sv[1]);
   x.sync_fd = theirs.get();
 
-  const pid_t joiner = ::fork();
+  const pid_t joiner = cgroups::clone_into(0, v2.get());
   if (joiner < 0) throw_errno("exec: fork");
   if (joiner == 0) {
     ::close(mine.get());
