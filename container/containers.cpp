@@ -1,5 +1,9 @@
 #include "container/containers.h"
 
+#include <poll.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <filesystem>
 
@@ -639,18 +643,32 @@ void Containers::remove_pod(const std::string& pod_id) {
       return;
     }
   }
-  if (auto m = oci::monitor::Client::connect(monitor_dir)) {
-    // Containers the monitor holds but no record names (a create cut short by
-    // a crash of the daemon) go with their pod too: the monitor's remove
-    // kills them, then their root filesystem and bundle go.
-    for (const auto& left : m->list()) {
-      log::warn("removing a container that has no record with its pod", {{"id", left.id}, {"pod", pod_id}});
-      m->remove(left.id);
-      images_.remove_rootfs(left.id);
-      remove_all(bundles_dir_ + "/" + left.id);
+  auto m = oci::monitor::Client::connect(monitor_dir);
+  if (!m) {
+    // Alive but deaf (its socket removed, or stuck): its containers went
+    // through the runtime above; it goes too, or nothing would end it.
+    if (const pid_t pid = oci::monitor::Client::lock_holder(monitor_dir)) {
+      log::warn("the pod's monitor does not answer on its socket: killing it",
+                {{"pod", pod_id}, {"pid", std::to_string(pid)}, {"dir", monitor_dir}});
+      // Gone before the pod's cgroups are removed, which it is in.
+      const Fd exits(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+      ::kill(pid, SIGKILL);
+      pollfd p{exits.get(), POLLIN, 0};
+      if (exits && ::poll(&p, 1, 5000) <= 0)
+        log::warn("the pod's monitor did not end within 5 s of SIGKILL", {{"pid", std::to_string(pid)}});
     }
-    m->shutdown();
+    return;
   }
+  // Containers the monitor holds but no record names (a create cut short by
+  // a crash of the daemon) go with their pod too: the monitor's remove kills
+  // them, then their root filesystem and bundle go.
+  for (const auto& left : m->list()) {
+    log::warn("removing a container that has no record with its pod", {{"id", left.id}, {"pod", pod_id}});
+    m->remove(left.id);
+    images_.remove_rootfs(left.id);
+    remove_all(bundles_dir_ + "/" + left.id);
+  }
+  m->shutdown();
 }
 
 }  // namespace crius::container

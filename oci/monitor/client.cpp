@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -10,6 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 
@@ -133,6 +135,22 @@ std::optional<Client> Client::connect(const std::string& dir) {
     throw;
   }
   return Client(dir, resp.value("version", 0), resp.value("pid", 0));
+}
+
+pid_t Client::lock_holder(const std::string& dir) {
+  const Fd lock(::open((dir + "/" + protocol::kLockName).c_str(), O_RDONLY | O_CLOEXEC));
+  if (!lock || ::flock(lock.get(), LOCK_SH | LOCK_NB) == 0) return 0;  // none, or nobody holds it
+  if (errno != EWOULDBLOCK) return 0;
+  char buf[32];
+  const ssize_t n = ::pread(lock.get(), buf, sizeof buf - 1, 0);
+  if (n <= 0) return 0;
+  buf[n] = 0;
+  const pid_t pid = static_cast<pid_t>(std::atoi(buf));
+  // A child that still shares the lock (between fork and exec) may outlive
+  // the monitor whose pid this is: only a monitor of this dir counts.
+  const std::string want = std::string("--dir") + '\0' + dir + '\0';
+  if (pid <= 0 || read_file_or_empty("/proc/" + std::to_string(pid) + "/cmdline").find(want) == std::string::npos) return 0;
+  return pid;
 }
 
 Client Client::start(const StartOptions& o) {

@@ -103,6 +103,9 @@ class Client {
   static Client start(const StartOptions&);
   // Connects to a monitor started earlier; nullopt when none answers.
   static std::optional<Client> connect(const std::string& dir);
+  // The pid of the monitor of dir that holds its lock, answering or not; 0
+  // when none does.
+  static pid_t lock_holder(const std::string& dir);
 
   // The protocol version the monitor speaks and its pid.
   int version() const { return version_; }

@@ -94,6 +94,9 @@ inline constexpr uint32_t kMaxFrame = 1u << 20;
 // Two capped output streams plus headroom.
 inline constexpr uint32_t kMaxMessage = 80u << 20;
 inline constexpr const char* kSocketName = "monitor.sock";
+// Held (flock) by the monitor of a directory for its life, and holding its
+// pid: a monitor that does not answer on its socket can still be found.
+inline constexpr const char* kLockName = "monitor.lock";
 
 enum class Channel : uint8_t { stdin = 0, stdout = 1, stderr = 2, resize = 3, exit = 4 };
 

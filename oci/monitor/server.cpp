@@ -75,9 +75,12 @@ void Monitor::setup() {
   mkdir_all(dir + "/exits", 0700);
 
   // One monitor per directory: a second one started by a racing client exits.
-  lock_ = open_fd(dir + "/monitor.lock", O_RDWR | O_CREAT, 0600);
-  if (::flock(lock_.get(), LOCK_EX | LOCK_NB) != 0)
-    throw AlreadyExists("another monitor holds " + dir + "/monitor.lock");
+  const std::string lock_path = dir + "/" + protocol::kLockName;
+  lock_ = open_fd(lock_path, O_RDWR | O_CREAT, 0600);
+  if (::flock(lock_.get(), LOCK_EX | LOCK_NB) != 0) throw AlreadyExists("another monitor holds " + lock_path);
+  const std::string pid = std::to_string(::getpid());
+  if (::ftruncate(lock_.get(), 0) != 0 || ::pwrite(lock_.get(), pid.data(), pid.size(), 0) < 0)
+    throw_errno("write the monitor's pid into " + lock_path);
 
   if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) throw_errno("PR_SET_CHILD_SUBREAPER");
   // v1: this thread alone, without the global lock (join.h); the monitor has
@@ -172,7 +175,7 @@ int Monitor::run() {
   // Pending replies (the shutdown answer) go out before the socket closes.
   for (auto& [id, c] : conns_) c->send_rest();
   ::unlink(socket_path_.c_str());
-  ::unlink((o_.dir + "/monitor.lock").c_str());
+  ::unlink((o_.dir + "/" + protocol::kLockName).c_str());
   log::info("monitor exiting", {{"pod", o_.pod_id}});
   return 0;
 }

@@ -177,6 +177,27 @@ TEST_P(MonitorDeath, WhileTheDaemonIsDown) {
   EXPECT_TRUE(after == before) << describe_difference(before, after);
 }
 
+// A monitor alive but out of reach (its socket removed, or stuck): its
+// containers are stopped and removed through the runtime, and removing the
+// pod ends the monitor too, found by the lock it holds, instead of leaving it
+// running for ever.
+TEST_P(MonitorDeath, OneThatDoesNotAnswerGoesWithItsPod) {
+  const Residue before = warm_up();
+  const std::string pod = run(pod_cfg());
+  const std::string deaf = env.create(pod, container_config("deaf", env.image, {"sleep", "3600"}));
+  const int deaf_pid = pid_of(deaf);
+  ASSERT_TRUE(process_exists(deaf_pid));
+  ASSERT_EQ(monitors_of(pod).empty(), false);
+  const fs::path sock = fs::path(env.daemon.dir().path()) / "state/sandboxes" / pod / "monitor/monitor.sock";
+  ASSERT_TRUE(fs::remove(sock)) << sock;
+
+  remove_pod_fully(pod);
+  EXPECT_TRUE(crius::testing::eventually([&] { return !process_exists(deaf_pid); }));
+  EXPECT_TRUE(crius::testing::eventually([&] { return monitors_of(pod).empty(); })) << "the monitor is left";
+  const Residue after = residue();
+  EXPECT_TRUE(after == before) << describe_difference(before, after);
+}
+
 INSTANTIATE_TEST_SUITE_P(MonitorDeath, MonitorDeath, ::testing::Values("crius", "runc"));
 
 }  // namespace
