@@ -1,6 +1,7 @@
 #include "container/containers.h"
 
 #include <poll.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -65,6 +66,16 @@ void apply_lost_exit(Record& rec, int signal) {
     rec.exit_code = 255;
     rec.message = "the pod's monitor died, and with it the container's exit status";
   }
+}
+
+// Whether process pid sees at path what this process does (its mount
+// namespace has the same mount there); true when that cannot be told.
+bool monitor_sees(pid_t pid, const std::string& path) {
+  struct stat mine, theirs;
+  if (pid <= 0 || ::stat(path.c_str(), &mine) != 0) return true;
+  const std::string there = "/proc/" + std::to_string(pid) + "/root" + path;
+  if (::stat(there.c_str(), &theirs) != 0) return errno != ENOENT || !fs::exists("/proc/" + std::to_string(pid));
+  return mine.st_dev == theirs.st_dev && mine.st_ino == theirs.st_ino;
 }
 
 }  // namespace
@@ -447,6 +458,14 @@ std::string Containers::create(const std::string& pod_id, const runtime::v1::Con
   if (!rec.log_path.empty()) mkdir_all(fs::path(rec.log_path).parent_path().string());
 
   auto monitor = monitor_for(pod, conf);
+  // A daemon restarted into a mount namespace of its own (a service
+  // manager's private mounts, an unshare) whose mounts do not reach the
+  // monitor it found: the init would find no root filesystem there.
+  if (!monitor_sees(monitor.pid(), rec.rootfs))
+    throw FailedPrecondition("the pod's crius-monitor (pid " + std::to_string(monitor.pid()) +
+                             ") does not see the container's root filesystem: it runs in another mount namespace, "
+                             "from before the daemon was restarted in a new one, and this pod cannot take new "
+                             "containers; remove the pod and run it again");
   crash_point("CreateContainer/after-monitor");
   oci::monitor::ContainerOptions co;
   co.id = id;

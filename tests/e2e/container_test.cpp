@@ -340,6 +340,37 @@ TEST(Container, RestartRecovery) {
   ASSERT_TRUE(remove_pod(env.daemon, pod).ok());
 }
 
+// The daemon restarted into a mount namespace of its own, whose mounts do not
+// reach the pod's monitor (started before, still in the host's): a new
+// container of that pod is refused with a reason, not sent to a monitor
+// that cannot see its root filesystem; back in the host's namespace, the
+// pod works again.
+TEST(Container, ANewContainerIsRefusedWhenTheMonitorCannotSeeTheDaemonsMounts) {
+  ContainerEnv env;
+  const std::string pod = env.run_pod("elsewhere");
+  const std::string first = env.create(pod, container_config("first", env.image, {"sleep", "3600"}));
+  ASSERT_TRUE(stop_container(env.daemon, first, 0).ok());
+  ASSERT_TRUE(remove_container(env.daemon, first).ok());  // its monitor stays with the pod
+
+  // A private mount namespace, slave to the host's: the host's mounts reach
+  // the daemon, the daemon's do not reach the host (nor the monitor).
+  env.daemon.stop(SIGTERM);
+  env.daemon.options().hide_cgroup_v2_controllers = true;
+  env.daemon.restart();
+  std::string id;
+  auto s = create_container(env.daemon, pod, container_config("second", env.image, {"sleep", "3600"}), env.pods[pod], &id);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+  EXPECT_NE(s.error_message().find("mount namespace"), std::string::npos) << s.error_message();
+  EXPECT_EQ(container_count(env.daemon), 0u);
+
+  env.daemon.stop(SIGTERM);
+  env.daemon.options().hide_cgroup_v2_controllers = false;
+  env.daemon.restart();
+  const std::string third = env.create(pod, container_config("third", env.image, {"sleep", "3600"}));
+  EXPECT_EQ(container_status(env.daemon, third).status().state(), v1::CONTAINER_RUNNING);
+  ASSERT_TRUE(remove_pod(env.daemon, pod).ok());
+}
+
 TEST(Container, NoResidueAfterTwentyPodsWithTwoContainers) {
   ContainerEnv env({"--cgroup-driver", "cgroupfs"});
   const std::string marker = "crius-test-" + env.net.bridge;
