@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <string>
 
 #include "base/fd.h"
@@ -52,15 +53,16 @@ int main(int argc, char** argv) {
   // The daemon spawns the monitor and waits for that process: the monitor
   // goes on in a child of it, which no daemon is the parent of and so
   // outlives the daemon (a fork here, while the monitor is small and has one
-  // thread, costs far less than one of the daemon).
-  // Born in the pod's v2 cgroup (join.h); setup() joins the rest.
+  // thread, costs far less than one of the daemon). That child is born in the
+  // pod's v2 cgroup (join.h); setup() joins the rest.
   crius::Fd v2;
   if (detach) {
     for (auto it = o.cgroup_dirs.begin(); it != o.cgroup_dirs.end(); ++it) {
       if (!crius::oci::cgroups::is_v2_dir(*it)) continue;
-      v2.reset(::open(it->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-      if (!v2) {
-        std::perror(("crius-monitor: open " + *it).c_str());
+      try {
+        v2 = crius::oci::cgroups::open_v2_dir(*it);
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "crius-monitor: %s\n", e.what());
         return 1;
       }
       o.cgroup_dirs.erase(it);

@@ -149,8 +149,9 @@ pid_t Client::lock_holder(const std::string& dir) {
   // A child that still shares the lock (between fork and exec) may outlive
   // the monitor whose pid this is: only a monitor of this dir counts.
   const std::string want = std::string("--dir") + '\0' + dir + '\0';
-  if (pid <= 0 || read_file_or_empty("/proc/" + std::to_string(pid) + "/cmdline").find(want) == std::string::npos) return 0;
-  return pid;
+  if (pid <= 0) return 0;
+  const std::string cmdline = read_file_or_empty("/proc/" + std::to_string(pid) + "/cmdline");
+  return cmdline.find(want) == std::string::npos ? 0 : pid;
 }
 
 Client Client::start(const StartOptions& o) {
